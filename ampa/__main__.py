@@ -1,0 +1,5 @@
+import sys
+
+from ampa.cli import main
+
+sys.exit(main())

@@ -1,0 +1,147 @@
+"""`ampa generate PROMPT`: make a track on this machine, no server needed."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+MAX_PROMPT_CHARS = 4000
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "generate",
+        help="make a mastered track with stems and MIDI from a prompt (offline)",
+        description="Make a mastered track (mix.wav, mix.mp3, stems, song.mid, spectrogram.png, report.json).",
+    )
+    parser.add_argument("prompt", help='what to make, e.g. "dark atmospheric synthwave at 140 BPM in A minor, 2 minutes"')
+    parser.add_argument("--duration", type=float, metavar="S", help="length in seconds (overrides the prompt)")
+    parser.add_argument("--seed", type=int, metavar="N", help="seed: the same seed and prompt make the same track")
+    parser.add_argument("--reference", type=Path, metavar="FILE", help="a reference track (WAV, FLAC, MP3, OGG)")
+    parser.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: ./ampa-output/<time>)")
+    parser.add_argument("--quiet", action="store_true", help="no progress display")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    prompt = (args.prompt or "").strip()
+    if not prompt:
+        console.print("[red]The prompt is empty.[/] Describe the track, e.g. ampa generate \"chill lofi beat, 85 BPM, 1 minute\"")
+        return 2
+    if args.reference is not None and not args.reference.is_file():
+        console.print(f"[red]Reference file not found:[/] {args.reference}. Give the path of a WAV, FLAC, MP3 or OGG file.")
+        return 2
+    if args.duration is not None and args.duration <= 0:
+        console.print(f"[red]--duration must be a positive number of seconds[/] (got {args.duration:g}).")
+        return 2
+
+    from pipeline.errors import PipelineError
+    from pipeline.produce import ProduceOptions, produce
+    from pipeline.spec import Sourced
+    from worker.settings import Settings
+
+    settings = Settings()
+    notes: list[str] = []
+    if len(prompt) > MAX_PROMPT_CHARS:
+        notes.append(f"the prompt was {len(prompt)} characters; only the first {MAX_PROMPT_CHARS} were read")
+        prompt = prompt[:MAX_PROMPT_CHARS]
+
+    spec, parse_notes, is_music = _parse(prompt)
+    notes += parse_notes
+    if not is_music:
+        console.print(
+            "[red]That doesn't sound like a request for music.[/] Describe a track: a genre, a mood, "
+            'maybe a tempo or key — e.g. "dreamy ambient with soft pads, 70 BPM".'
+        )
+        return 2
+    updates: dict[str, Any] = {}
+    if args.duration is not None:
+        updates["duration_s"] = Sourced[float](value=args.duration, source="prompt").model_dump()
+    if args.seed is not None:
+        updates["seed"] = Sourced[int](value=args.seed, source="prompt").model_dump()
+    if notes:
+        updates["notes"] = list(spec.notes) + notes
+    if updates:
+        spec = spec.with_updates(**updates)
+
+    out_dir = args.out or Path("ampa-output") / time.strftime("%Y%m%d-%H%M%S")
+    options = ProduceOptions(
+        soundfont=settings.soundfont,
+        max_qa_retries=settings.max_qa_retries,
+        loudness_lufs=settings.loudness_target_lufs,
+        ceiling_dbtp=settings.true_peak_ceiling_dbtp,
+        render_workers=settings.render_workers,
+    )
+    hooks = _TerminalProgress(console, quiet=args.quiet)
+    try:
+        with hooks:
+            result = produce(spec, out_dir, options=options, hooks=hooks, reference=args.reference, seed_text=prompt)
+    except PipelineError as exc:
+        console.print(f"[red]Could not make the track:[/] {exc.user_message}")
+        if (out_dir / "report.json").exists():
+            console.print(f"Details: {out_dir / 'report.json'}")
+        return 1
+
+    console.print(f"[bold green]Done[/] — {result.spec.summary()}")
+    console.print(f"QA passed on attempt {result.attempts} · total {result.timings.get('total', 0):.1f} s")
+    for note in result.notes:
+        console.print(f"[yellow]Note:[/] {note}")
+    for name in ("mix.wav", "mix.mp3", "song.mid", "spectrogram.png", "stems.zip", "report.json"):
+        if name in result.files:
+            console.print(f"  {name:16} {result.files[name]}")
+    print(json.dumps({"out_dir": str(out_dir), "seed": result.spec.seed.value if result.spec.seed else None}))
+    return 0
+
+
+def _parse(prompt: str) -> tuple[Any, list[str], bool]:
+    """Parse with the prompt-understanding package."""
+    from pipeline.understanding import parse_prompt
+
+    parsed = parse_prompt(prompt)
+    return parsed.spec, [], parsed.is_music_request
+
+
+class _TerminalProgress:
+    """Shows each stage on the terminal as the pipeline reaches it."""
+
+    def __init__(self, console: Any, *, quiet: bool) -> None:
+        self.console = console
+        self.quiet = quiet or not console.is_terminal
+        self._status: Any = None
+        self._started = time.perf_counter()
+
+    def __enter__(self) -> _TerminalProgress:
+        if not self.quiet:
+            self._status = self.console.status("starting…")
+            self._status.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._status is not None:
+            self._status.__exit__(*exc)
+
+    def on_stage(self, stage: str, attempt: int) -> None:
+        elapsed = time.perf_counter() - self._started
+        label = f"{stage}" + (f" (attempt {attempt})" if attempt > 1 else "")
+        if self._status is not None:
+            self._status.update(f"{label}…")
+        else:
+            print(f"[{elapsed:5.1f}s] {label}", file=sys.stderr)
+
+    def on_qa(self, report: dict[str, Any], attempt: int, actions: list[str]) -> None:
+        if report.get("passed"):
+            self.console.print(f"QA attempt {attempt}: passed")
+        else:
+            failures = "; ".join(report.get("failures") or [])
+            fix = f" → fixing: {', '.join(actions)}" if actions else ""
+            self.console.print(f"[yellow]QA attempt {attempt}: {failures}{fix}[/]")
+
+    def is_cancelled(self) -> bool:
+        return False

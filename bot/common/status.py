@@ -1,0 +1,140 @@
+"""What a status message says about a job, whatever the chat platform.
+
+Discord and Slack each draw a `StatusView` their own way (an embed, Block Kit); what the view
+contains is decided once, here, from the job and its event history.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pipeline.vocabulary import STAGES
+from worker.schemas import JobEvent, JobStatus, JobView
+
+STAGE_LABELS = {
+    "parsing": "Understanding the prompt",
+    "analysing": "Analysing the reference",
+    "composing": "Composing",
+    "rendering": "Rendering",
+    "mixing": "Mixing",
+    "mastering": "Mastering",
+    "qa": "Checking quality",
+}
+
+DONE, ACTIVE, WAITING, FAILED_MARK = "✓", "▶", "·", "✗"
+
+
+@dataclass(frozen=True)
+class StatusView:
+    headline: str  # "🎧 Making your track…", "✅ Ready — v2", "❌ Failed"
+    understood: str  # the spec summary: what ampa understood
+    lines: list[str]  # one per stage, then QA attempts, then queue position
+    final: bool
+    verdict: str | None = None  # "QA passed on attempt 2 (−14.0 LUFS, −1.2 dBTP)"
+    timings: str | None = None  # "composing 0.2 s · rendering 2.1 s · … · total 5.3 s"
+    notes: list[str] = field(default_factory=list)
+
+    def as_text(self) -> str:
+        """Plain text (also what tests read): headline, understanding, stages, verdict, timings, notes."""
+        parts = [self.headline, f"Understood: {self.understood}"]
+        parts += self.lines
+        if self.verdict:
+            parts.append(self.verdict)
+        if self.timings:
+            parts.append(self.timings)
+        parts += [f"Note: {note}" for note in self.notes]
+        return "\n".join(parts)
+
+
+def render_status(job: JobView, events: list[JobEvent]) -> StatusView:
+    reached = _stages_reached(events)
+    current = job.stage if job.status in (JobStatus.PROCESSING, JobStatus.RETRYING_QA) else None
+    lines: list[str] = []
+    if job.status == JobStatus.PENDING:
+        position = _latest_queue_position(events)
+        lines.append(f"⏳ Waiting in the queue{f' — position {position}' if position else ''}")
+    for stage in STAGES:
+        if stage == "analysing" and "analysing" not in reached:
+            continue  # only shown for jobs with a reference track
+        if stage == current:
+            mark = ACTIVE
+        elif stage in reached:
+            mark = FAILED_MARK if job.status == JobStatus.FAILED and stage == reached[-1] else DONE
+        else:
+            mark = WAITING
+        lines.append(f"{mark} {STAGE_LABELS[stage]}")
+    lines += _qa_lines(events)
+    version = f" — v{job.version}" if job.version > 1 else ""
+    headline = {
+        JobStatus.PENDING: "🎧 Queued",
+        JobStatus.PROCESSING: "🎧 Making your track…",
+        JobStatus.RETRYING_QA: "🔧 Fixing the mix…",
+        JobStatus.SUCCESS: f"✅ Your track is ready{version}",
+        JobStatus.FAILED: f"❌ That one failed{version}",
+        JobStatus.CANCELLED: "⏹️ Cancelled",
+    }[job.status]
+    verdict = None
+    if job.status == JobStatus.SUCCESS:
+        verdict = _qa_verdict(job)
+    elif job.status == JobStatus.FAILED:
+        verdict = f"Why: {job.error or 'an unknown error'}"
+    return StatusView(
+        headline=headline,
+        understood=job.summary,
+        lines=lines,
+        final=job.status.is_terminal,
+        verdict=verdict,
+        timings=format_timings(job.timings) if job.status.is_terminal and job.timings else None,
+        notes=list(job.notes),
+    )
+
+
+def format_timings(timings: dict[str, float]) -> str:
+    ordered = [(stage, timings[stage]) for stage in STAGES if stage in timings]
+    total = timings.get("total", sum(seconds for _, seconds in ordered))
+    body = " · ".join(f"{stage} {seconds:.1f} s" for stage, seconds in ordered)
+    return f"⏱️ {body} · total {total:.1f} s" if body else f"⏱️ total {total:.1f} s"
+
+
+def _stages_reached(events: list[JobEvent]) -> list[str]:
+    seen: list[str] = []
+    for event in events:
+        if event.stage and event.stage not in seen:
+            seen.append(event.stage)
+    return seen
+
+
+def _latest_queue_position(events: list[JobEvent]) -> int | None:
+    for event in reversed(events):
+        if "queue_position" in event.data:
+            return event.data["queue_position"]
+    return None
+
+
+def _qa_lines(events: list[JobEvent]) -> list[str]:
+    """One line per failed QA attempt that ampa went on to fix: 'QA: too loud, fixing — attempt 2'."""
+    lines = []
+    for event in events:
+        if event.status == JobStatus.RETRYING_QA:
+            failures = event.data.get("failures") or []
+            reason = failures[0] if failures else event.message
+            lines.append(f"🔧 QA: {reason}, fixing — attempt {event.attempt + 1}")
+    return lines
+
+
+def _qa_verdict(job: JobView) -> str:
+    if not job.qa_reports:
+        return "QA: not run"
+    last = job.qa_reports[-1]
+    measured = {check.get("name"): check.get("measured") for check in last.get("checks", [])}
+    loudness = measured.get("integrated_loudness")
+    peak = measured.get("true_peak")
+    figures = []
+    if isinstance(loudness, (int, float)):
+        figures.append(f"{loudness:.1f} LUFS")
+    if isinstance(peak, (int, float)):
+        figures.append(f"{peak:.1f} dBTP")
+    attempts = len(job.qa_reports)
+    where = "first try" if attempts == 1 else f"attempt {attempts}"
+    suffix = f" ({', '.join(figures)})" if figures else ""
+    return f"✅ QA passed on {where}{suffix}"

@@ -1,0 +1,35 @@
+"""Errors the pipeline raises. Each carries a message a user can act on, never a traceback."""
+
+from __future__ import annotations
+
+
+class PipelineError(Exception):
+    """Base class: `user_message` says what was wrong and what to do."""
+
+    def __init__(self, user_message: str) -> None:
+        super().__init__(user_message)
+        self.user_message = user_message
+
+
+class BadInput(PipelineError):
+    """The request itself cannot be made (empty prompt, impossible value)."""
+
+
+class BadReference(PipelineError):
+    """The reference audio is unreadable, empty, not audio, too long or too large."""
+
+
+class SoundFontMissing(PipelineError):
+    """No General MIDI SoundFont was found where the settings point."""
+
+
+class QAFailed(PipelineError):
+    """The track still failed its checks after every corrective retry."""
+
+    def __init__(self, user_message: str, reasons: list[str]) -> None:
+        super().__init__(user_message)
+        self.reasons = reasons
+
+
+class Cancelled(PipelineError):
+    """The job was cancelled while it was being made."""

@@ -1,0 +1,238 @@
+"""The one module that knows the order of the stages.
+
+    parsing → (analysing) → composing → rendering → mixing → mastering → qa
+                                                       ↑                   │ fail: corrective params
+                                                       └───────────────────┘ (stems are kept)
+
+`produce` is synchronous and pure apart from writing into `out_dir`; the job system runs it in a
+thread and turns the hooks into persisted job state, the CLI turns them into a progress display.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from pipeline.backends import Generated, backend_for
+from pipeline.defaults import resolve
+from pipeline.errors import Cancelled, QAFailed
+from pipeline.spec import Sourced, Spec
+
+
+class ProductionHooks(Protocol):
+    """Called from the pipeline's thread, synchronously."""
+
+    def on_stage(self, stage: str, attempt: int) -> None: ...
+
+    def on_qa(self, report: dict[str, Any], attempt: int, actions: list[str]) -> None: ...
+
+    def is_cancelled(self) -> bool: ...
+
+
+class _NoHooks:
+    def on_stage(self, stage: str, attempt: int) -> None:
+        pass
+
+    def on_qa(self, report: dict[str, Any], attempt: int, actions: list[str]) -> None:
+        pass
+
+    def is_cancelled(self) -> bool:
+        return False
+
+
+@dataclass(frozen=True)
+class ProduceOptions:
+    soundfont: Path | None = None
+    max_qa_retries: int = 2
+    loudness_lufs: float | None = None  # None: the spec's target
+    ceiling_dbtp: float | None = None  # None: the spec's ceiling
+    render_workers: int = 2
+    sample_rate: int = 44100
+    # Test hook: force the first master this many dB hot, to exercise the QA correction loop.
+    first_master_gain_db: float = 0.0
+
+
+@dataclass(frozen=True)
+class ProductionResult:
+    spec: Spec
+    files: dict[str, Path]
+    qa_reports: list[dict[str, Any]]
+    timings: dict[str, float]
+    passed: bool
+    attempts: int
+    notes: list[str] = field(default_factory=list)
+
+
+class _StageClock:
+    """Accumulates wall time per stage (mixing/mastering/qa run once per QA attempt)."""
+
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+        self._current: str | None = None
+        self._since = time.perf_counter()
+        self._start = self._since
+
+    def enter(self, stage: str | None) -> None:
+        now = time.perf_counter()
+        if self._current is not None:
+            self.timings[self._current] = round(self.timings.get(self._current, 0.0) + now - self._since, 4)
+        self._current, self._since = stage, now
+
+    def finish(self) -> dict[str, float]:
+        self.enter(None)
+        self.timings["total"] = round(time.perf_counter() - self._start, 4)
+        return dict(self.timings)
+
+
+def produce(
+    spec: Spec,
+    out_dir: Path,
+    *,
+    options: ProduceOptions | None = None,
+    hooks: ProductionHooks | None = None,
+    reference: Path | None = None,
+    seed_text: str = "",
+) -> ProductionResult:
+    options = options or ProduceOptions()
+    hooks = hooks or _NoHooks()
+    clock = _StageClock()
+    attempt = 1
+
+    def stage(name: str) -> None:
+        if hooks.is_cancelled():
+            raise Cancelled("The job was cancelled.")
+        clock.enter(name)
+        hooks.on_stage(name, attempt)
+
+    stage("parsing")
+    spec = _with_targets(spec, options)
+    if reference is not None:
+        from pipeline.reference import analyse_reference, apply_reference
+
+        stage("analysing")
+        spec = apply_reference(spec, analyse_reference(reference))
+    spec = resolve(spec, seed_text=seed_text)
+
+    backend = backend_for(spec.backend, soundfont=options.soundfont, render_workers=options.render_workers)
+    generated = backend.generate(spec, on_stage=stage)
+
+    from pipeline.mastering import MasterParams, master
+    from pipeline.mixing import MixParams
+    from pipeline.qa import corrective, run_qa
+
+    mix_params = MixParams(stem_offsets_db=dict(spec.mix))
+    master_params = MasterParams(
+        target_lufs=spec.loudness_lufs.value,
+        ceiling_dbtp=spec.true_peak_dbtp.value,
+        pre_gain_db=options.first_master_gain_db,
+    )
+    reports: list[dict[str, Any]] = []
+    while True:
+        stage("mixing")
+        mix, stems = _mix(generated, spec, mix_params)
+        stage("mastering")
+        mastered = master(mix, generated.sample_rate, master_params)
+        stage("qa")
+        report = run_qa(
+            mastered, generated.sample_rate, spec, arrangement=generated.arrangement, stems=stems, attempt=attempt
+        )
+        report_dict = report.to_dict()
+        reports.append(report_dict)
+        if report.passed or attempt > options.max_qa_retries:
+            hooks.on_qa(report_dict, attempt, [])
+            break
+        correction = corrective(report, mix_params, master_params)
+        hooks.on_qa(report_dict, attempt, list(correction.actions))
+        if not correction.actions:
+            break
+        mix_params, master_params = correction.mix_params, correction.master_params
+        attempt += 1
+
+    clock.enter("export")
+    files = _write_outputs(out_dir, spec, generated, mastered, stems)
+    timings = clock.finish()
+    passed = bool(reports[-1]["passed"])
+    files["report.json"] = _write_report(
+        out_dir / "report.json",
+        {
+            "spec": spec.to_dict(),
+            "summary": spec.summary(),
+            "backend": spec.backend,
+            "passed": passed,
+            "attempts": attempt,
+            "qa": reports,
+            "timings": timings,
+            "notes": spec.notes,
+            "files": sorted(files),
+        },
+    )
+    if not passed:
+        reasons = list(reports[-1].get("failures") or ["quality checks failed"])
+        raise QAFailed(
+            f"The track failed its quality checks after {attempt} attempt(s): " + "; ".join(reasons),
+            reasons,
+        )
+    return ProductionResult(
+        spec=spec, files=files, qa_reports=reports, timings=timings, passed=passed, attempts=attempt, notes=spec.notes
+    )
+
+
+def _with_targets(spec: Spec, options: ProduceOptions) -> Spec:
+    """Apply the operator's loudness settings where the request did not set its own."""
+    updates: dict[str, Any] = {}
+    if options.loudness_lufs is not None and spec.loudness_lufs.source == "default":
+        updates["loudness_lufs"] = Sourced[float](value=options.loudness_lufs, source="default").model_dump()
+    if options.ceiling_dbtp is not None and spec.true_peak_dbtp.source == "default":
+        updates["true_peak_dbtp"] = Sourced[float](value=options.ceiling_dbtp, source="default").model_dump()
+    return spec.with_updates(**updates) if updates else spec
+
+
+def _mix(generated: Generated, spec: Spec, params: Any) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    if generated.stems is None:
+        # A mix-only backend: nothing to balance, only the overall trim applies.
+        assert generated.mix is not None
+        return generated.mix * np.float32(10 ** (params.trim_db / 20)), {}
+    from pipeline.mixing import mix_stems
+
+    result = mix_stems(generated.stems, generated.arrangement, spec, params)
+    return result.mix, result.stems
+
+
+def _write_outputs(
+    out_dir: Path, spec: Spec, generated: Generated, mastered: np.ndarray, stems: dict[str, np.ndarray]
+) -> dict[str, Path]:
+    from pipeline.outputs import write_audio_outputs, write_spectrogram
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = dict(write_audio_outputs(out_dir, mastered, generated.sample_rate, stems))
+    if generated.arrangement is not None:
+        from pipeline.midi import write_midi
+
+        midi_path = out_dir / "song.mid"
+        tmp = midi_path.with_suffix(".mid.tmp")
+        write_midi(generated.arrangement, tmp)
+        os.replace(tmp, midi_path)
+        files["song.mid"] = midi_path
+    files["spectrogram.png"] = write_spectrogram(out_dir / "spectrogram.png", mastered, generated.sample_rate, spec.summary())
+    return files
+
+
+def _write_report(path: Path, report: dict[str, Any]) -> Path:
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(report, indent=2, default=_json_default) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (np.floating, np.integer)):
+        return value.item()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
