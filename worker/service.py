@@ -26,3 +26,492 @@ Everything a user can get wrong raises `JobRejected` with a `user_message` fit t
 """
 
 from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from worker import limits, store
+from worker.artifacts import FilesystemArtifactStore
+from worker.db import is_sqlite, make_engine, make_sessions
+from worker.events import EventBus, LocalEventBus, RedisEventBus
+from worker.models import Job
+from worker.queue import ArqQueue, InProcessQueue, JobQueue
+from worker.reconciler import Reconciler
+from worker.runner import JobRunner
+from worker.schemas import FollowUp, JobEvent, JobRejected, JobRequest, JobStatus, JobView
+from worker.settings import Settings
+from worker.store import Change
+
+log = logging.getLogger(__name__)
+
+# How long `events` waits on the live stream before re-reading the history table anyway
+# (covers a lost pub/sub message or a Redis restart).
+EVENT_POLL_S = 5.0
+FAILED_PARENT_MESSAGE = "That version failed, so there is nothing to change — try a new prompt."
+_GUIDED_FIELDS = {"genre", "genres", "mood", "moods", "instruments", "exclude", "tempo_bpm", "tempo", "key", "time_signature", "duration_s", "energy"}
+
+
+def worker_identity() -> str:
+    """Who holds a lease: host, pid and a random suffix (pids repeat across containers)."""
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class JobService:
+    """See the module docstring for the contract. Build with `await JobService.open(settings)`."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        engine: AsyncEngine,
+        sessions: async_sessionmaker[AsyncSession],
+        queue: JobQueue | None,
+        bus: EventBus,
+        artifacts: FilesystemArtifactStore,
+        redis: Any = None,
+        reconciler: Reconciler | None = None,
+    ) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.sessions = sessions
+        self.queue = queue
+        self.bus = bus
+        self.artifacts = artifacts
+        self.redis = redis
+        self.reconciler = reconciler
+        self._reconcile_task: asyncio.Task[None] | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+    @classmethod
+    async def open(
+        cls,
+        settings: Settings,
+        *,
+        run_jobs: bool = True,
+        pipeline: ModuleType | None = None,
+        pipeline_options: dict[str, Any] | None = None,
+        migrate: bool | None = None,
+    ) -> JobService:
+        """Connect to the database and the queue.
+
+        run_jobs: in embedded mode (no REDIS_URL), run jobs in this process (a bot, the API,
+        `ampa submit --wait`); False for processes that only read and submit (`ampa jobs`).
+        migrate: bring the schema up to date first; default: yes for SQLite (the embedded default
+        needs no setup), no for PostgreSQL (`ampa db upgrade` is a deploy step).
+        """
+        url = settings.resolved_database_url
+        if migrate if migrate is not None else is_sqlite(url):
+            from worker.migrate import upgrade
+
+            await asyncio.to_thread(upgrade, url)
+        engine = make_engine(url)
+        sessions = make_sessions(engine)
+        artifacts = FilesystemArtifactStore(settings.resolved_artifacts_dir)
+        if settings.uses_arq:
+            from arq.connections import RedisSettings, create_pool
+
+            pool = await create_pool(RedisSettings.from_dsn(settings.redis_url), retry=3)
+            bus: EventBus = RedisEventBus(pool)
+            service = cls(settings=settings, engine=engine, sessions=sessions, queue=ArqQueue(pool), bus=bus,
+                          artifacts=artifacts, redis=pool)
+            return service
+        bus = LocalEventBus()
+        queue: JobQueue | None = None
+        reconciler = None
+        if run_jobs:
+            runner = JobRunner(sessions=sessions, bus=bus, artifacts=artifacts, settings=settings,
+                               owner=worker_identity(), pipeline=pipeline, options=pipeline_options)
+            queue = InProcessQueue(runner, concurrency=settings.in_process_concurrency)
+            reconciler = Reconciler(sessions=sessions, queue=queue, bus=bus, every_s=settings.reconcile_every_s)
+        service = cls(settings=settings, engine=engine, sessions=sessions, queue=queue, bus=bus,
+                      artifacts=artifacts, reconciler=reconciler)
+        if reconciler is not None:
+            # Jobs left waiting or half-done by a previous run of this process resume now.
+            service._reconcile_task = asyncio.create_task(reconciler.run_forever(), name="ampa-reconciler")
+        return service
+
+    async def close(self) -> None:
+        if self._reconcile_task is not None:
+            self._reconcile_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reconcile_task
+        if self.queue is not None:
+            await self.queue.close()
+        await self.bus.close()
+        await self.engine.dispose()
+
+    async def __aenter__(self) -> JobService:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # ------------------------------------------------------------------ submit
+    async def submit(self, request: JobRequest) -> JobView:
+        if request.client_ref:
+            async with self.sessions() as session:
+                existing = await store.find_by_client_ref(session, platform=request.platform, client_ref=request.client_ref)
+            if existing is not None:
+                return store.to_view(existing)
+        limits.check_prompt(request.prompt, has_spec=request.spec is not None)
+        spec = await self._understand(request)
+        duration = (spec.get("duration_s") or {}).get("value") if spec else None
+        limits.check_duration(duration, self.settings)
+        reference = self._check_reference(request.reference_path)
+
+        parent_version = 0
+        async with self.sessions.begin() as session:
+            if request.parent_id:
+                parent = await store.get_job(session, job_id=request.parent_id)
+                if parent is None:
+                    raise JobRejected("not_found", "That track no longer exists — start again with a new prompt.")
+                parent_version = parent.version
+            await self._serialise_user(session, request.requester_id)
+            await limits.check_capacity(session, requester_id=request.requester_id, settings=self.settings)
+            job = Job(
+                id=uuid.uuid4().hex, platform=request.platform, requester_id=request.requester_id,
+                conversation_ref=request.conversation_ref, thread_ref=request.thread_ref,
+                client_ref=request.client_ref, prompt=request.prompt, parent_id=request.parent_id,
+                version=parent_version + 1, spec=spec, notes=list(spec.get("notes", [])) if spec else [],
+                reference_path=str(reference) if reference else None, status=str(JobStatus.PENDING),
+                qa_attempt=1, qa_retries=0, qa_reports=[], files={}, timings={}, delivered=False,
+                cancel_requested=False, execution_attempt=0, transient_failures=0,
+            )
+            try:
+                async with session.begin_nested():
+                    first = await store.insert_job(session, job=job, first=Change(JobStatus.PENDING, "Queued"))
+            except IntegrityError:
+                if request.client_ref:  # the same interaction/event raced us: answer with its job
+                    existing = None
+                    async with self.sessions() as other:
+                        existing = await store.find_by_client_ref(other, platform=request.platform, client_ref=request.client_ref)
+                    if existing is not None:
+                        return store.to_view(existing)
+                raise
+        await self.bus.publish(first)
+        await self._enqueue(job.id)
+        return store.to_view(job)
+
+    async def _enqueue(self, job_id: str) -> None:
+        if self.queue is None:
+            return  # a read-only process: a worker (or the reconciler of an embedded process) picks it up
+        try:
+            await self.queue.enqueue(job_id)
+        except Exception as exc:  # noqa: BLE001 - Redis away: the job is safe in the database
+            log.warning("job %s saved but not enqueued (%s); the reconciler will enqueue it", job_id, exc)
+
+    async def _serialise_user(self, session: AsyncSession, requester_id: str) -> None:
+        """On PostgreSQL, one submit per user at a time, so two simultaneous requests cannot both
+        pass the concurrency check. (SQLite's BEGIN IMMEDIATE already serialises writers.)"""
+        if session.bind.dialect.name == "postgresql":
+            from sqlalchemy import func, select
+
+            await session.execute(select(func.pg_advisory_xact_lock(func.hashtext(requester_id))))
+
+    async def _understand(self, request: JobRequest) -> dict[str, Any] | None:
+        """The spec as the prompt (and the guided choices) say it, unresolved: the worker resolves."""
+        from pipeline.spec import Spec
+
+        if request.spec is not None:
+            try:
+                spec = Spec.from_dict(request.spec)
+            except ValueError as exc:
+                raise JobRejected("bad_spec", f"That spec could not be read: {exc}") from None
+        else:
+            result = await asyncio.to_thread(_parse_prompt, request.prompt)
+            if result is not None and not result.is_music_request and not request.overrides:
+                raise limits.not_music(request.prompt)
+            spec = result.spec if result is not None else Spec()
+        updates: dict[str, Any] = {}
+        try:
+            for name, value in (request.overrides or {}).items():
+                if value in (None, "", []):
+                    continue
+                if name not in _GUIDED_FIELDS:
+                    raise JobRejected("bad_option", f"Unknown option {name!r}.")
+                field, plain = _guided(name, value)
+                updates[field] = plain
+            if request.duration_s is not None:
+                updates["duration_s"] = {"value": float(request.duration_s), "source": "prompt", "confidence": 1.0}
+            if request.seed is not None:
+                updates["seed"] = {"value": int(request.seed), "source": "prompt", "confidence": 1.0}
+            if updates:
+                spec = spec.with_updates(**updates)
+        except (ValueError, TypeError) as exc:
+            raise JobRejected("bad_option", f"One of the options is not valid: {_first_line(exc)}") from None
+        return spec.to_dict()
+
+    def _check_reference(self, reference_path: str | None) -> Path | None:
+        if not reference_path:
+            return None
+        path = Path(reference_path)
+        if not path.is_file():
+            raise JobRejected("bad_reference", "The reference file could not be found; attach it again.")
+        if path.stat().st_size > self.settings.max_reference_bytes:
+            mb = self.settings.max_reference_bytes / 1e6
+            raise JobRejected("bad_reference", f"The reference file is over {mb:g} MB; send a shorter excerpt.")
+        return path.resolve()
+
+    # ------------------------------------------------------------------ read
+    async def get(self, job_id: str) -> JobView | None:
+        async with self.sessions() as session:
+            job = await store.get_job(session, job_id=job_id)
+        return store.to_view(job) if job else None
+
+    async def list_jobs(self, *, platform: str | None = None, requester_id: str | None = None, limit: int = 10,
+                        statuses: list[JobStatus] | None = None) -> list[JobView]:
+        async with self.sessions() as session:
+            jobs = await store.list_jobs(session, platform=platform, requester_id=requester_id, statuses=statuses,
+                                         limit=limit)
+        return [store.to_view(job) for job in jobs]
+
+    async def history(self, job_id: str, after_seq: int = 0) -> list[JobEvent]:
+        async with self.sessions() as session:
+            return await store.events_after(session, job_id=job_id, after_seq=after_seq)
+
+    async def queue_position(self, job_id: str) -> int | None:
+        async with self.sessions() as session:
+            job = await store.get_job(session, job_id=job_id)
+            if job is None or job.status != JobStatus.PENDING:
+                return None
+            return await store.queue_position(session, job=job)
+
+    async def latest_in_thread(self, platform: str, thread_ref: str) -> JobView | None:
+        async with self.sessions() as session:
+            job = await store.latest_in_thread(session, platform=platform, thread_ref=thread_ref)
+        return store.to_view(job) if job else None
+
+    async def undelivered(self, platform: str) -> list[JobView]:
+        async with self.sessions() as session:
+            jobs = await store.undelivered(session, platform=platform)
+        return [store.to_view(job) for job in jobs]
+
+    def file_path(self, job: JobView, name: str) -> Path | None:
+        stored = job.files.get(name)
+        return self.artifacts.resolve(job.id, stored) if stored else None
+
+    # ------------------------------------------------------------------ adapter bookkeeping
+    async def set_status_message(self, job_id: str, ref: str) -> None:
+        await self._set(job_id, status_message_ref=ref)
+
+    async def set_thread(self, job_id: str, thread_ref: str) -> None:
+        await self._set(job_id, thread_ref=thread_ref)
+
+    async def mark_delivered(self, job_id: str) -> None:
+        await self._set(job_id, delivered=True)
+
+    async def _set(self, job_id: str, **values: Any) -> None:
+        async with self.sessions.begin() as session:
+            if not await store.update_fields(session, job_id=job_id, **values):
+                raise JobRejected("not_found", "That track no longer exists.")
+
+    # ------------------------------------------------------------------ cancel
+    async def cancel(self, job_id: str, *, requester_id: str | None = None) -> JobView:
+        """Waiting jobs are cancelled at once; running ones stop at the next stage boundary (the
+        worker sees the flag on its next heartbeat, within lease/3 seconds)."""
+        async with self.sessions.begin() as session:
+            job = await store.get_job(session, job_id=job_id)
+            if job is None:
+                raise JobRejected("not_found", "There is no track with that id.")
+            if requester_id is not None and job.requester_id != requester_id:
+                raise JobRejected("forbidden", "Only the person who asked for that track can cancel it.")
+            if JobStatus(job.status).is_terminal:
+                return store.to_view(job)
+            event = await store.transition(
+                session, job_id=job_id, statuses=(JobStatus.PENDING,),
+                change=Change(JobStatus.CANCELLED, "Cancelled before it started.", attempt=job.qa_attempt),
+                values={"cancel_requested": True, "finished_at": store.utcnow(), "lease_owner": None},
+            )
+            if event is None:  # already running
+                await store.update_fields(session, job_id=job_id, cancel_requested=True)
+        if event is not None:
+            await self.bus.publish(event)
+        view = await self.get(job_id)
+        assert view is not None
+        return view
+
+    # ------------------------------------------------------------------ events
+    async def events(self, job_id: str, after_seq: int = 0) -> AsyncIterator[JobEvent]:
+        """History after `after_seq`, then live events, until the job is terminal. Subscribes before
+        replaying and skips what it has seen, so nothing falls between the replay and the live feed."""
+        last = after_seq
+        async with self.bus.subscribe(job_id) as live:
+            while True:
+                for event in await self.history(job_id, last):
+                    last = event.seq
+                    yield event
+                    if event.status.is_terminal:
+                        return
+                job = await self.get(job_id)
+                if job is None:
+                    return
+                if job.status.is_terminal and not await self.history(job_id, last):
+                    return
+                # Follow live; re-read the table when the stream is quiet or skips a number.
+                try:
+                    while True:
+                        event = await asyncio.wait_for(live.get(), EVENT_POLL_S)
+                        if event.seq <= last:
+                            continue
+                        if event.seq != last + 1:
+                            break  # a gap: replay from the table
+                        last = event.seq
+                        yield event
+                        if event.status.is_terminal:
+                            return
+                except TimeoutError:
+                    pass
+
+    # ------------------------------------------------------------------ iterations
+    async def follow_up(self, parent_job_id: str, reply_text: str, *, requester_id: str,
+                        client_ref: str | None = None, reference_path: str | None = None) -> FollowUp:
+        parent = await self.get(parent_job_id)
+        if parent is None:
+            raise JobRejected("not_found", "That track no longer exists — start again with a new prompt.")
+        if client_ref:
+            async with self.sessions() as session:
+                existing = await store.find_by_client_ref(session, platform=parent.platform, client_ref=client_ref)
+            if existing is not None:
+                return FollowUp(store.to_view(existing), [], None)
+        if parent.status in (JobStatus.FAILED, JobStatus.CANCELLED):
+            return FollowUp(None, [], FAILED_PARENT_MESSAGE)
+        if not reply_text.strip():
+            return FollowUp(None, [], "Tell me what to change — for example \"make the drums quieter\" or \"faster\".")
+        from pipeline.spec import Spec
+
+        previous = Spec.from_dict(parent.spec or {})
+        edit = await asyncio.to_thread(_apply_reply, previous, reply_text)
+        message = "; ".join(edit.messages) or None
+        if not edit.makes_new_version:
+            return FollowUp(None, list(edit.changes), message or "Nothing to change there — tell me what to do differently.")
+        new_spec = edit.spec.to_dict()
+        job = await self.submit(JobRequest(
+            prompt=reply_text, platform=parent.platform, requester_id=requester_id,
+            conversation_ref=parent.conversation_ref, thread_ref=parent.thread_ref,
+            reference_path=reference_path or _existing(await self._reference_of(parent.id)),
+            parent_id=parent.id, spec=new_spec, client_ref=client_ref,
+        ))
+        return FollowUp(job, list(edit.changes), message)
+
+    async def variation(self, job_id: str, *, requester_id: str, new_seed: bool = True,
+                        client_ref: str | None = None) -> JobView:
+        """Same spec; a new seed chosen deterministically from the old one and the version (Variation),
+        or the same seed (Regenerate)."""
+        from pipeline.defaults import default_seed
+        from pipeline.spec import Spec
+
+        parent = await self.get(job_id)
+        if parent is None:
+            raise JobRejected("not_found", "That track no longer exists — start again with a new prompt.")
+        if not parent.spec:
+            raise JobRejected("failed_parent", FAILED_PARENT_MESSAGE)
+        spec = Spec.from_dict(parent.spec)
+        if new_seed:
+            old = spec.seed.value if spec.seed else default_seed(parent.prompt)
+            seed = default_seed(f"{old}:{parent.version + 1}")
+            spec = spec.with_updates(seed={"value": seed, "source": "prompt", "confidence": 1.0})
+        return await self.submit(JobRequest(
+            prompt=parent.prompt, platform=parent.platform, requester_id=requester_id,
+            conversation_ref=parent.conversation_ref, thread_ref=parent.thread_ref,
+            reference_path=_existing(await self._reference_of(parent.id)), parent_id=parent.id,
+            spec=spec.to_dict(), client_ref=client_ref,
+        ))
+
+    async def _reference_of(self, job_id: str) -> str | None:
+        async with self.sessions() as session:
+            job = await store.get_job(session, job_id=job_id)
+        return job.reference_path if job else None
+
+    # ------------------------------------------------------------------ health
+    async def health(self) -> dict[str, str]:
+        """'ok' or the reason, per dependency."""
+        from sqlalchemy import text
+
+        out: dict[str, str] = {}
+        try:
+            async with self.sessions() as session:
+                await session.execute(text("SELECT 1"))
+            out["database"] = "ok"
+        except Exception as exc:  # noqa: BLE001
+            out["database"] = f"unreachable: {_first_line(exc)}"
+        if self.redis is not None:
+            try:
+                await self.redis.ping()
+                out["redis"] = "ok"
+            except Exception as exc:  # noqa: BLE001
+                out["redis"] = f"unreachable: {_first_line(exc)}"
+        return out
+
+    async def queue_depth(self) -> int:
+        async with self.sessions() as session:
+            return await store.count_jobs(session, statuses=(JobStatus.PENDING,))
+
+
+def _parse_prompt(text: str) -> Any:
+    """pipeline.understanding.parse_prompt, or None while that package is not there yet."""
+    try:
+        from pipeline.understanding import parse_prompt
+    except ImportError:
+        log.warning("pipeline.understanding is missing; using defaults for every prompt")
+        return None
+    return parse_prompt(text)
+
+
+class _PlainEdit:
+    """The shape of pipeline.understanding.EditResult, for when that package is missing."""
+
+    def __init__(self, spec: Any) -> None:
+        self.spec = spec
+        self.changes: list[dict[str, Any]] = [{"new_prompt": True}]
+        self.messages: list[str] = []
+        self.makes_new_version = True
+        self.new_prompt = True
+
+
+def _apply_reply(previous: Any, reply: str) -> Any:
+    try:
+        from pipeline.understanding import apply_reply
+    except ImportError:
+        log.warning("pipeline.understanding is missing; a reply keeps the previous spec with a new seed")
+        from pipeline.defaults import default_seed
+
+        seed = default_seed(f"{previous.seed.value if previous.seed else 0}:{reply}")
+        return _PlainEdit(previous.with_updates(seed={"value": seed, "source": "prompt", "confidence": 1.0}))
+    return apply_reply(previous, reply)
+
+
+def _guided(name: str, value: Any) -> tuple[str, Any]:
+    """A guided choice (slash-command option) as a spec field, said by the user."""
+    from pipeline.vocabulary import GENRES, INSTRUMENTS, MOODS
+
+    said = {"source": "prompt", "confidence": 1.0}
+    if name in ("genre", "genres", "mood", "moods", "instruments", "exclude"):
+        field = {"genre": "genres", "mood": "moods"}.get(name, name)
+        known = {"genres": GENRES, "moods": MOODS}.get(field, INSTRUMENTS)
+        values = [str(v).strip().lower() for v in (value if isinstance(value, list) else [value])]
+        for v in values:
+            if v not in known:
+                raise ValueError(f"{v!r} is not a known {field[:-1] if field != 'exclude' else 'instrument'}")
+        return field, [{"value": v, **said} for v in values]
+    if name in ("tempo", "tempo_bpm", "duration_s", "energy"):
+        return ("tempo_bpm" if name == "tempo" else name), {"value": float(value), **said}
+    return name, {"value": str(value), **said}
+
+
+def _existing(path: str | None) -> str | None:
+    return path if path and Path(path).is_file() else None
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]

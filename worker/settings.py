@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     # Worker robustness
     job_timeout_s: int = Field(default=300, ge=10, validation_alias="AMPA_JOB_TIMEOUT")
     lease_s: float = Field(default=15.0, ge=1.0, validation_alias="AMPA_LEASE_SECONDS")
+    reconcile_every_s: float = Field(default=5.0, gt=0, validation_alias="AMPA_RECONCILE_SECONDS")
+    # The module providing produce() and ProduceOptions; tests and benchmarks point it at a fast fake.
+    pipeline_module: str | None = Field(default=None, validation_alias="AMPA_PIPELINE")
 
     # HTTP API
     api_token: SecretStr | None = Field(default=None, validation_alias="AMPA_API_TOKEN")

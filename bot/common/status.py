@@ -127,7 +127,7 @@ def _qa_verdict(job: JobView) -> str:
         return "QA: not run"
     last = job.qa_reports[-1]
     measured = {check.get("name"): check.get("measured") for check in last.get("checks", [])}
-    loudness = measured.get("integrated_loudness")
+    loudness = measured.get("loudness")
     peak = measured.get("true_peak")
     figures = []
     if isinstance(loudness, (int, float)):

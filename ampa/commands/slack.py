@@ -1,0 +1,123 @@
+"""`ampa slack`: run the Slack app.
+
+    ampa slack                  Socket Mode (needs SLACK_APP_TOKEN; no public URL needed)
+    ampa slack --http [--port N] [--host H]
+                                Events API, interactivity and /generate at POST /slack/events
+                                (port 3000 by default, as Bolt does; needs SLACK_SIGNING_SECRET)
+
+Both need SLACK_BOT_TOKEN. With only the Slack settings it runs jobs itself (in-process worker,
+SQLite under the data folder); with DATABASE_URL / REDIS_URL it uses PostgreSQL and the arq
+workers (`ampa worker`) instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+DEFAULT_PORT = 3000
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "slack",
+        help="run the Slack app (Socket Mode, or --http)",
+        description=(
+            "Run the Slack app. Needs SLACK_BOT_TOKEN, and SLACK_APP_TOKEN for Socket Mode (the default) or "
+            "SLACK_SIGNING_SECRET with --http. DATABASE_URL and REDIS_URL pick the job store and queue."
+        ),
+    )
+    parser.add_argument("--http", action="store_true", help="serve Slack's HTTP requests at /slack/events instead of Socket Mode")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"HTTP port (default {DEFAULT_PORT})")
+    parser.add_argument("--host", default="0.0.0.0", help="HTTP address to bind (default 0.0.0.0)")
+    parser.set_defaults(func=run)
+
+
+class StartError(Exception):
+    """Why the app cannot start, in words for the operator."""
+
+
+def run(args: argparse.Namespace) -> int:
+    import asyncio
+
+    try:
+        job_settings, slack_settings = load_settings(http=args.http)
+        asyncio.run(serve(job_settings, slack_settings, http=args.http, host=args.host, port=args.port))
+    except StartError as exc:
+        print(f"ampa slack: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+def load_settings(*, http: bool) -> tuple[Any, Any]:
+    from pydantic import ValidationError
+
+    from bot.slack.settings import SlackSettings
+    from worker.settings import Settings
+
+    try:
+        job_settings = Settings()
+        slack_settings = SlackSettings()
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            name = str(error["loc"][0]).upper() if error["loc"] else "A setting"
+            if error["type"] == "missing":
+                lines.append(f"{name} is not set. Copy the Bot User OAuth Token (xoxb-…) from your Slack app's "
+                             "OAuth & Permissions page and export it.")
+            else:
+                lines.append(f"{name}: {error['msg']}")
+        raise StartError("\n".join(lines)) from None
+    if http and slack_settings.slack_signing_secret is None:
+        raise StartError("--http needs SLACK_SIGNING_SECRET (Basic Information → App Credentials → Signing Secret).")
+    if not http and slack_settings.slack_app_token is None:
+        raise StartError("Socket Mode needs SLACK_APP_TOKEN (an app-level token xapp-… with connections:write, "
+                         "Basic Information → App-Level Tokens). Or run `ampa slack --http` with a public URL.")
+    return job_settings, slack_settings
+
+
+async def serve(job_settings: Any, slack_settings: Any, *, http: bool, host: str = "0.0.0.0",
+                port: int = DEFAULT_PORT, stop: Any = None, service: Any = None) -> None:
+    """Run until `stop` (an asyncio.Event) is set, or forever. `service`: an open JobService to use."""
+    import asyncio
+
+    from aiohttp import web
+    from slack_sdk.errors import SlackApiError
+
+    from bot.slack.app import build_bot, build_client
+    from worker.service import JobService
+
+    owns_service = service is None
+    if service is None:
+        service = await JobService.open(job_settings)
+    client = build_client(slack_settings)
+    bot = build_bot(slack_settings, service, client)
+    runner = handler = None
+    try:
+        try:
+            await client.auth_test()
+        except SlackApiError as exc:
+            raise StartError(f"Slack refused SLACK_BOT_TOKEN ({exc.response.get('error')}). Copy it again from "
+                             "your app's OAuth & Permissions page.") from None
+        if http:
+            runner = web.AppRunner(bot.web_app())  # its start-up hook resumes undelivered jobs
+            await runner.setup()
+            await web.TCPSite(runner, host, port).start()
+            print(f"ampa slack: listening on http://{host}:{port}/slack/events", file=sys.stderr)
+        else:
+            handler = bot.socket_mode_handler()
+            await bot.start()
+            await handler.connect_async()
+            print("ampa slack: connected to Slack in Socket Mode", file=sys.stderr)
+        await (stop or asyncio.Event()).wait()
+    finally:
+        if handler is not None:
+            await handler.close_async()
+        if runner is not None:
+            await runner.cleanup()
+        await bot.close()  # stops following jobs; they stay undelivered and resume at the next start
+        if owns_service:
+            await service.close()

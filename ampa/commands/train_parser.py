@@ -1,0 +1,37 @@
+"""`ampa train-parser`: fine-tune the span tagger (top layer + head of all-MiniLM-L6-v2) on this CPU."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "train-parser",
+        help="fine-tune the prompt tagger (minutes on a CPU; reproducible from --seed)",
+        description="Train the span tagger on the generated + hand-written data and save its small weights.",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="random seed (same seed -> same weights)")
+    parser.add_argument("--out", type=Path, metavar="DIR", help="where to write the weights (default: the package)")
+    parser.add_argument("--examples", type=int, default=3000, help="how many generated examples")
+    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--top-layers", type=int, default=1, help="how many top encoder layers to fine-tune")
+    parser.add_argument("--max-steps", type=int, help="stop after this many steps (smoke tests)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pipeline.understanding.tagger import MODEL_DIR
+    from pipeline.understanding.training.train import TrainConfig, train
+
+    if args.examples < 1 or args.epochs < 1 or args.top_layers not in range(1, 7):
+        print("--examples and --epochs must be positive, --top-layers between 1 and 6")
+        return 2
+    config = TrainConfig(seed=args.seed, n_generated=args.examples, epochs=args.epochs, n_top=args.top_layers,
+                         max_steps=args.max_steps)
+    out = args.out or MODEL_DIR
+    figures = train(config, out)
+    print(json.dumps({"out": str(out), **figures}, indent=2))
+    return 0

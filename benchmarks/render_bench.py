@@ -1,0 +1,134 @@
+"""Renderer benchmark: seconds to render 30 s, 2 min and 4 min arrangements, and peak memory.
+
+    python benchmarks/render_bench.py [--runs 3] [--workers 2] [--voices synth|sf2|both] [--composed]
+
+Prints the median of `--runs` renders per length and the process's peak RSS (psutil, sampled every
+10 ms while rendering). By default the arrangement is synthetic (a busy 6-track band, ~16 notes per
+bar per track) so figures do not depend on the composer; with --composed, pipeline.compose.compose
+writes it (when that module exists).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from pipeline.score import Arrangement, Note, Section, Track  # noqa: E402
+
+CHORDS = ([57, 60, 64], [53, 57, 60], [48, 52, 55], [55, 59, 62])  # Am F C G
+
+
+def synthetic_arrangement(seconds: float, *, voices: str = "both", tempo: float = 120.0, seed: int = 7) -> Arrangement:
+    """A dense 4/4 band: 16th hats, kick/snare, 8th bass, chord stabs, a pad and a 16th-note lead."""
+    bars = max(1, round(seconds / (4 * 60.0 / tempo)))
+    synth = voices in ("synth", "both")
+    sf2 = voices in ("sf2", "both")
+    drums = Track("drums", "drums", 0, voice="edrums" if synth else "sf2", is_drum=True)
+    bass = Track("bass", "synth-bass", 38, voice="analog_bass" if synth else "sf2")
+    harmony = Track("harmony", "piano", 0, voice="sf2" if sf2 else "supersaw", pan=-0.2)
+    pad = Track("pad", "synth-pad", 89, voice="warm_pad" if synth else "sf2")
+    lead = Track("lead", "synth-lead", 80, voice="supersaw" if synth and not sf2 else "sf2", pan=0.15)
+    fx = Track("fx", "strings", 48, voice="sf2" if sf2 else "square_lead")
+    for bar in range(bars):
+        b0 = bar * 4.0
+        chord = CHORDS[bar % 4]
+        for s in range(16):
+            drums.notes.append(Note(b0 + s / 4, 0.1, 42, 70 + (s % 4 == 0) * 30))
+        for beat in range(4):
+            drums.notes.append(Note(b0 + beat, 0.2, 36 if beat % 2 == 0 else 38, 110))
+        if bar % 8 == 0:
+            drums.notes.append(Note(b0, 1.0, 49, 100))
+        for e in range(8):
+            bass.notes.append(Note(b0 + e / 2, 0.45, chord[0] - 24, 90 + (e % 2) * 10))
+        for beat in range(4):
+            harmony.notes.extend(Note(b0 + beat + 0.5, 0.4, p, 80) for p in chord)
+        pad.notes.extend(Note(b0, 4.0, p + 12, 70) for p in chord)
+        for s in range(16):
+            lead.notes.append(Note(b0 + s / 4, 0.22, chord[s % 3] + 12 + 12 * (s % 2), 85))
+        if bar % 2 == 0:
+            fx.notes.extend(Note(b0, 8.0, p + 12, 60) for p in chord)
+    return Arrangement(
+        tempo_bpm=tempo, beats_per_bar=4, beat_unit=4, key_tonic_pc=9, mode="minor", bars=bars,
+        sections=[Section("main", 0, bars, 0.7)], tracks=[drums, bass, harmony, pad, lead, fx], seed=seed,
+        genre="synthwave",
+    )
+
+
+def composed_arrangement(seconds: float) -> Arrangement:
+    from pipeline.compose import compose  # type: ignore[import-not-found]
+    from pipeline.defaults import resolve
+    from pipeline.spec import Spec
+
+    spec = resolve(Spec.model_validate({"genre": {"value": "synthwave", "source": "prompt"},
+                                        "duration_s": {"value": seconds, "source": "prompt"}}))
+    return compose(spec)
+
+
+class PeakRSS:
+    """Samples the process's resident memory every 10 ms in a background thread."""
+
+    def __init__(self) -> None:
+        self.peak = 0
+        self._stop = threading.Event()
+        self._proc = psutil.Process()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self._proc.memory_info().rss)
+            self._stop.wait(0.01)
+
+    def __enter__(self) -> PeakRSS:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self._proc.memory_info().rss)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--voices", choices=("synth", "sf2", "both"), default="both")
+    parser.add_argument("--lengths", default="30,120,240", help="seconds, comma-separated")
+    parser.add_argument("--composed", action="store_true")
+    args = parser.parse_args()
+
+    from pipeline.render import find_soundfont, render_stems
+    from pipeline.render.soundfont import load_soundfont
+
+    soundfont = find_soundfont()
+    t0 = time.perf_counter()
+    load_soundfont(soundfont)
+    print(f"SoundFont {soundfont.name}: loaded in {time.perf_counter() - t0:.2f} s "
+          f"(RSS {psutil.Process().memory_info().rss / 2**20:.0f} MiB)")
+    print(f"voices={args.voices} workers={args.workers} runs={args.runs}")
+    for seconds in (float(s) for s in args.lengths.split(",")):
+        arrangement = composed_arrangement(seconds) if args.composed else synthetic_arrangement(seconds, voices=args.voices)
+        n_notes = sum(len(t.notes) for t in arrangement.tracks)
+        times = []
+        with PeakRSS() as rss:
+            for _ in range(args.runs):
+                t0 = time.perf_counter()
+                stems = render_stems(arrangement, soundfont=soundfont, workers=args.workers)
+                times.append(time.perf_counter() - t0)
+                del stems
+        print(f"{arrangement.duration_s:6.1f} s, {len(arrangement.tracks)} tracks, {n_notes:5d} notes: "
+              f"median {statistics.median(times):.2f} s (runs {', '.join(f'{t:.2f}' for t in times)}), "
+              f"peak RSS {rss.peak / 2**20:.0f} MiB")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,69 @@
+"""Block Kit for what the app posts: the status message, its buttons, help and App Home.
+
+Every message also carries plain `text` (notifications, screen readers and clients without Block
+Kit show it), which is the same text as the blocks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.common.status import StatusView
+from worker.schemas import JobStatus, JobView
+
+VARIATION_ACTION = "ampa_variation"
+REGENERATE_ACTION = "ampa_regenerate"
+
+HELP_TEXT = (
+    "*ampa makes music from a sentence.*\n"
+    "• Mention me with what you want: `@ampa upbeat corporate funk, 60 seconds` — attach an audio file "
+    "to use it as a reference.\n"
+    "• Or use `/generate dark synthwave at 140 BPM in A minor, 2 minutes`.\n"
+    "• I answer in a thread with a status message, then post the mastered track, its spectrogram, the MIDI "
+    "and the stems.\n"
+    "• Reply in that thread to refine it (\"slower\", \"no drums\", \"make it 90 seconds\"): each reply makes a "
+    "new version in the same thread. *Variation* makes another take of the same brief; *Regenerate* starts "
+    "again from your original words."
+)
+
+
+def status_text(view: StatusView) -> str:
+    return view.as_text()
+
+
+def status_blocks(view: StatusView, job: JobView) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"*{_escape(view.headline)}*"}},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": f"Understood: {_escape(view.understood)}"}]},
+    ]
+    if view.lines:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _escape("\n".join(view.lines))}})
+    tail = [line for line in (view.verdict, view.timings) if line]
+    tail += [f"Note: {note}" for note in view.notes]
+    if tail:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": _escape(line)} for line in tail]})
+    if view.final and job.status in (JobStatus.SUCCESS, JobStatus.FAILED):
+        blocks.append(action_buttons(job))
+    return blocks
+
+
+def action_buttons(job: JobView) -> dict[str, Any]:
+    buttons = []
+    if job.status == JobStatus.SUCCESS:
+        buttons.append(_button("🎲 Variation", VARIATION_ACTION, job.id))
+    buttons.append(_button("🔁 Regenerate", REGENERATE_ACTION, job.id))
+    return {"type": "actions", "block_id": f"ampa_actions:{job.id}", "elements": buttons}
+
+
+def home_view() -> dict[str, Any]:
+    return {"type": "home", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": HELP_TEXT}}]}
+
+
+def _button(label: str, action_id: str, job_id: str) -> dict[str, Any]:
+    # The job id travels in the button's value, so buttons keep working after a restart.
+    return {"type": "button", "text": {"type": "plain_text", "text": label}, "action_id": action_id, "value": job_id}
+
+
+def _escape(text: str) -> str:
+    """Slack's mrkdwn escaping: the three characters it treats as control characters."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,0 +1,225 @@
+"""The symbolic composer: a resolved Spec becomes an Arrangement (the renderer's score).
+
+    arrangement = compose(resolve(spec))
+
+Seeded and deterministic: every part draws from its own `random.Random` derived from the spec's
+seed, so the same spec gives the same notes, and changing one part never reshuffles another.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from dataclasses import replace
+
+from pipeline.compose.arrange import RISER_PEAK_S, Player, choose_band, fx_player, player_for, plays
+from pipeline.compose.bass import bass_part
+from pipeline.compose.comping import Voicer, harmony_part, pad_part
+from pipeline.compose.context import Context
+from pipeline.compose.genres import CRASH, KICK, GenreProfile, profile_for
+from pipeline.compose.harmony import plan_chords
+from pipeline.compose.melody import Motif, lead_part
+from pipeline.compose.rhythm import DrumBar, Grid, Humaniser, drum_bar, groove_for
+from pipeline.compose.structure import bar_count, plan_sections, section_kind
+from pipeline.compose.theory import Scale, lead_voices, place
+from pipeline.defaults import resolve
+from pipeline.errors import BadInput
+from pipeline.score import Arrangement, Note, Section, Track
+from pipeline.spec import Spec
+from pipeline.styles import ROLES, style_for
+
+TICKS = 960  # every time is a whole number of 1/960 beats, so MIDI files hold them exactly
+_BUILD_KINDS = ("build", "prechorus")
+_BIG_KINDS = ("chorus", "drop", "climax")
+
+
+def compose(spec: Spec) -> Arrangement:
+    if not spec.is_resolved:
+        spec = resolve(spec)
+    try:
+        key = spec.parsed_key
+    except ValueError as exc:
+        raise BadInput(f"cannot compose in key {spec.key.value if spec.key else None!r}: {exc}") from exc
+    genre = spec.genre
+    style, profile = style_for(genre), profile_for(genre)
+    numerator, denominator = spec.meter
+    grid = Grid(numerator, denominator)
+    tempo = float(spec.tempo_bpm.value)
+    seed = int(spec.seed.value)
+    moods = tuple(spec.mood_values)
+    bars = bar_count(float(spec.duration_s.value), grid.bar_beats * 60.0 / tempo)
+    names = list(spec.sections.value) if spec.sections and spec.sections.value else None
+    sections = plan_sections(profile, bars, float(spec.energy.value), names, moods)
+    scale = Scale(key.pitch_class, key.mode)
+    slots = plan_chords(sections, profile, scale, grid.bar_beats, _rng(seed, "harmony-plan"))
+
+    def context(part: str) -> Context:
+        rng = _rng(seed, part)
+        return Context(profile=profile, scale=scale, grid=grid, sections=sections, slots=slots,
+                       groove=groove_for(profile, grid), tempo_bpm=tempo, rng=rng,
+                       human=Humaniser(rng, profile, tempo, style.swing), moods=moods)
+
+    band = choose_band(spec, style, profile)
+    tracks: list[Track] = []
+    for role in ROLES:
+        if role == "fx":
+            continue
+        if role not in band:
+            continue
+        player = player_for(role, band[role], profile)
+        notes = _write_part(role, context(role), profile)
+        tracks.append(_track(player, notes))
+    if profile.risers:
+        risers = _risers(sections, grid, tempo)
+        if risers:
+            tracks.append(_track(fx_player(), risers))
+
+    total = bars * grid.bar_beats
+    _end_on_tonic(tracks, context("ending"), total)
+    for track in tracks:
+        track.notes = _tidy(track.notes, total, track.is_drum)
+    tracks = [t for t in tracks if t.notes]
+    return Arrangement(
+        tempo_bpm=tempo, beats_per_bar=numerator, beat_unit=denominator, key_tonic_pc=key.pitch_class,
+        mode=key.mode, bars=bars, sections=sections, tracks=tracks, seed=seed, genre=genre,
+        chords=_chord_listing(context("listing")),
+    )
+
+
+def _rng(seed: int, part: str) -> random.Random:
+    return random.Random(f"{seed}:{part}")
+
+
+def _track(player: Player, notes: list[Note]) -> Track:
+    return Track(role=player.role, instrument=player.instrument, program=player.program, voice=player.voice,
+                 is_drum=player.is_drum, pan=player.pan, notes=notes)
+
+
+def _write_part(role: str, ctx: Context, profile: GenreProfile) -> list[Note]:
+    notes: list[Note] = []
+    voicer = _voicer(role, profile)
+    motifs: dict[str, Motif] = {}
+    seen: dict[str, int] = defaultdict(int)
+    for index, section in enumerate(ctx.sections):
+        kind = section_kind(section.name)
+        if not plays(role, section.name, section.energy, profile):
+            continue
+        if role == "drums":
+            notes += _drum_section(ctx, index, section)
+        elif role == "bass":
+            notes += bass_part(ctx, section)
+        elif role == "harmony":
+            notes += harmony_part(ctx, section, voicer)
+        elif role == "pad":
+            notes += pad_part(ctx, section, voicer)
+        elif role == "lead":
+            notes += lead_part(ctx, section, motifs, seen[kind])
+        seen[kind] += 1
+    return notes
+
+
+def _voicer(role: str, profile: GenreProfile) -> Voicer:
+    size = profile.chord_size
+    if role == "pad":
+        return Voicer(low=55, high=79, size=min(size, 3) if profile.pad == "swell" else size, center=66)
+    if profile.comp in ("arp", "pulse"):
+        return Voicer(low=57, high=79, size=3, center=66)
+    if profile.comp == "ostinato":
+        return Voicer(low=43, high=67, size=3, center=52)
+    return Voicer(low=52, high=76, size=size, center=62 if size == 3 else 60)
+
+
+def _drum_section(ctx: Context, index: int, section: Section) -> list[Note]:
+    notes: list[Note] = []
+    following = ctx.sections[index + 1] if index + 1 < len(ctx.sections) else None
+    next_has_drums = following is not None and plays("drums", following.name, following.energy, ctx.profile)
+    kind = section_kind(section.name)
+    build = kind in _BUILD_KINDS and ctx.profile.drum_style in ("four_on_floor", "halftime", "breakbeat")
+    for bar in range(section.bars):
+        last = bar == section.bars - 1
+        spec = DrumBar(
+            start=ctx.bar_start(section, bar), index=bar, energy=section.energy,
+            fill=last and following is not None and section.bars >= 2 and not build,
+            crash=bar == 0 and (index > 0 or section.energy >= 0.6),
+            build=build, build_progress=bar / max(1, section.bars),
+        )
+        notes += drum_bar(spec, ctx.groove, ctx.profile, ctx.grid, ctx.human, ctx.rng)
+        if last and not next_has_drums and following is not None and not build:
+            pass  # the fill still leads out; silence follows
+    return notes
+
+
+def _risers(sections: list[Section], grid: Grid, tempo: float) -> list[Note]:
+    """A reverse cymbal swelling into every big section, peaking on its downbeat."""
+    lead_in = RISER_PEAK_S * tempo / 60.0
+    notes = []
+    for index, section in enumerate(sections):
+        if index == 0 or section_kind(section.name) not in _BIG_KINDS:
+            continue
+        boundary = section.start_bar * grid.bar_beats
+        start = boundary - lead_in
+        if start >= 0:
+            notes.append(Note(start, lead_in + 0.25, 60, 96))
+    return notes
+
+
+def _end_on_tonic(tracks: list[Track], ctx: Context, total: float) -> None:
+    """The last bar: drums hit once, bass and chords hold the tonic to the end."""
+    last_bar = total - ctx.bar_beats
+    tonic_slot = ctx.slot_at(last_bar)
+    for track in tracks:
+        if track.role not in ("drums", "bass", "harmony", "pad"):
+            continue
+        if not any(n.start >= last_bar - 1e-6 for n in track.notes) and track.role != "pad":
+            continue  # the part is resting in the final section; leave it resting
+        track.notes = [n for n in track.notes if n.start < last_bar - 1e-6]
+        if track.role == "drums":
+            kick = KICK if ctx.profile.drum_style != "orchestral" else 35
+            track.notes += [Note(last_bar, 1.0, CRASH, 110), Note(last_bar, 0.1, kick, 110)]
+        elif track.role == "bass":
+            track.notes.append(Note(last_bar, ctx.bar_beats, place(ctx.scale.tonic_pc, ctx.profile.bass_octave_low), 100))
+        else:
+            if not any(n.start >= last_bar - 2 * ctx.bar_beats for n in track.notes):
+                continue
+            voicing = lead_voices(None, tonic_slot.chord, 55, 76, 3, 64 if track.role == "pad" else 60)
+            track.notes += [Note(last_bar, ctx.bar_beats, p, 80) for p in voicing]
+
+
+def _tidy(notes: list[Note], total: float, is_drum: bool) -> list[Note]:
+    """Quantise to MIDI ticks, keep everything inside the piece, and stop same-pitch overlaps."""
+    out: list[Note] = []
+    last_end: dict[int, int] = {}
+    end_tick = round(total * TICKS)
+    for note in sorted(notes, key=lambda n: (n.start, n.pitch)):
+        start = max(0, round(note.start * TICKS))
+        end = min(end_tick, round((note.start + note.duration) * TICKS))
+        if start >= end_tick:
+            continue
+        if last_end.get(note.pitch, -1) > start and out:
+            # Cut the earlier note of the same pitch where this one begins.
+            for i in range(len(out) - 1, -1, -1):
+                if out[i].pitch == note.pitch:
+                    prev_start = round(out[i].start * TICKS)
+                    if start - prev_start < TICKS // 64:
+                        out.pop(i)  # a doubled hit: keep the later, humanised one
+                    else:
+                        out[i] = replace(out[i], duration=(start - prev_start) / TICKS)
+                    break
+        if end - start < 1:
+            continue
+        out.append(Note(start / TICKS, (end - start) / TICKS, int(note.pitch), int(max(1, min(127, note.velocity)))))
+        last_end[note.pitch] = end
+    return sorted(out, key=lambda n: (n.start, n.pitch))
+
+
+def _chord_listing(ctx: Context) -> list[tuple[float, list[int]]]:
+    """Each chord as sounded: bass note plus a smoothly led voicing (for QA and inspection)."""
+    listing = []
+    previous = None
+    for slot in ctx.slots:
+        previous = lead_voices(previous, slot.chord, 52, 76, len(slot.chord.pcs), 62)
+        listing.append((slot.start, [place(slot.bass_pc, 36)] + list(previous)))
+    return listing
+
+
+__all__ = ["compose"]

@@ -1,0 +1,120 @@
+"""Song form: how many bars, which sections, and how full each one is (the energy curve)."""
+
+from __future__ import annotations
+
+from pipeline.compose.genres import GenreProfile
+from pipeline.score import Section
+
+# How full a section is before the spec's energy scales it.
+SECTION_ENERGY: dict[str, float] = {
+    "intro": 0.3, "verse": 0.55, "prechorus": 0.65, "chorus": 0.85, "bridge": 0.5, "breakdown": 0.3,
+    "build": 0.65, "drop": 1.0, "outro": 0.3, "main": 0.7, "theme": 0.5, "development": 0.6,
+    "climax": 0.95, "head": 0.7, "solo": 0.8,
+}
+# Typical length of each section in bars, used as weights when the piece is shorter or longer.
+_NOMINAL_BARS: dict[str, int] = {
+    "intro": 8, "outro": 8, "verse": 16, "chorus": 16, "bridge": 8, "breakdown": 8, "build": 8, "drop": 16,
+    "theme": 16, "development": 16, "climax": 16, "head": 16, "solo": 16, "main": 16, "prechorus": 8,
+}
+# Words a user may use for a section, mapped onto the kinds above.
+_ALIASES = (
+    ("pre", "prechorus"), ("hook", "chorus"), ("refrain", "chorus"), ("chorus", "chorus"), ("drop", "drop"),
+    ("climax", "climax"), ("build", "build"), ("riser", "build"), ("break", "breakdown"), ("bridge", "bridge"),
+    ("interlude", "bridge"), ("verse", "verse"), ("intro", "intro"), ("outro", "outro"), ("ending", "outro"),
+    ("coda", "outro"), ("solo", "solo"), ("head", "head"), ("theme", "theme"), ("develop", "development"),
+)
+
+
+def section_kind(name: str) -> str:
+    """Map any section name onto the kinds the arranger knows ('Pre-Chorus 2' -> 'prechorus')."""
+    text = name.lower().replace("-", "").replace(" ", "")
+    for word, kind in _ALIASES:
+        if word in text:
+            return kind
+    return "verse"
+
+
+def bar_count(duration_s: float, bar_seconds: float) -> int:
+    return max(4, round(duration_s / bar_seconds))
+
+
+def plan_sections(profile: GenreProfile, bars: int, energy: float, names: list[str] | None = None,
+                  moods: tuple[str, ...] = ()) -> list[Section]:
+    """Sections covering exactly `bars` bars, in phrase-sized pieces where the length allows."""
+    form = tuple(names) if names else _choose_form(profile, bars)
+    form = form[:bars]  # never more sections than bars
+    if form == ("intro", "main", "outro"):
+        edge = max(1, min(4, bars // 5))
+        lengths = [edge, bars - 2 * edge, edge]
+    else:
+        lengths = _allocate(form, bars, profile.phrase_bars)
+    sections: list[Section] = []
+    start = 0
+    for name, length in zip(form, lengths):
+        if length <= 0:
+            continue
+        sections.append(Section(name=name, start_bar=start, bars=length,
+                                energy=section_energy(name, energy, moods)))
+        start += length
+    return sections
+
+
+def section_energy(name: str, energy: float, moods: tuple[str, ...] = ()) -> float:
+    base = SECTION_ENERGY.get(section_kind(name), 0.6)
+    if "epic" in moods and section_kind(name) in ("chorus", "drop", "climax"):
+        base += 0.15
+    if ("calm" in moods or "sad" in moods) and base > 0.5:
+        base -= 0.1
+    return round(min(1.0, max(0.05, base * (0.55 + 0.9 * energy))), 3)
+
+
+def _units(form: tuple[str, ...], phrase: int) -> list[int]:
+    """Phrase unit of each section: whole phrases in the body, at most 4 bars at the edges."""
+    return [min(phrase, 4) if section_kind(n) in ("intro", "outro") else phrase for n in form]
+
+
+def _choose_form(profile: GenreProfile, bars: int) -> tuple[str, ...]:
+    if bars < 12 or not profile.sections:
+        return ("intro", "main", "outro")
+    for form in profile.sections:
+        nominal = sum(_NOMINAL_BARS.get(section_kind(n), 8) for n in form)
+        if bars >= 0.55 * nominal and bars >= sum(_units(form, profile.phrase_bars)):
+            return form
+    return ("intro", "main", "outro")
+
+
+def _allocate(form: tuple[str, ...], bars: int, phrase: int) -> list[int]:
+    """Lengths summing exactly to `bars`: nominal proportions, whole phrases, repeated sections equal."""
+    units = _units(form, phrase)
+    if sum(units) > bars:
+        units = [1] * len(form)
+    nominal = [_NOMINAL_BARS.get(section_kind(n), 8) for n in form]
+    scale = bars / sum(nominal)
+    lengths = [max(u, int(n * scale / u) * u) for n, u in zip(nominal, units)]
+    while sum(lengths) > bars:
+        shrinkable = [i for i in range(len(form)) if lengths[i] > units[i]]
+        if not shrinkable:
+            break
+        i = max(shrinkable, key=lambda j: (lengths[j], j))
+        lengths[i] -= units[i]
+    # Grow the fullest kinds first, every section of a kind together, so repeats stay the same length.
+    kinds = sorted({section_kind(n) for n in form}, key=lambda k: (-SECTION_ENERGY.get(k, 0.5), k))
+    grown = True
+    while grown:
+        grown = False
+        for kind in kinds:
+            members = [i for i, n in enumerate(form) if section_kind(n) == kind]
+            need = sum(units[i] for i in members)
+            if bars - sum(lengths) >= need:
+                for i in members:
+                    lengths[i] += units[i]
+                grown = True
+    for i in sorted(range(len(form)), key=lambda j: -SECTION_ENERGY.get(section_kind(form[j]), 0.5)):
+        if bars - sum(lengths) >= units[i]:
+            lengths[i] += units[i]
+    # What is left (less than a phrase) goes to the ends of the piece, outro first.
+    leftover = bars - sum(lengths)
+    if leftover:
+        edges = [len(form) - 1, 0] if len(form) > 1 else [0]
+        lengths[edges[0]] += leftover
+    return lengths

@@ -1,0 +1,411 @@
+"""Mixing: per-stem gain staging, EQ, compression, sidechain, width and sends, with pedalboard.
+
+    result = mix_stems(stems, arrangement, spec, MixParams())
+    result.mix            # (2, n) float32, == sum(result.stems.values())
+    result.stems["bass"]  # the processed bass stem
+
+Every effect, sends included, lives inside its own stem's chain, so the processed stems sum
+exactly to the mix (a producer who drags the stems into a DAW hears the same balance). Bus glue
+belongs to the master. Chains are built per call: pedalboard plugins keep internal state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+import numpy as np
+from pedalboard import (
+    Compressor,
+    Delay,
+    Distortion,
+    Gain,
+    HighpassFilter,
+    HighShelfFilter,
+    LowpassFilter,
+    LowShelfFilter,
+    PeakFilter,
+    Pedalboard,
+    Reverb,
+)
+from scipy.signal import butter, fftconvolve, sosfilt, sosfiltfilt
+
+from pipeline.score import Arrangement
+from pipeline.spec import Spec
+from pipeline.styles import ROLES, Style, style_for
+
+# Active RMS (dBFS) each role is staged to before the master: the balance of a typical mix.
+ROLE_LEVEL_DB: dict[str, float] = {"drums": -18.0, "bass": -19.0, "harmony": -23.0, "pad": -27.0, "lead": -21.0, "fx": -30.0}
+GENRE_LEVEL_TWEAK_DB: dict[str, dict[str, float]] = {
+    "lofi-hiphop": {"drums": 1.0, "lead": -2.0, "pad": 1.0},
+    "hip-hop": {"drums": 1.0, "bass": 1.0},
+    "trap": {"drums": 1.0, "bass": 2.0},
+    "techno": {"drums": 2.0, "lead": -2.0},
+    "house": {"drums": 1.0},
+    "drum-and-bass": {"drums": 2.0, "bass": 1.0},
+    "dubstep": {"bass": 2.0},
+    "ambient": {"pad": 4.0, "harmony": 2.0, "lead": -1.0},
+    "cinematic": {"harmony": 2.0, "pad": 2.0, "drums": -2.0},
+    "classical": {"harmony": 2.0, "pad": 1.0},
+    "rock": {"harmony": 2.0, "drums": 1.0},
+    "metal": {"harmony": 3.0, "drums": 1.0},
+    "jazz": {"drums": -3.0, "bass": 1.0},
+    "blues": {"drums": -1.0},
+    "folk": {"drums": -3.0, "harmony": 2.0},
+    "country": {"drums": -2.0, "harmony": 1.0},
+    "reggae": {"bass": 2.0},
+}
+# Reverb send (wet level) per role, scaled per genre.
+ROLE_REVERB: dict[str, float] = {"drums": 0.05, "bass": 0.0, "harmony": 0.12, "pad": 0.22, "lead": 0.15, "fx": 0.3}
+GENRE_SPACE: dict[str, tuple[float, float]] = {  # (send scale, room size)
+    "ambient": (2.2, 0.9), "cinematic": (1.8, 0.85), "classical": (1.6, 0.8), "trance": (1.4, 0.75),
+    "synthwave": (1.4, 0.75), "lofi-hiphop": (1.0, 0.5), "jazz": (0.9, 0.5), "rnb": (1.1, 0.6),
+    "techno": (0.8, 0.6), "rock": (0.8, 0.55), "metal": (0.5, 0.45), "trap": (0.8, 0.5), "hip-hop": (0.7, 0.45),
+}
+# Stereo width (side gain) per role; low frequencies are kept mono in every role.
+ROLE_WIDTH: dict[str, float] = {"drums": 1.0, "bass": 0.0, "harmony": 1.2, "pad": 1.4, "lead": 0.9, "fx": 1.3}
+SIDECHAIN_ROLES = ("bass", "pad")
+GENRE_SIDECHAIN_DB: dict[str, float] = {"house": 6.0, "techno": 6.0, "trance": 6.0, "synthwave": 5.0,
+                                         "drum-and-bass": 4.0, "dubstep": 5.0, "pop": 3.0}
+# Tempo-synced delay on the lead in these genres: (fraction of a beat, feedback, mix).
+GENRE_DELAY: dict[str, tuple[float, float, float]] = {
+    "synthwave": (0.75, 0.35, 0.18), "trance": (0.75, 0.4, 0.2), "ambient": (1.5, 0.45, 0.25),
+    "dubstep": (0.5, 0.3, 0.12), "reggae": (0.75, 0.45, 0.2), "lofi-hiphop": (0.5, 0.25, 0.1),
+    "house": (0.75, 0.3, 0.12), "techno": (0.75, 0.35, 0.12), "cinematic": (1.0, 0.3, 0.12),
+}
+KICK_KEYS = frozenset({35, 36})
+MAX_STAGING_GAIN_DB = 36.0
+
+
+@dataclass(frozen=True)
+class MixParams:
+    trim_db: float = 0.0  # applied to every stem (and so to the mix)
+    # Per-stem offsets in dB, keyed by role or instrument slug. They are merged over spec.mix
+    # (a key given in both counts once, with this value), so passing dict(spec.mix) is harmless.
+    stem_offsets_db: dict[str, float] = field(default_factory=dict)
+    width_scale: float = 1.0  # multiplies every role's stereo width
+    mono_below_hz: float = 120.0  # side signal high-passed here: low end stays mono
+    reverb_scale: float = 1.0
+    sidechain_depth_db: float | None = None  # None: the genre's default (0 where it has none)
+    workers: int = 2  # stems processed in parallel (pedalboard releases the GIL)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> MixParams:
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+    def with_changes(self, **changes: Any) -> MixParams:
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class MixResult:
+    mix: np.ndarray  # (2, n) float32: the sum of `stems`
+    stems: dict[str, np.ndarray]  # role -> processed (2, n) float32
+    gains_db: dict[str, float]  # role -> total gain applied (staging + offsets + trim)
+    notes: list[str] = field(default_factory=list)  # e.g. an offset that matched no stem
+
+
+@dataclass(frozen=True)
+class StemContext:
+    """What a chain builder needs to know about the stem it is building for."""
+
+    role: str
+    instrument: str
+    genre: str
+    style: Style
+    tempo_bpm: float
+    sample_rate: int
+    reverb_scale: float = 1.0
+
+    @property
+    def beat_s(self) -> float:
+        return 60.0 / self.tempo_bpm
+
+
+# ----------------------------------------------------------------------------------------------
+# Chains: one function per role, each returning a fresh Pedalboard.
+
+
+def drums_chain(ctx: StemContext) -> Pedalboard:
+    plugins = [
+        *_highpass(30.0, poles=2),
+        LowShelfFilter(cutoff_frequency_hz=70.0, gain_db=1.5),
+        PeakFilter(cutoff_frequency_hz=400.0, gain_db=-2.0, q=1.0),  # boxiness
+        Compressor(threshold_db=-20.0, ratio=3.0, attack_ms=8.0, release_ms=120.0),
+    ]
+    return Pedalboard(plugins + _flavour(ctx) + _sends(ctx))
+
+
+def bass_chain(ctx: StemContext) -> Pedalboard:
+    plugins = [
+        *_highpass(32.0, poles=2),
+        LowpassFilter(cutoff_frequency_hz=6000.0),
+        PeakFilter(cutoff_frequency_hz=250.0, gain_db=-2.0, q=0.9),  # mud, where it masks the kick's body
+        Compressor(threshold_db=-22.0, ratio=4.0, attack_ms=15.0, release_ms=150.0),
+    ]
+    if ctx.genre in ("rock", "metal", "dubstep", "drum-and-bass"):
+        plugins += [Distortion(drive_db=6.0), Gain(gain_db=-4.0)]
+    return Pedalboard(plugins + _flavour(ctx) + _sends(ctx))
+
+
+def harmony_chain(ctx: StemContext) -> Pedalboard:
+    plugins = [
+        *_highpass(140.0),
+        PeakFilter(cutoff_frequency_hz=350.0, gain_db=-2.0, q=0.8),
+        Compressor(threshold_db=-24.0, ratio=2.0, attack_ms=20.0, release_ms=200.0),
+    ]
+    return Pedalboard(plugins + _drive(ctx) + _flavour(ctx) + _sends(ctx))
+
+
+def pad_chain(ctx: StemContext) -> Pedalboard:
+    plugins = [
+        *_highpass(200.0),
+        PeakFilter(cutoff_frequency_hz=2500.0, gain_db=-2.0, q=0.7),  # leave the lead's presence free
+        LowpassFilter(cutoff_frequency_hz=12000.0),
+        Compressor(threshold_db=-26.0, ratio=2.0, attack_ms=40.0, release_ms=300.0),
+    ]
+    return Pedalboard(plugins + _flavour(ctx) + _sends(ctx))
+
+
+def lead_chain(ctx: StemContext) -> Pedalboard:
+    plugins = [
+        *_highpass(160.0),
+        PeakFilter(cutoff_frequency_hz=3000.0, gain_db=2.0, q=0.8),  # presence
+        HighShelfFilter(cutoff_frequency_hz=9000.0, gain_db=1.0),
+        Compressor(threshold_db=-22.0, ratio=3.0, attack_ms=10.0, release_ms=150.0),
+    ]
+    plugins += _drive(ctx)
+    delay = GENRE_DELAY.get(ctx.genre)
+    if delay is not None:
+        fraction, feedback, mix = delay
+        plugins.append(Delay(delay_seconds=min(2.0, fraction * ctx.beat_s), feedback=feedback, mix=mix))
+    return Pedalboard(plugins + _flavour(ctx) + _sends(ctx))
+
+
+def fx_chain(ctx: StemContext) -> Pedalboard:
+    plugins = [*_highpass(250.0), Compressor(threshold_db=-24.0, ratio=2.0)]
+    return Pedalboard(plugins + _flavour(ctx) + _sends(ctx))
+
+
+CHAINS: dict[str, Callable[[StemContext], Pedalboard]] = {
+    "drums": drums_chain,
+    "bass": bass_chain,
+    "harmony": harmony_chain,
+    "pad": pad_chain,
+    "lead": lead_chain,
+    "fx": fx_chain,
+}
+
+
+def _highpass(cutoff_hz: float, poles: int = 3) -> list[Any]:
+    """pedalboard's HighpassFilter is first order (6 dB/octave): stack it for an 18 dB/octave cut."""
+    return [HighpassFilter(cutoff_frequency_hz=cutoff_hz) for _ in range(poles)]
+
+
+def _drive(ctx: StemContext) -> list[Any]:
+    """Guitar drive for rock and metal (the GM guitars are clean): saturate, then darken like a cab."""
+    if ctx.instrument != "electric-guitar" or ctx.genre not in ("rock", "metal", "blues", "funk"):
+        return []
+    drive = {"metal": 18.0, "rock": 10.0, "blues": 6.0, "funk": 3.0}[ctx.genre]
+    return [Distortion(drive_db=drive), Gain(gain_db=-0.7 * drive), LowpassFilter(cutoff_frequency_hz=6500.0)]
+
+
+def _flavour(ctx: StemContext) -> list[Any]:
+    """Genre colour common to every stem."""
+    if ctx.genre == "lofi-hiphop":
+        # Tape/sampler feel: rolled-off top, a touch of saturation.
+        return [LowpassFilter(cutoff_frequency_hz=7000.0), Distortion(drive_db=4.0), Gain(gain_db=-3.0)]
+    if ctx.genre == "chiptune":
+        return [LowpassFilter(cutoff_frequency_hz=12000.0)]
+    return []
+
+
+def _sends(ctx: StemContext) -> list[Any]:
+    """Reverb as an in-chain send: the dry signal passes at unity, the wet adds on top."""
+    scale, room = GENRE_SPACE.get(ctx.genre, (1.0, 0.6))
+    wet = ROLE_REVERB.get(ctx.role, 0.1) * scale * ctx.reverb_scale
+    if wet < 0.06:  # too little to hear; a reverb costs ~0.3 s per 2-minute stem
+        return []
+    return [Reverb(room_size=room, damping=0.5, wet_level=min(0.6, wet), dry_level=1.0, width=1.0)]
+
+
+# ----------------------------------------------------------------------------------------------
+
+
+def mix_stems(
+    stems: dict[str, np.ndarray], arrangement: Arrangement | None, spec: Spec, params: MixParams = MixParams()
+) -> MixResult:
+    if not stems:
+        raise ValueError("mix_stems needs at least one stem")
+    sample_rate = 44100
+    genre = arrangement.genre if arrangement is not None else spec.genre
+    style = style_for(genre)
+    tempo = arrangement.tempo_bpm if arrangement is not None else (spec.tempo_bpm.value if spec.tempo_bpm else 120.0)
+    instruments = _instrument_by_role(arrangement, style)
+    offsets, notes = resolve_offsets({**spec.mix, **params.stem_offsets_db}, instruments, stems.keys())
+    length = max(s.shape[-1] for s in stems.values())
+
+    def process(role: str) -> tuple[str, np.ndarray, float]:
+        ctx = StemContext(role, instruments.get(role, role), genre, style, tempo, sample_rate, params.reverb_scale)
+        dry = _fit(stems[role], length)
+        target = ROLE_LEVEL_DB.get(role, -24.0) + GENRE_LEVEL_TWEAK_DB.get(genre, {}).get(role, 0.0)
+        pre = _staging_gain_db(dry, sample_rate, target)
+        chain = CHAINS.get(role, fx_chain)(ctx)
+        wet = chain(dry * np.float32(10 ** (pre / 20)), sample_rate).astype(np.float32)
+        # Re-stage after the chain (drive and compression change the level), then the offsets.
+        post = _staging_gain_db(wet, sample_rate, target)
+        final_db = post + offsets.get(role, 0.0) + params.trim_db
+        out = wet * np.float32(10 ** (final_db / 20))
+        return role, out, pre + final_db
+
+    ordered = [r for r in ROLES if r in stems] + [r for r in stems if r not in ROLES]
+    with ThreadPoolExecutor(max_workers=max(1, params.workers)) as pool:
+        processed = {role: (out, gain) for role, out, gain in pool.map(process, ordered)}
+
+    depth = params.sidechain_depth_db
+    if depth is None:
+        depth = GENRE_SIDECHAIN_DB.get(genre, 3.0) if style.sidechain else 0.0
+    if depth > 0 and any(r in processed for r in SIDECHAIN_ROLES):
+        duck = ducking_gain(length, sample_rate, depth, arrangement=arrangement, drum_stem=stems.get("drums"))
+        if duck is not None:
+            for role in SIDECHAIN_ROLES:
+                if role in processed:
+                    out, gain = processed[role]
+                    processed[role] = (out * duck, gain)
+
+    out_stems: dict[str, np.ndarray] = {}
+    for role in ordered:
+        out, _ = processed[role]
+        width = ROLE_WIDTH.get(role, 1.0) * params.width_scale
+        out_stems[role] = apply_width(out, sample_rate, width, params.mono_below_hz).astype(np.float32)
+    mix = np.sum(np.stack(list(out_stems.values())), axis=0, dtype=np.float64).astype(np.float32)
+    return MixResult(mix=mix, stems=out_stems, gains_db={r: round(g, 2) for r, (_, g) in processed.items()}, notes=notes)
+
+
+def resolve_offsets(
+    requested: dict[str, float], instruments: dict[str, str], roles: Any
+) -> tuple[dict[str, float], list[str]]:
+    """Offsets keyed by role: role names are used as they are; instrument slugs map to the role playing them."""
+    roles = set(roles)
+    by_instrument = {inst: role for role, inst in instruments.items()}
+    offsets: dict[str, float] = {}
+    notes: list[str] = []
+    for key, db in requested.items():
+        role = key if key in roles else by_instrument.get(key)
+        if role is None or role not in roles:
+            notes.append(f"mix offset for {key!r} ignored: no stem plays it")
+            continue
+        offsets[role] = offsets.get(role, 0.0) + float(db)
+    return offsets, notes
+
+
+def ducking_gain(
+    length: int,
+    sample_rate: int,
+    depth_db: float,
+    *,
+    arrangement: Arrangement | None = None,
+    drum_stem: np.ndarray | None = None,
+    release_beats: float = 0.45,
+) -> np.ndarray | None:
+    """Gain curve (n,) that dips `depth_db` at each kick and recovers over `release_beats`.
+
+    Kick times come from the drum track's kick notes; without them, from the drum stem's
+    low band (below 150 Hz), whose envelope drives the dip like a sidechain compressor would.
+    """
+    floor = 10 ** (-depth_db / 20)
+    beat_s = arrangement.seconds_per_beat if arrangement is not None else 0.5
+    control = _kick_impulses(arrangement, length, sample_rate)
+    if control is not None:
+        attack = int(0.004 * sample_rate)
+        t = np.arange(int(release_beats * beat_s * sample_rate * 2.5)) / sample_rate
+        tau = release_beats * beat_s / 2.5
+        kernel = np.concatenate([np.linspace(0.0, 1.0, attack, endpoint=False), np.exp(-t / tau)])
+        amount = np.clip(fftconvolve(control, kernel)[:length], 0.0, 1.0)
+        # The curve starts a few ms early so the dip is in place when the kick lands.
+        amount = np.concatenate([amount[attack:], np.zeros(attack)])
+    elif drum_stem is not None and np.max(np.abs(drum_stem)) > 1e-6:
+        amount = _low_band_envelope(drum_stem, sample_rate, beat_s * release_beats / 2.5)[:length]
+        amount = np.pad(amount, (0, length - amount.size))
+    else:
+        return None
+    return (1.0 - (1.0 - floor) * amount).astype(np.float32)
+
+
+def _kick_impulses(arrangement: Arrangement | None, length: int, sample_rate: int) -> np.ndarray | None:
+    if arrangement is None:
+        return None
+    drums = next((t for t in arrangement.tracks if t.is_drum or t.role == "drums"), None)
+    if drums is None:
+        return None
+    starts = [round(arrangement.beat_to_seconds(n.start) * sample_rate) for n in drums.notes if n.pitch in KICK_KEYS]
+    if not starts:
+        return None
+    impulses = np.zeros(length)
+    for start, note in zip(starts, (n for n in drums.notes if n.pitch in KICK_KEYS)):
+        if 0 <= start < length:
+            impulses[start] = max(impulses[start], min(1.0, note.velocity / 100.0))
+    return impulses
+
+
+def _low_band_envelope(drum_stem: np.ndarray, sample_rate: int, release_s: float) -> np.ndarray:
+    mono = np.asarray(drum_stem, dtype=np.float64).mean(axis=0) if np.ndim(drum_stem) == 2 else np.asarray(drum_stem)
+    low = np.abs(sosfilt(butter(4, 150.0, "low", fs=sample_rate, output="sos"), mono))
+    # Peak follower with exponential release: the release is a one-pole low-pass of the rectified band.
+    smooth = sosfiltfilt(butter(1, 1.0 / (2 * np.pi * release_s), "low", fs=sample_rate, output="sos"), low)
+    peak = np.percentile(smooth, 99.5)
+    return np.clip(smooth / peak, 0.0, 1.0) if peak > 0 else np.zeros_like(smooth)
+
+
+def apply_width(stem: np.ndarray, sample_rate: int, width: float, mono_below_hz: float) -> np.ndarray:
+    """Mid/side: side x width, and the side high-passed so the low end stays mono."""
+    if stem.shape[0] != 2 or (width == 1.0 and mono_below_hz <= 0):
+        return stem
+    mid = 0.5 * (stem[0] + stem[1])
+    side = (0.5 * width) * (stem[0] - stem[1])
+    if mono_below_hz > 0 and width > 0:
+        side = HighpassFilter(cutoff_frequency_hz=mono_below_hz)(side[np.newaxis, :], sample_rate)[0]
+    return np.stack([mid + side, mid - side])
+
+
+def _staging_gain_db(stem: np.ndarray, sample_rate: int, target_db: float) -> float:
+    """Gain that brings the stem's active RMS (its playing parts, not its rests) to target_db."""
+    level = active_rms_db(stem, sample_rate)
+    if level is None:
+        return 0.0
+    return float(np.clip(target_db - level, -MAX_STAGING_GAIN_DB, MAX_STAGING_GAIN_DB))
+
+
+def active_rms_db(stem: np.ndarray, sample_rate: int) -> float | None:
+    """RMS in dBFS over the 100 ms windows within 40 dB of the loudest; None for silence."""
+    window = int(0.1 * sample_rate)
+    mono_power = (np.asarray(stem, dtype=np.float32) ** 2).mean(axis=0)
+    n = (mono_power.size // window) * window
+    if n == 0:
+        return None
+    powers = mono_power[:n].reshape(-1, window).mean(axis=1)
+    loudest = powers.max()
+    if loudest < 1e-12:
+        return None
+    active = powers[powers >= loudest * 1e-4]
+    return float(10 * np.log10(active.mean()))
+
+
+def _fit(stem: np.ndarray, length: int) -> np.ndarray:
+    stem = np.asarray(stem, dtype=np.float32)
+    if stem.ndim == 1:
+        stem = np.stack([stem, stem])
+    if stem.shape[1] < length:
+        stem = np.pad(stem, ((0, 0), (0, length - stem.shape[1])))
+    return np.ascontiguousarray(stem[:, :length])
+
+
+def _instrument_by_role(arrangement: Arrangement | None, style: Style) -> dict[str, str]:
+    if arrangement is not None and arrangement.tracks:
+        return {t.role: t.instrument for t in arrangement.tracks}
+    return dict(style.band)

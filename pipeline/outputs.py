@@ -1,0 +1,185 @@
+"""Files a user downloads: mix.wav (24-bit), mix.mp3, stems/<role>.wav, stems.zip, spectrogram.png.
+
+Every file is written under a temporary name in the same folder and moved into place with
+os.replace, so a reader (a bot uploading, a web server) never sees a half-written file.
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import soundfile
+
+from pipeline.qa.loudness import as_channels_first
+
+# Discord's upload limit is 8 MB (decimal, with some envelope): keep the MP3 under this.
+MP3_BUDGET_BYTES = 7_500_000
+MP3_BITRATES_KBPS = (320, 256, 224, 192, 160, 128, 112, 96, 80, 64)
+MAX_MP3_KBPS = 256  # transparent for this material; 320 buys nothing audible
+STEM_PEAK_LIMIT = 0.98
+
+
+@contextmanager
+def atomic_path(final: Path) -> Iterator[Path]:
+    """A temporary path next to `final`; moved onto `final` only if the block succeeds."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    # Keep the real extension last: encoders choose the format from it.
+    tmp = final.with_name(f".{final.stem}.{os.getpid()}.tmp{final.suffix}")
+    try:
+        yield tmp
+        os.replace(tmp, final)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def mp3_bitrate_kbps(seconds: float) -> int:
+    """The highest standard CBR bitrate (<= 256 kbps) whose file fits MP3_BUDGET_BYTES."""
+    for kbps in MP3_BITRATES_KBPS:
+        if kbps <= MAX_MP3_KBPS and kbps * 1000 / 8 * seconds * 1.01 <= MP3_BUDGET_BYTES:
+            return kbps
+    return MP3_BITRATES_KBPS[-1]
+
+
+def write_wav(path: Path, audio: np.ndarray, sample_rate: int) -> Path:
+    """24-bit PCM WAV, atomically. Samples beyond full scale are clipped by the PCM conversion."""
+    data = as_channels_first(np.asarray(audio, dtype=np.float32)).T
+    with atomic_path(path) as tmp:
+        soundfile.write(str(tmp), data, sample_rate, subtype="PCM_24", format="WAV")
+    return path
+
+
+def write_mp3(path: Path, audio: np.ndarray, sample_rate: int) -> Path:
+    from pedalboard.io import AudioFile
+
+    audio = as_channels_first(np.asarray(audio, dtype=np.float32))
+    kbps = mp3_bitrate_kbps(audio.shape[1] / sample_rate)
+    with atomic_path(path) as tmp:
+        with AudioFile(str(tmp), "w", samplerate=sample_rate, num_channels=audio.shape[0], quality=kbps) as f:
+            f.write(np.clip(audio, -1.0, 1.0))
+    return path
+
+
+def write_audio_outputs(
+    out_dir: Path, mastered: np.ndarray, sample_rate: int, stems: dict[str, np.ndarray]
+) -> dict[str, Path]:
+    """Write the mix (WAV + MP3) and the stems (WAVs + zip); returns name -> path.
+
+    Names: "mix.wav", "mix.mp3", "stems/<role>.wav", "stems.zip" (no stem files for a
+    mix-only backend). Stems are pre-master; if any would clip in 24-bit, all of them are
+    lowered by the same amount, so they still sum to one balanced mix.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files: dict[str, Path] = {
+        "mix.wav": write_wav(out_dir / "mix.wav", mastered, sample_rate),
+        "mix.mp3": write_mp3(out_dir / "mix.mp3", mastered, sample_rate),
+    }
+    if not stems:
+        return files
+    peak = max(float(np.max(np.abs(s))) for s in stems.values())
+    scale = np.float32(STEM_PEAK_LIMIT / peak) if peak > STEM_PEAK_LIMIT else np.float32(1.0)
+    stem_paths: dict[str, Path] = {}
+    for role, stem in stems.items():
+        name = f"stems/{role}.wav"
+        stem_paths[name] = write_wav(out_dir / name, stem * scale, sample_rate)
+    files.update(stem_paths)
+    files["stems.zip"] = write_zip(out_dir / "stems.zip", stem_paths.values())
+    return files
+
+
+def write_zip(path: Path, members: Iterator[Path] | list[Path] | object) -> Path:
+    """The stem WAVs, stored (WAV barely deflates and stored zips open instantly)."""
+    with atomic_path(path) as tmp:
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as archive:
+            for member in members:  # type: ignore[attr-defined]
+                archive.write(member, arcname=f"stems/{Path(member).name}")
+    return path
+
+
+# ----------------------------------------------------------------------------------------------
+# Spectrogram
+
+SPECTROGRAM_RATE = 22050
+_FREQ_BINS = 320
+_MIN_HZ = 30.0
+_DYNAMIC_RANGE_DB = 80.0
+
+
+def write_spectrogram(path: Path, audio: np.ndarray, sample_rate: int, title: str) -> Path:
+    """A 1600x600 log-frequency spectrogram PNG: time in m:ss, Hz/kHz, a dB colour bar, the title."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter
+
+    image, seconds, freqs = log_spectrogram(audio, sample_rate)
+    figure = Figure(figsize=(16, 6), dpi=100, facecolor="#101014")
+    axes = figure.add_axes((0.055, 0.11, 0.86, 0.78))
+    mesh = axes.imshow(
+        image,
+        origin="lower",
+        aspect="auto",
+        cmap="magma",
+        vmin=-_DYNAMIC_RANGE_DB,
+        vmax=0.0,
+        extent=(0.0, seconds, 0.0, float(freqs.size)),
+        interpolation="bilinear",
+    )
+    ticks_hz = [f for f in (50, 100, 200, 500, 1000, 2000, 5000, 10000) if freqs[0] <= f <= freqs[-1]]
+    axes.set_yticks([float(np.interp(np.log(f), np.log(freqs), np.arange(freqs.size))) for f in ticks_hz])
+    axes.set_yticklabels([f"{f // 1000}k" if f >= 1000 else str(f) for f in ticks_hz])
+    axes.xaxis.set_major_formatter(FuncFormatter(lambda s, _: f"{int(s) // 60}:{int(s) % 60:02d}"))
+    axes.set_xlabel("time (m:ss)", color="#d0d0d8")
+    axes.set_ylabel("frequency (Hz)", color="#d0d0d8")
+    axes.set_title(title, color="#f0f0f4", fontsize=15, loc="left", pad=12)
+    axes.tick_params(colors="#d0d0d8")
+    for spine in axes.spines.values():
+        spine.set_color("#404048")
+    colour_axes = figure.add_axes((0.925, 0.11, 0.012, 0.78))
+    bar = figure.colorbar(mesh, cax=colour_axes)
+    bar.set_label("level (dB)", color="#d0d0d8")
+    bar.ax.tick_params(colors="#d0d0d8")
+    with atomic_path(Path(path)) as tmp:
+        figure.savefig(tmp, format="png", facecolor=figure.get_facecolor())
+    return Path(path)
+
+
+def log_spectrogram(audio: np.ndarray, sample_rate: int, columns: int = 1400) -> tuple[np.ndarray, float, np.ndarray]:
+    """(dB image [freq, time] relative to its max, duration in s, bin centre frequencies)."""
+    import scipy.fft
+    from scipy.signal import resample_poly
+
+    mono = as_channels_first(np.asarray(audio, dtype=np.float32)).mean(axis=0)
+    seconds = mono.size / sample_rate
+    if sample_rate != SPECTROGRAM_RATE and sample_rate % SPECTROGRAM_RATE == 0:
+        mono = resample_poly(mono, 1, sample_rate // SPECTROGRAM_RATE)
+        rate = SPECTROGRAM_RATE
+    else:
+        rate = sample_rate
+    n_fft, hop = 2048, 512
+    if mono.size < n_fft:
+        mono = np.pad(mono, (0, n_fft - mono.size))
+    frames = np.lib.stride_tricks.sliding_window_view(mono.astype(np.float32), n_fft)[::hop]
+    # scipy.fft keeps float32 (numpy's would double the memory and the time).
+    power = np.abs(scipy.fft.rfft(frames * np.hanning(n_fft).astype(np.float32), axis=1)) ** 2
+    # Average the frames falling in each picture column: every kick shows, none is skipped.
+    groups = np.linspace(0, power.shape[0], num=min(columns, power.shape[0]) + 1).astype(int)[:-1]
+    power = np.add.reduceat(power, groups, axis=0) / np.diff(np.append(groups, power.shape[0]))[:, None]
+    bin_hz = np.fft.rfftfreq(n_fft, 1.0 / rate)
+    freqs = np.geomspace(_MIN_HZ, rate / 2 * 0.98, _FREQ_BINS)
+    # Each log band averages the FFT bins it covers (low bands interpolate between bins).
+    edges = np.searchsorted(bin_hz, np.sqrt(freqs[:-1] * freqs[1:]))
+    edges = np.concatenate([[np.searchsorted(bin_hz, _MIN_HZ)], edges, [bin_hz.size - 1]])
+    cumulative = np.concatenate([np.zeros((power.shape[0], 1)), np.cumsum(power, axis=1)], axis=1)
+    widths = np.maximum(edges[1:] - edges[:-1], 1)
+    banded = (cumulative[:, edges[:-1] + widths] - cumulative[:, edges[:-1]]) / widths
+    db = 10 * np.log10(np.maximum(banded, 1e-12))
+    db -= db.max()
+    return np.maximum(db, -_DYNAMIC_RANGE_DB).T, seconds, freqs

@@ -1,0 +1,97 @@
+"""Level meters: integrated loudness (ITU-R BS.1770-4 via pyloudnorm) and true peak.
+
+True peak follows BS.1770-4 Annex 2: upsample 4x and take the largest absolute sample. Both
+meters take channels-first audio, shape (channels, n), as pedalboard produces it.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import pyloudnorm
+from scipy.signal import firwin, upfirdn
+
+TRUE_PEAK_OVERSAMPLING = 4
+# BS.1770-4 Annex 2 uses a 48-tap (12 per phase) interpolation filter for 4x oversampling; this is
+# a Kaiser-windowed equivalent. Short enough that a 2-minute stereo track is metered in ~0.4 s.
+_TAPS = 48
+_INTERPOLATOR = (firwin(_TAPS, 0.95 / TRUE_PEAK_OVERSAMPLING, window=("kaiser", 8.0)) * TRUE_PEAK_OVERSAMPLING).astype(
+    np.float32
+)
+_DELAY = (_TAPS - 1) // 2  # group delay in oversampled samples
+# Below this, pyloudnorm reports -inf (everything gated away): treat as silence.
+SILENCE_LUFS = -70.0
+
+
+@lru_cache(maxsize=4)
+def _meter(sample_rate: int) -> pyloudnorm.Meter:
+    return pyloudnorm.Meter(sample_rate)  # BS.1770-4 K-weighting and gating
+
+
+def integrated_lufs(audio: np.ndarray, sample_rate: int) -> float:
+    """Integrated loudness in LUFS; SILENCE_LUFS for silence or clips shorter than one gating block."""
+    audio = as_channels_first(audio)
+    if audio.shape[1] < int(0.4 * sample_rate):
+        return SILENCE_LUFS
+    loudness = _meter(sample_rate).integrated_loudness(audio.T.astype(np.float64, copy=False))
+    return float(loudness) if np.isfinite(loudness) else SILENCE_LUFS
+
+
+def oversampled_peaks(audio: np.ndarray, factor: int = TRUE_PEAK_OVERSAMPLING) -> np.ndarray:
+    """Per original sample, the largest |x| among its `factor` oversampled points over all channels.
+
+    Returns shape (n,): the envelope a true-peak limiter must keep under its ceiling.
+    """
+    audio = as_channels_first(audio)
+    n = audio.shape[1]
+    envelope = np.abs(audio).max(axis=0).astype(np.float32)
+    for channel in audio:
+        up = np.abs(_upsample(channel))
+        # Centre each original sample's window on it: oversampled points k*4-2 .. k*4+1.
+        up = np.concatenate([np.zeros(2, np.float32), up])[: n * TRUE_PEAK_OVERSAMPLING]
+        up = np.pad(up, (0, n * TRUE_PEAK_OVERSAMPLING - up.size))
+        np.maximum(envelope, up.reshape(n, TRUE_PEAK_OVERSAMPLING).max(axis=1), out=envelope)
+    return envelope
+
+
+def _upsample(channel: np.ndarray) -> np.ndarray:
+    """4x oversampled copy of one channel, aligned with the input (filter delay removed)."""
+    # upfirdn is ~3x faster per 1-D channel than on a 2-D array along an axis.
+    up = upfirdn(_INTERPOLATOR, np.ascontiguousarray(channel, dtype=np.float32), up=TRUE_PEAK_OVERSAMPLING)
+    return up[_DELAY:]
+
+
+def true_peak_dbtp(audio: np.ndarray) -> float:
+    """True peak in dBTP (4x oversampled). -inf dB is reported as -200."""
+    audio = as_channels_first(audio)
+    if audio.size == 0:
+        return -200.0
+    peak = float(np.max(np.abs(audio)))
+    for channel in audio:
+        peak = max(peak, float(np.max(np.abs(_upsample(channel)))))
+    return amplitude_to_db(peak)
+
+
+def sample_peak_dbfs(audio: np.ndarray) -> float:
+    return amplitude_to_db(float(np.max(np.abs(audio)))) if np.size(audio) else -200.0
+
+
+def amplitude_to_db(value: float) -> float:
+    return 20.0 * np.log10(value) if value > 1e-10 else -200.0
+
+
+def db_to_amplitude(db: float) -> float:
+    return float(10.0 ** (db / 20.0))
+
+
+def as_channels_first(audio: np.ndarray) -> np.ndarray:
+    """Accept (n,), (channels, n) or (n, channels) for 1–2 channels; return (channels, n)."""
+    audio = np.asarray(audio)
+    if audio.ndim == 1:
+        return audio[np.newaxis, :]
+    if audio.ndim != 2:
+        raise ValueError(f"audio must be 1-D or 2-D, got shape {audio.shape}")
+    if audio.shape[0] > 8 and audio.shape[1] <= 8:
+        return audio.T
+    return audio

@@ -1,0 +1,89 @@
+"""run_qa: every measurement of a finished master, against what the spec asked for."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Collection
+
+import numpy as np
+
+from pipeline.qa import checks
+from pipeline.qa.key import chroma_profile, key_from_chroma
+from pipeline.qa.loudness import as_channels_first, integrated_lufs, true_peak_dbtp
+from pipeline.qa.report import Check, QAReport
+from pipeline.qa.tempo import tempo_from_mono, to_analysis_mono
+from pipeline.score import Arrangement
+from pipeline.spec import Key, Spec
+
+# Roles whose notes carry pitch: the key is read from their sum when stems are given.
+PITCHED_ROLES = ("bass", "harmony", "pad", "lead")
+
+
+def run_qa(
+    audio: np.ndarray,
+    sample_rate: int,
+    spec: Spec,
+    arrangement: Arrangement | None = None,
+    stems: dict[str, np.ndarray] | None = None,
+    attempt: int = 1,
+    *,
+    advisory: Collection[str] = (),
+) -> QAReport:
+    """Measure `audio` (channels first) against `spec` (resolved or not: unset targets are skipped).
+
+    `advisory` names checks that are reported but do not fail the track (e.g. {"tempo"} for a
+    pulse-free ambient piece). `stems` enables the silent-stem check and a cleaner key reading.
+    """
+    started = time.perf_counter()
+    audio = as_channels_first(np.asarray(audio, dtype=np.float32))
+    found: list[Check] = []
+
+    found.append(checks.loudness(integrated_lufs(audio, sample_rate), spec.loudness_lufs.value))
+    found.append(checks.true_peak(true_peak_dbtp(audio), spec.true_peak_dbtp.value))
+    found.append(checks.clipping(audio))
+    found.append(checks.dc_offset(audio, sample_rate))
+    found.append(checks.phase(audio, sample_rate))
+    found.extend(checks.silence(checks.window_levels_dbfs(audio, sample_rate)))
+
+    measured_s = audio.shape[1] / sample_rate
+    if spec.duration_s is not None:
+        found.append(checks.duration(measured_s, spec.duration_s.value, _bar_seconds(spec, arrangement)))
+
+    if spec.tempo_bpm is not None:
+        mono = to_analysis_mono(audio, sample_rate)
+        estimate = tempo_from_mono(mono, expected_bpm=spec.tempo_bpm.value)
+        found.append(checks.tempo(estimate, spec.tempo_bpm.value, advisory="tempo" in advisory))
+
+    if spec.key is not None:
+        target = Key.parse(spec.key.value)
+        pitched = _pitched_sum(stems)
+        source = to_analysis_mono(pitched if pitched is not None else audio, sample_rate)
+        estimate_key = key_from_chroma(chroma_profile(source))
+        found.append(checks.key(estimate_key, target.tonic, target.mode, advisory="key" in advisory))
+
+    if stems:
+        expected = {t.role for t in arrangement.tracks if t.notes} if arrangement is not None else None
+        found.append(checks.stems_audible(stems, expected))
+
+    found = [
+        Check(**{**c.__dict__, "advisory": True}) if c.name in advisory and not c.advisory else c for c in found
+    ]
+    return QAReport(checks=tuple(found), attempt=attempt, seconds=time.perf_counter() - started)
+
+
+def _bar_seconds(spec: Spec, arrangement: Arrangement | None) -> float:
+    if arrangement is not None:
+        return arrangement.bar_seconds
+    bpm = spec.tempo_bpm.value if spec.tempo_bpm is not None else 120.0
+    num, den = spec.meter
+    return num * 4.0 / den * 60.0 / bpm
+
+
+def _pitched_sum(stems: dict[str, np.ndarray] | None) -> np.ndarray | None:
+    if not stems:
+        return None
+    pitched = [as_channels_first(stems[r]) for r in PITCHED_ROLES if r in stems]
+    if not pitched:
+        return None
+    total = np.sum(pitched, axis=0)
+    return total if np.max(np.abs(total)) > 1e-6 else None

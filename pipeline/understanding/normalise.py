@@ -1,0 +1,129 @@
+"""Map a free-text span onto the canonical vocabulary by sentence-embedding similarity.
+
+Each slug is described by phrases (its lexicon surface forms plus a plain description); their
+mean-pooled all-MiniLM-L6-v2 embeddings are computed once and cached next to the tagger weights
+(keyed by a hash of the phrases, so an edited lexicon recomputes them). A span maps to the slug
+of its nearest phrase when the cosine similarity clears the field's threshold; otherwise it is
+unknown and the caller reports it instead of forcing it onto a near slug.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from pipeline.understanding import lexicon as lx
+from pipeline.understanding.encoder import Encoder
+from pipeline.vocabulary import GENRES, INSTRUMENTS, MOODS
+
+log = logging.getLogger(__name__)
+
+CACHE_FILE = "vocab_embeddings.safetensors"
+# Tuned on the generator's held-apart paraphrases: below these, a span is "unknown", not a slug.
+THRESHOLDS = {"genres": 0.62, "moods": 0.62, "instruments": 0.62}
+
+_DESCRIPTIONS: dict[str, str] = {
+    "lofi-hiphop": "lo-fi hip hop beats to study and relax to", "hip-hop": "hip hop rap instrumental beat",
+    "trap": "trap beat with 808s and hi-hat rolls", "synthwave": "80s retro synthwave night drive",
+    "house": "house music four on the floor dance", "techno": "techno warehouse rave music",
+    "trance": "trance music with euphoric supersaws", "drum-and-bass": "drum and bass fast breakbeats",
+    "dubstep": "dubstep wobble bass drops", "ambient": "ambient drone soundscape",
+    "cinematic": "cinematic orchestral film score", "classical": "classical music composer piece",
+    "pop": "pop song", "rock": "rock band with guitars", "metal": "heavy metal music",
+    "jazz": "jazz music", "blues": "blues music", "funk": "funk groove music", "disco": "disco dance music",
+    "reggae": "reggae music", "latin": "latin music dance rhythm", "folk": "folk acoustic music",
+    "country": "country and western music", "rnb": "r&b soul music", "chiptune": "8-bit video game chiptune",
+    "happy": "happy cheerful", "sad": "sad sorrowful", "dark": "dark sinister ominous", "calm": "calm peaceful",
+    "energetic": "energetic lively", "epic": "epic heroic grand", "romantic": "romantic sensual",
+    "mysterious": "mysterious enigmatic", "dreamy": "dreamy ethereal", "aggressive": "aggressive angry",
+    "uplifting": "uplifting hopeful", "melancholic": "melancholic wistful", "nostalgic": "nostalgic memories",
+    "tense": "tense suspense", "playful": "playful whimsical", "chill": "chill laid-back mellow",
+    "piano": "piano", "electric-piano": "electric piano rhodes", "organ": "organ", "acoustic-guitar": "acoustic guitar",
+    "electric-guitar": "electric guitar", "bass": "bass guitar", "synth-bass": "synth bass", "drums": "drums",
+    "strings": "string section", "violin": "violin", "cello": "cello", "brass": "brass section", "trumpet": "trumpet",
+    "saxophone": "saxophone", "flute": "flute", "choir": "choir", "synth-lead": "lead synth", "synth-pad": "synth pad",
+    "bells": "bells", "harp": "harp", "marimba": "marimba", "vocals": "vocals singing",
+}
+
+
+def phrases() -> dict[str, list[tuple[str, str]]]:
+    """field -> [(slug, phrase)] describing every slug."""
+    table: dict[str, list[tuple[str, str]]] = {}
+    for field, slugs, forms in (("genres", GENRES, lx.GENRE_FORMS), ("moods", MOODS, lx.MOOD_FORMS),
+                                ("instruments", INSTRUMENTS, lx.INSTRUMENT_FORMS)):
+        rows: list[tuple[str, str]] = []
+        for slug in slugs:
+            rows.append((slug, _DESCRIPTIONS.get(slug, slug.replace("-", " "))))
+            rows += [(slug, form) for form in forms.get(slug, ()) if form.isascii()]
+        table[field] = rows
+    return table
+
+
+def _fingerprint(table: dict[str, list[tuple[str, str]]]) -> str:
+    return hashlib.sha256(json.dumps(table, sort_keys=True).encode()).hexdigest()[:16]
+
+
+class Normaliser:
+    """nearest(text, field) -> (slug, similarity) or None."""
+
+    def __init__(self, encoder: Encoder, table: dict[str, list[tuple[str, str]]], matrices: dict[str, Any]) -> None:
+        self.encoder, self.table, self.matrices = encoder, table, matrices
+
+    @classmethod
+    def load(cls, encoder: Encoder, cache_dir: Path | None = None) -> Normaliser:
+        table = phrases()
+        fingerprint = _fingerprint(table)
+        matrices = _read_cache(cache_dir, fingerprint) if cache_dir else None
+        if matrices is None:
+            matrices = {field: encoder.sentence_embeddings([p for _, p in rows]) for field, rows in table.items()}
+            if cache_dir:
+                _write_cache(cache_dir, fingerprint, matrices)
+        return cls(encoder, table, matrices)
+
+    def nearest(self, text: str, field: str) -> tuple[str, float] | None:
+        found = self.nearest_many([text], field)[0]
+        return found
+
+    def nearest_many(self, texts: list[str], field: str) -> list[tuple[str, float] | None]:
+        if not texts:
+            return []
+        vectors = self.encoder.sentence_embeddings([t.strip().lower() for t in texts])
+        sims = vectors @ self.matrices[field].T
+        best, index = sims.max(dim=-1)
+        out: list[tuple[str, float] | None] = []
+        for score, i in zip(best.tolist(), index.tolist()):
+            slug = self.table[field][i][0]
+            out.append((slug, round(score, 3)) if score >= THRESHOLDS[field] else None)
+        return out
+
+
+def _read_cache(cache_dir: Path, fingerprint: str) -> dict[str, Any] | None:
+    path = cache_dir / CACHE_FILE
+    if not path.exists():
+        return None
+    try:
+        import torch
+        from safetensors import safe_open
+
+        with safe_open(str(path), framework="pt") as f:
+            if (f.metadata() or {}).get("fingerprint") != fingerprint:
+                return None
+            return {name: f.get_tensor(name).to(torch.float32) for name in f.keys()}
+    except Exception:  # a damaged cache is recomputed, never fatal
+        log.warning("vocabulary embedding cache %s unreadable; recomputing", path)
+        return None
+
+
+def _write_cache(cache_dir: Path, fingerprint: str, matrices: dict[str, Any]) -> None:
+    try:
+        import torch
+        from safetensors.torch import save_file
+
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        save_file({k: v.to(torch.float16).contiguous() for k, v in matrices.items()}, str(cache_dir / CACHE_FILE),
+                  metadata={"fingerprint": fingerprint})
+    except OSError:  # read-only install: keep them in memory only
+        log.info("could not cache vocabulary embeddings in %s", cache_dir)

@@ -1,0 +1,270 @@
+"""parse_prompt: explicit values (extractors) + lexicon + span tagger + embedding normaliser -> Spec.
+
+Order of authority: the extractors for numbers and keys; the lexicon for phrases it knows
+(the vocabulary's own rules, including context like a bare "guitar" in a folk song); the
+fine-tuned tagger for phrasing the lexicon has never seen, each span mapped onto the vocabulary
+by sentence-embedding similarity. Everything the prompt did not say stays unset: the result is
+an UNRESOLVED spec (`pipeline.defaults.resolve` fills the rest).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+
+from pipeline.spec import Sourced, Spec
+from pipeline.understanding import lexicon as lx
+from pipeline.understanding.cleaning import clean, has_words, mostly_unreadable
+from pipeline.understanding.extractors import (
+    extract_duration,
+    extract_key,
+    extract_tempo,
+    extract_time_signature,
+    numberise,
+)
+from pipeline.vocabulary import UNRENDERABLE_INSTRUMENTS
+
+log = logging.getLogger(__name__)
+
+LEXICON_CONFIDENCE = 0.95
+CONTEXT_CONFIDENCE = 0.8
+NOT_MUSIC_NOTE = "ignored: a request that is not about music"
+VOCALS_NOTE = "no vocals: ampa makes instrumentals"
+
+_NEGATOR = re.compile(
+    r"\b(?:no|without|w/o|w/out|wo|minus|sans|zero|exclude|excluding|except|leave out|lose|skip|not|"
+    r"don't want|dont want|don't use|dont use|don't need|dont need|never|nothing with)\b"
+    r"(?!\s+(?:but|just|only|more than|less than|too)\b)"
+)
+_LESS_SUFFIX = re.compile(r"\b(drum|beat|percussion|vocal|bass|guitar|piano|synth)less\b")
+# What may sit between a negator and the thing negated ("no heavy drums", "without any real piano").
+_FILLER = re.compile(r"^\s*(?:(?:the|any|a|an|real|live|more|heavy|loud|big|other|acoustic|electric|distorted|"
+                     r"fake|annoying|cheesy|obvious|kind of|sort of|of|extra|added)\s+)*$")
+_CHAIN = re.compile(r"^\s*(?:,?\s*(?:and|or|nor|&|\+|/)\s*(?:no\s+|any\s+|the\s+)?|,?\s*no\s+|,\s*(?=\w))\s*$")
+_PART_WORDS = frozenset({"keys", "keyboard", "keyboards", "synths", "synth", "melody", "chords", "stabs", "loop",
+                         "sample", "lead", "licks", "solo", "solos", "line", "riffs"})
+_NOT_MUSIC = re.compile(
+    r"\b(?:weather|forecast|cover letter|resume|cv|joke|jokes|recipe|email|e-mail|essay|homework|translate|"
+    r"stock|stocks|news|capital of|who won|math|code|python|javascript|poem|story)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Understood:
+    """One thing the parser took from the prompt (for --verbose and the tests)."""
+
+    field: str  # genres | moods | instruments | exclude
+    value: str
+    text: str
+    confidence: float
+    by: str  # lexicon | context | tagger
+
+
+@dataclass(frozen=True)
+class ParseResult:
+    spec: Spec
+    is_music_request: bool
+    ignored: list[str] = field(default_factory=list)
+    understood: list[Understood] = field(default_factory=list)
+
+
+def parse_prompt(text: str) -> ParseResult:
+    """Understand a prompt; never raises on bad input (bad input gives notes and an empty spec)."""
+    try:
+        return _parse(text)
+    except Exception:  # the pipeline must never die on a prompt; say so and fall back to nothing
+        log.exception("parse_prompt failed on %r", (text or "")[:200])
+        note = "ignored: a prompt I could not read; using defaults"
+        return ParseResult(spec=Spec(notes=[note]), is_music_request=False, ignored=[note])
+
+
+# --------------------------------------------------------------------------------------------
+def _parse(text: str) -> ParseResult:
+    cleaned, notes = clean(text)
+    if not has_words(cleaned):
+        what = "an empty prompt" if not (text or "").strip() else "a prompt with no words in it"
+        notes.append(f"ignored: {what}; using defaults")
+        return ParseResult(spec=Spec(notes=notes), is_music_request=False, ignored=notes)
+    if mostly_unreadable(cleaned):
+        notes.append("ignored: text that is not in English (ampa reads English prompts); using defaults")
+        return ParseResult(spec=Spec(notes=notes), is_music_request=False, ignored=notes)
+
+    numbered = numberise(cleaned)
+    tempo, key, duration, meter = (extract_tempo(numbered), extract_key(numbered), extract_duration(numbered),
+                                   extract_time_signature(numbered))
+    folded = lx.fold(cleaned)
+    tagged = _from_tagger(cleaned, folded)
+    found = _from_lexicon(folded, notes, {u.value for u in tagged if u.field == "genres"}) + tagged
+
+    fields: dict[str, dict[str, Understood]] = {"genres": {}, "moods": {}, "instruments": {}, "exclude": {}}
+    for item in found:
+        current = fields[item.field].get(item.value)
+        if current is None or item.confidence > current.confidence:
+            fields[item.field][item.value] = item
+    if "lofi-hiphop" in fields["genres"]:
+        fields["genres"].pop("hip-hop", None)  # the most specific genre, not its parent too
+    for slug in fields["exclude"]:
+        fields["instruments"].pop(slug, None)  # an exclusion never becomes an inclusion
+
+    explicit = [x for x in (tempo, key, duration) if x is not None] + ([meter] if meter and meter.value else [])
+    is_music = bool(explicit or any(fields.values()) or _has_music_noun(folded))
+    if _NOT_MUSIC.search(cleaned) and not (explicit or fields["genres"] or fields["moods"]):
+        is_music = False
+    if not is_music:
+        notes.append(NOT_MUSIC_NOTE)
+        return ParseResult(spec=Spec(notes=notes), is_music_request=False, ignored=notes)
+
+    if meter is not None and meter.note:
+        notes.append(meter.note)
+    if "vocals" in fields["instruments"]:
+        notes.append(VOCALS_NOTE)
+
+    def sourced(items: dict[str, Understood]) -> list[dict]:
+        return [{"value": u.value, "source": "prompt", "confidence": round(u.confidence, 3)} for u in items.values()]
+
+    data: dict = {name: sourced(items) for name, items in fields.items()}
+    if tempo is not None:
+        data["tempo_bpm"] = {"value": float(tempo.value), "source": "prompt", "confidence": 1.0}
+    if key is not None:
+        data["key"] = {"value": key.value, "source": "prompt", "confidence": 1.0}
+    if duration is not None:
+        data["duration_s"] = {"value": float(duration.value), "source": "prompt", "confidence": 1.0}
+    if meter is not None and meter.value:
+        data["time_signature"] = {"value": meter.value, "source": "prompt", "confidence": 1.0}
+    data["notes"] = list(dict.fromkeys(notes))
+    understood = [u for items in fields.values() for u in items.values()]
+    ignored = [n for n in data["notes"] if n.startswith("ignored")]
+    return ParseResult(spec=Spec.model_validate(data), is_music_request=True, ignored=ignored, understood=understood)
+
+
+def _has_music_noun(folded: str) -> bool:
+    return any(word in lx.MUSIC_NOUNS for word in re.findall(r"[a-z]+", folded))
+
+
+# -------------------------------------------------------------------------------- lexicon pass
+def _from_lexicon(folded: str, notes: list[str], tagged_genres: set[str]) -> list[Understood]:
+    matches = lx.find(folded)
+    negated = _negated(folded, matches)
+    genres = tagged_genres | {s for m in matches if m.kind == lx.GENRE and id(m) not in negated and not _is_part_adjective(folded, m, matches)
+              for s in m.slugs}
+    out: list[Understood] = []
+    for m in matches:
+        is_negated = id(m) in negated
+        if m.kind == lx.GENRE:
+            if is_negated or _is_part_adjective(folded, m, matches):
+                continue
+            confidence = LEXICON_CONFIDENCE if m.text not in lx.GENRE_ADJECTIVES else 0.85
+            out += [Understood("genres", s, m.text, confidence, "lexicon") for s in m.slugs]
+        elif m.kind == lx.MOOD:
+            if not is_negated:
+                out += [Understood("moods", s, m.text, LEXICON_CONFIDENCE, "lexicon") for s in m.slugs]
+        elif m.kind == lx.INSTRUMENT:
+            if is_negated:
+                slugs = _exclusion_slugs(m)
+                out += [Understood("exclude", s, m.text, LEXICON_CONFIDENCE, "lexicon") for s in slugs]
+            else:
+                for slug in m.slugs:
+                    resolved, conf = _resolve_context(slug, folded, m, genres)
+                    out.append(Understood("instruments", resolved, m.text, conf, "lexicon"))
+        elif m.kind == lx.NOSLUG and is_negated and m.text in lx.EXCLUDE_FAMILIES:
+            out += [Understood("exclude", s, m.text, LEXICON_CONFIDENCE, "lexicon") for s in lx.EXCLUDE_FAMILIES[m.text]]
+        elif m.kind == lx.UNSUPPORTED and not is_negated:
+            notes.append(f"{m.text}: no {m.text} voice yet")
+    for m in _LESS_SUFFIX.finditer(folded):
+        word = m.group(1)
+        slugs = lx.EXCLUDE_FAMILIES.get({"guitar": lx.GUITAR, "bass": lx.BASS}.get(word, word))
+        if slugs is None:
+            entry = lx.entries().get(word + "s") or lx.entries().get(word)
+            slugs = entry.slugs if entry else ()
+        out += [Understood("exclude", s, m.group(0), LEXICON_CONFIDENCE, "lexicon") for s in slugs]
+    return out
+
+
+def _exclusion_slugs(m: lx.Match) -> tuple[str, ...]:
+    slugs: list[str] = []
+    for slug in m.slugs:
+        slugs += lx.EXCLUDE_FAMILIES.get(slug, (slug,))
+    return tuple(slugs)
+
+
+def _negated(folded: str, matches: list[lx.Match]) -> set[int]:
+    """ids of matches a negator governs: "no drums", "without piano or strings", "no drums no bass"."""
+    negated: set[int] = set()
+    for neg in _NEGATOR.finditer(folded):
+        following = [m for m in matches if m.start >= neg.end()]
+        if not following:
+            continue
+        first = following[0]
+        if not _FILLER.match(folded[neg.end():first.start]):
+            continue
+        negated.add(id(first))
+        previous = first
+        for m in following[1:]:
+            gap = folded[previous.end:m.start]
+            if not _CHAIN.match(gap) or m.kind not in (lx.INSTRUMENT, lx.UNSUPPORTED) or previous.kind not in (
+                    lx.INSTRUMENT, lx.UNSUPPORTED, lx.NOSLUG):
+                break
+            # "no vocals, piano chords": a comma continues only into another negator or "and/or".
+            if gap.strip() == "," :
+                break
+            negated.add(id(m))
+            previous = m
+    return negated
+
+
+def _is_part_adjective(folded: str, m: lx.Match, matches: list[lx.Match]) -> bool:
+    """'jazzy keys', 'funky bass': a genre adjective describing one part, not the track."""
+    if m.text not in lx.GENRE_ADJECTIVES:
+        return False
+    after = [x for x in matches if x.start >= m.end]
+    if after and re.fullmatch(r"\s*(?:\w+\s+)?", folded[m.end:after[0].start]):
+        nxt = after[0]
+        if nxt.kind in (lx.INSTRUMENT, lx.UNSUPPORTED) or nxt.text in _PART_WORDS:
+            return True
+    word_after = re.match(r"\s*(\w+)", folded[m.end:])
+    return bool(word_after and word_after.group(1) in _PART_WORDS)
+
+
+def _resolve_context(slug: str, folded: str, m: lx.Match, genres: set[str]) -> tuple[str, float]:
+    """A bare 'guitar' or 'bass' becomes a slug from nearby cue words or the genre."""
+    if slug not in (lx.GUITAR, lx.BASS):
+        return slug, LEXICON_CONFIDENCE
+    before = set(re.findall(r"[a-z0-9]+", folded[max(0, m.start - 30):m.start])[-3:])
+    if slug == lx.GUITAR:
+        if before & lx.ELECTRIC_GUITAR_CUES:
+            return "electric-guitar", LEXICON_CONFIDENCE
+        if before & lx.ACOUSTIC_GUITAR_CUES:
+            return "acoustic-guitar", LEXICON_CONFIDENCE
+        if genres & lx.ACOUSTIC_GUITAR_GENRES and not genres & lx.ELECTRIC_GUITAR_GENRES:
+            return "acoustic-guitar", CONTEXT_CONFIDENCE
+        return "electric-guitar", CONTEXT_CONFIDENCE
+    if before & lx.SYNTH_BASS_CUES or genres & lx.ELECTRONIC_GENRES:
+        return "synth-bass", CONTEXT_CONFIDENCE
+    return "bass", CONTEXT_CONFIDENCE
+
+
+# -------------------------------------------------------------------------------- tagger pass
+def _from_tagger(cleaned: str, folded: str) -> list[Understood]:
+    """Spans the model tags where the lexicon found nothing, normalised onto the vocabulary."""
+    from pipeline.understanding.loader import load_parser
+
+    parser = load_parser()
+    if parser.tagger is None:
+        return []
+    known = lx.find(folded)
+    out: list[Understood] = []
+    for span in parser.tagger.tag(cleaned):
+        # The lexicon already decided on these characters (including "no slug" words): it wins.
+        if any(m.start < span.end and span.start < m.end for m in known):
+            continue
+        field_name = {"GENRE": "genres", "MOOD": "moods", "INST": "instruments", "EXCL": "exclude"}.get(span.label)
+        if field_name is None:
+            continue
+        match = parser.normaliser.nearest(span.text, "instruments" if field_name == "exclude" else field_name)
+        if match is None:
+            continue
+        slug, similarity = match
+        out.append(Understood(field_name, slug, span.text, round(min(span.score, similarity), 3), "tagger"))
+    return out

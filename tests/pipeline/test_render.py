@@ -1,0 +1,350 @@
+"""The renderer: stems of the right shape, notes on their exact samples, voices at the pitch asked for.
+
+Arrangements are built by hand (no composer needed); audio is measured with numpy FFTs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipeline.errors import SoundFontMissing
+from pipeline.render import STEM_PEAK_DBFS, find_soundfont, render_stems, stem_length
+from pipeline.render.schedule import Timeline, schedule_track
+from pipeline.render.stems import VOICES, render_voice_track
+from pipeline.score import Arrangement, Note, Section, Track
+
+SR = 44100
+SYNTHS = ("supersaw", "square_lead", "analog_bass", "bass_808", "wobble_bass", "warm_pad")
+
+
+@pytest.fixture(scope="module")
+def soundfont() -> Path:
+    try:
+        return find_soundfont()
+    except SoundFontMissing as exc:
+        if os.environ.get("CI") == "true":
+            raise
+        pytest.skip(f"no SoundFont installed: {exc.user_message}")
+
+
+def arrangement(*tracks: Track, bars: int = 2, tempo: float = 120.0, seed: int = 5) -> Arrangement:
+    return Arrangement(
+        tempo_bpm=tempo, beats_per_bar=4, beat_unit=4, key_tonic_pc=9, mode="minor", bars=bars,
+        sections=[Section("main", 0, bars, 0.5)], tracks=list(tracks), seed=seed, genre="synthwave",
+    )
+
+
+def track(voice: str, notes: list[Note], *, role: str = "lead", program: int = 0, drum: bool = False,
+          pan: float = 0.0) -> Track:
+    return Track(role, "synth-lead", program, voice=voice, is_drum=drum, pan=pan, notes=notes)
+
+
+def sample_of(beat: float, tempo: float) -> int:
+    return round(beat * 60.0 / tempo * SR)
+
+
+def first_sound(stem: np.ndarray, threshold: float = 1e-7) -> int:
+    return int(np.flatnonzero(np.abs(stem).max(axis=0) > threshold)[0])
+
+
+def fundamental(mono: np.ndarray) -> float:
+    """Frequency of the strongest spectral peak between 25 Hz and 3 kHz, parabolically interpolated."""
+    spectrum = np.abs(np.fft.rfft(mono * np.hanning(mono.size), n=4 * mono.size))
+    freqs = np.fft.rfftfreq(4 * mono.size, 1.0 / SR)
+    band = np.flatnonzero((freqs > 25) & (freqs < 3000))
+    k = band[np.argmax(spectrum[band])]
+    a, b, c = np.log(spectrum[k - 1 : k + 2] + 1e-12)
+    return float(freqs[k] + 0.5 * (a - c) / (a - 2 * b + c) * (freqs[1] - freqs[0]))
+
+
+def centroid(mono: np.ndarray) -> float:
+    """Power-weighted spectral centroid (Hz)."""
+    spectrum = np.abs(np.fft.rfft(mono)) ** 2
+    freqs = np.fft.rfftfreq(mono.size, 1.0 / SR)
+    return float((spectrum * freqs).sum() / spectrum.sum())
+
+
+# --- shape, length, levels -----------------------------------------------------------------------
+
+
+def test_one_stem_per_role_same_length_float32(soundfont: Path) -> None:
+    arr = arrangement(
+        track("edrums", [Note(b, 0.1, 36, 100) for b in range(8)], role="drums", drum=True),
+        track("analog_bass", [Note(0, 2, 33, 100)], role="bass"),
+        track("sf2", [Note(0, 4, 60, 90), Note(0, 4, 64, 90)], role="harmony"),
+        track("sf2", [Note(4, 4, 67, 90)], role="harmony", program=48),  # a second harmony track: summed in
+        track("warm_pad", [], role="pad"),  # no notes: a silent stem, still delivered
+        bars=2, tempo=97.0,
+    )
+    stems = render_stems(arr, soundfont=soundfont)
+    n = round(arr.duration_s * SR) + SR
+    assert n == stem_length(arr, SR)
+    assert list(stems) == ["drums", "bass", "harmony", "pad"]  # pipeline.styles.ROLES order
+    for role, stem in stems.items():
+        assert stem.dtype == np.float32 and stem.shape == (2, n), role
+        assert np.isfinite(stem).all(), role
+    assert not stems["pad"].any()
+    for role in ("drums", "bass", "harmony"):
+        peak_db = 20 * np.log10(np.abs(stems[role]).max())
+        assert peak_db == pytest.approx(STEM_PEAK_DBFS, abs=0.01), role
+        assert abs(float(stems[role].mean())) < 2e-3, f"{role} has a DC offset"
+    # Both harmony tracks are in the one stem: sound in the first and the second half.
+    half = sample_of(4, 97.0)
+    assert np.abs(stems["harmony"][:, :half]).max() > 0.05 and np.abs(stems["harmony"][:, half:]).max() > 0.05
+
+
+def test_synthesised_band_is_clean(soundfont: Path) -> None:
+    """A busy all-synth arrangement: every stem sounds, no NaN, no DC, nothing over the stem peak."""
+    notes = [Note(b * 0.5, 0.45, 33 + (b % 3) * 5, 80 + b % 40) for b in range(32)]
+    arr = arrangement(
+        track("edrums", [Note(b * 0.25, 0.1, (36, 42, 38, 42)[b % 4], 100) for b in range(64)], role="drums", drum=True),
+        track("bass_808", notes, role="bass"),
+        track("supersaw", [Note(b, 0.9, 57 + b % 7, 90) for b in range(16)], role="lead", pan=0.2),
+        track("warm_pad", [Note(0, 8, p, 80) for p in (57, 60, 64)], role="pad"),
+        track("wobble_bass", [Note(0, 8, 33, 110)], role="fx"),
+        track("square_lead", [Note(b, 0.5, 81, 100) for b in range(16)], role="harmony"),
+        bars=4, tempo=140.0,
+    )
+    stems = render_stems(arr, soundfont=soundfont)
+    for role, stem in stems.items():
+        assert np.isfinite(stem).all(), role
+        assert np.abs(stem).max() == pytest.approx(10 ** (STEM_PEAK_DBFS / 20), rel=1e-4), role
+        assert np.sqrt(np.mean(stem.astype(np.float64) ** 2)) > 0.01, f"{role} is nearly silent"
+        assert abs(float(stem.mean())) < 2e-3, f"{role} has a DC offset"
+        assert np.abs(stem[:, -10:]).max() < 1e-3, f"{role} ends with a click"
+
+
+# --- timing ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("program", "drum", "pitch"),
+    [(0, False, 60), (33, False, 40), (48, False, 60), (0, True, 38), (0, True, 42)],
+    ids=["piano", "bass", "strings", "gm-snare", "gm-hat"],
+)
+def test_soundfont_note_starts_on_its_sample(soundfont: Path, program: int, drum: bool, pitch: int) -> None:
+    """TinySoundFont starts presets with an attack one 64-sample block late; we compensate exactly."""
+    tempo, beat = 133.0, 1.37
+    arr = arrangement(track("sf2", [Note(beat, 1.0, pitch, 100)], program=program, drum=drum), tempo=tempo)
+    stem = render_stems(arr, soundfont=soundfont)["lead"]
+    assert first_sound(stem) == sample_of(beat, tempo)
+
+
+@pytest.mark.parametrize("voice", [*SYNTHS, "edrums", "chipdrums"])
+def test_synth_note_starts_on_its_sample(soundfont: Path, voice: str) -> None:
+    """Nothing before the onset sample, sound within 2 samples of it (a sine starts at 0), and the same
+    note scheduled elsewhere is the identical buffer moved by exactly the scheduled number of samples.
+    (Two beats apart, so the wobble's beat-locked LFO is at the same point of its cycle.)"""
+    tempo, a, b = 133.0, 1.37, 3.37
+    drum = voice.endswith("drums")
+    pitch = 36 if drum else 57
+    first = render_stems(arrangement(track(voice, [Note(a, 1.0, pitch, 100)], drum=drum), tempo=tempo),
+                         soundfont=soundfont)["lead"]
+    second = render_stems(arrangement(track(voice, [Note(b, 1.0, pitch, 100)], drum=drum), tempo=tempo),
+                          soundfont=soundfont)["lead"]
+    sa, sb = sample_of(a, tempo), sample_of(b, tempo)
+    assert sa <= first_sound(first) <= sa + 2
+    length = first.shape[1] - sb
+    np.testing.assert_array_equal(first[:, sa : sa + length], second[:, sb : sb + length])
+
+
+def test_no_drift_over_a_long_arrangement(soundfont: Path) -> None:
+    """A note in the last bar of a 3-minute piece at an awkward tempo still lands on its sample."""
+    tempo = 133.0
+    bars = 100  # 180.45 s
+    beat = bars * 4 - 2.37
+    arr = arrangement(
+        track("sf2", [Note(0, 0.5, 60, 100), Note(beat, 0.5, 60, 100)], program=0),
+        track("supersaw", [Note(beat, 0.5, 60, 100)], role="harmony"),
+        bars=bars, tempo=tempo,
+    )
+    stems = render_stems(arr, soundfont=soundfont)
+    start = sample_of(beat, tempo)
+    for role in ("lead", "harmony"):
+        tail = stems[role][:, start - SR // 2 :]
+        assert first_sound(tail) - SR // 2 in (0, 1), role
+
+
+def test_mono_voice_cuts_the_previous_note() -> None:
+    tempo = 120.0
+    timeline = Timeline(sample_rate=SR, seconds_per_beat=60 / tempo, n_samples=3 * SR)
+    voice = VOICES["analog_bass"]
+
+    def render(notes: list[Note]) -> np.ndarray:
+        out = np.zeros((2, timeline.n_samples), dtype=np.float32)
+        scheduled = schedule_track(track("analog_bass", notes), timeline)
+        render_voice_track(voice, scheduled, pan=0.0, timeline=timeline, seed=(1, 0), out=out)
+        return out
+
+    both = render([Note(0, 4, 33, 100), Note(1, 1, 45, 100)])
+    second_alone = render([Note(1, 1, 45, 100)])
+    after_fade = sample_of(1, tempo) + 64
+    np.testing.assert_allclose(both[:, after_fade:], second_alone[:, after_fade:], atol=1e-6)
+
+
+def test_closed_hat_chokes_open_hat() -> None:
+    tempo = 120.0
+    timeline = Timeline(sample_rate=SR, seconds_per_beat=60 / tempo, n_samples=2 * SR)
+    out = np.zeros((2, timeline.n_samples), dtype=np.float32)
+    scheduled = schedule_track(track("edrums", [Note(0, 0.1, 46, 100)], drum=True), timeline)
+    render_voice_track(VOICES["edrums"], scheduled, pan=0.0, timeline=timeline, seed=(1, 0), out=out)
+    ringing = np.abs(out[:, sample_of(0.5, tempo) : sample_of(0.5, tempo) + 2000]).max()
+
+    out[:] = 0
+    notes = [Note(0, 0.1, 46, 100), Note(0.25, 0.1, 42, 1)]  # a near-silent closed hat still chokes
+    scheduled = schedule_track(track("edrums", notes, drum=True), timeline)
+    render_voice_track(VOICES["edrums"], scheduled, pan=0.0, timeline=timeline, seed=(1, 0), out=out)
+    choked = np.abs(out[:, sample_of(0.5, tempo) : sample_of(0.5, tempo) + 2000]).max()
+    assert ringing > 0.01 and choked < ringing / 100
+
+
+# --- determinism ----------------------------------------------------------------------------------
+
+
+def test_same_arrangement_renders_bit_identical(soundfont: Path) -> None:
+    def build(seed: int) -> Arrangement:
+        return arrangement(
+            track("edrums", [Note(b * 0.25, 0.1, (36, 42, 38, 46)[b % 4], 70 + b) for b in range(32)],
+                  role="drums", drum=True),
+            track("chipdrums", [Note(b * 0.5, 0.1, (36, 38, 42)[b % 3], 100) for b in range(16)], role="fx", drum=True),
+            track("sf2", [Note(b, 0.9, 60 + b % 5, 90) for b in range(8)], role="harmony", program=4),
+            track("wobble_bass", [Note(0, 8, 33, 120)], role="bass"),
+            seed=seed,
+        )
+
+    first = render_stems(build(1), soundfont=soundfont, workers=2)
+    again = render_stems(build(1), soundfont=soundfont, workers=1)  # scheduling must not matter
+    other_seed = render_stems(build(2), soundfont=soundfont, workers=2)
+    for role in first:
+        assert first[role].tobytes() == again[role].tobytes(), role
+    assert first["drums"].tobytes() != other_seed["drums"].tobytes()  # the seed drives the noise
+
+
+# --- pitch, velocity, pan, drum keys --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("voice", SYNTHS)
+@pytest.mark.parametrize("pitch", [33, 45, 69])
+def test_synth_voice_plays_the_pitch_asked_for(soundfont: Path, voice: str, pitch: int) -> None:
+    if voice in ("analog_bass", "bass_808", "wobble_bass") and pitch == 69:
+        pitch = 52  # basses are measured in the bass register
+    if voice in ("supersaw", "square_lead", "warm_pad") and pitch == 33:
+        pitch = 81
+    stem = render_stems(arrangement(track(voice, [Note(0, 6, pitch, 100)])), soundfont=soundfont)["lead"]
+    window = stem.mean(axis=0)[int(0.6 * SR) : int(2.6 * SR)]  # after attacks and the 808's pitch drop
+    expected = 440.0 * 2 ** ((pitch - 69) / 12)
+    measured = fundamental(window)
+    cents = 1200 * np.log2(measured / expected)
+    assert abs(cents) < 15, f"{voice} played {measured:.1f} Hz for {expected:.1f} Hz ({cents:+.0f} cents)"
+
+
+@pytest.mark.parametrize(
+    ("voice", "program", "drum", "pitch"),
+    [*((v, 0, False, 57) for v in SYNTHS), ("edrums", 0, True, 38), ("edrums", 0, True, 36),
+     ("chipdrums", 0, True, 38), ("sf2", 0, False, 60), ("sf2", 0, True, 38)],
+)
+def test_louder_velocity_is_louder(soundfont: Path, voice: str, program: int, drum: bool, pitch: int) -> None:
+    velocities = (20, 50, 80, 110, 127)
+    notes = [Note(2.0 * i, 0.5, pitch, v) for i, v in enumerate(velocities)]  # one note per second
+    stem = render_stems(arrangement(track(voice, notes, program=program, drum=drum), bars=3),
+                        soundfont=soundfont)["lead"]
+    levels = []
+    for i in range(len(velocities)):
+        a = sample_of(2.0 * i, 120.0)
+        levels.append(float(np.sqrt(np.mean(stem[:, a : a + SR // 4].astype(np.float64) ** 2))))
+    assert all(lo < hi for lo, hi in zip(levels, levels[1:], strict=False)), levels
+
+
+@pytest.mark.parametrize(("voice", "program"), [("analog_bass", 0), ("square_lead", 0), ("supersaw", 0), ("sf2", 33)])
+def test_pan_puts_energy_on_that_side(soundfont: Path, voice: str, program: int) -> None:
+    def energy(pan: float) -> tuple[float, float]:
+        stem = render_stems(arrangement(track(voice, [Note(0, 2, 45, 100)], program=program, pan=pan)),
+                            soundfont=soundfont)["lead"].astype(np.float64)
+        return float((stem[0] ** 2).sum()), float((stem[1] ** 2).sum())
+
+    left, right = energy(-0.8)
+    assert left > 5 * right
+    left, right = energy(0.8)
+    assert right > 5 * left
+    left, right = energy(0.0)
+    assert left == pytest.approx(right, rel=0.25)
+
+
+@pytest.mark.parametrize("kit", ["edrums", "chipdrums"])
+def test_drum_keys_sound_distinct(soundfont: Path, kit: str) -> None:
+    keys = [36, 38, 39, 42, 46, 49, 51, 41, 45, 50, 37]
+    notes = [Note(2.0 * i, 0.1, k, 110) for i, k in enumerate(keys)]
+    stem = render_stems(arrangement(track(kit, notes, drum=True), bars=6), soundfont=soundfont)["lead"]
+    hits = {}
+    for i, k in enumerate(keys):
+        a = sample_of(2.0 * i, 120.0)
+        hits[k] = stem.mean(axis=0)[a : a + SR // 4].astype(np.float64)
+        assert np.abs(hits[k]).max() > 0.01, f"key {k} is silent"
+    assert centroid(hits[36]) < 1000 < centroid(hits[42]), "kick should be low, closed hat high"
+    assert centroid(hits[36]) < centroid(hits[38]) < centroid(hits[42])
+    if kit == "edrums":
+        assert centroid(hits[42]) > 5000
+        assert fundamental(hits[41]) < fundamental(hits[45]) < fundamental(hits[50]), "toms low to high"
+    spectra = {k: np.abs(np.fft.rfft(h)) for k, h in hits.items()}
+    for k1 in keys:
+        for k2 in keys:
+            if k1 < k2:
+                s1, s2 = spectra[k1], spectra[k2]
+                similarity = float(s1 @ s2 / (np.linalg.norm(s1) * np.linalg.norm(s2)))
+                assert similarity < 0.98, f"keys {k1} and {k2} sound the same"
+
+
+# --- SoundFont lookup and failures ----------------------------------------------------------------
+
+
+def test_find_soundfont_order(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, soundfont: Path) -> None:
+    monkeypatch.delenv("AMPA_SOUNDFONT", raising=False)
+    assert find_soundfont() == soundfont
+    monkeypatch.setenv("AMPA_SOUNDFONT", str(soundfont))
+    assert find_soundfont() == soundfont
+    assert find_soundfont(soundfont) == soundfont
+    monkeypatch.setenv("AMPA_SOUNDFONT", str(tmp_path / "gone.sf2"))
+    with pytest.raises(SoundFontMissing) as err:
+        find_soundfont()
+    assert "AMPA_SOUNDFONT" in err.value.user_message and "gone.sf2" in err.value.user_message
+    assert find_soundfont(soundfont) == soundfont  # an explicit path wins over the environment
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"not a soundfont at all" * 100, b"RIFF\x10\x00\x00\x00sfbkLIST" + bytes(range(256)) * 4],
+    ids=["empty", "text", "corrupt-riff"],
+)
+def test_bad_soundfont_is_soundfont_missing(tmp_path: Path, content: bytes) -> None:
+    bad = tmp_path / "bad.sf2"
+    bad.write_bytes(content)
+    arr = arrangement(track("sf2", [Note(0, 1, 60, 100)]))
+    with pytest.raises(SoundFontMissing) as err:
+        render_stems(arr, soundfont=find_soundfont(bad) if content.startswith(b"RIFF") else bad)
+    assert "apt-get install fluid-soundfont-gm" in err.value.user_message
+
+
+def test_missing_soundfont_message_says_how_to_install(tmp_path: Path) -> None:
+    with pytest.raises(SoundFontMissing) as err:
+        find_soundfont(tmp_path / "nowhere.sf2")
+    message = err.value.user_message
+    assert "nowhere.sf2" in message and "apt-get install fluid-soundfont-gm" in message
+    assert "AMPA_SOUNDFONT" in message
+
+
+def test_synth_only_arrangement_needs_no_soundfont(tmp_path: Path) -> None:
+    arr = arrangement(track("supersaw", [Note(0, 1, 60, 100)]))
+    stems = render_stems(arr, soundfont=tmp_path / "never-read.sf2")
+    assert np.abs(stems["lead"]).max() > 0.1
+
+
+def test_unknown_voice_falls_back_to_soundfont(soundfont: Path, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="pipeline.render"):
+        stems = render_stems(arrangement(track("theremin", [Note(0, 1, 60, 100)])), soundfont=soundfont)
+    assert np.abs(stems["lead"]).max() > 0.1
+    assert any("theremin" in r.getMessage() for r in caplog.records)
