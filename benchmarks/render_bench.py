@@ -1,6 +1,7 @@
 """Renderer benchmark: seconds to render 30 s, 2 min and 4 min arrangements, and peak memory.
 
     python benchmarks/render_bench.py [--runs 3] [--workers 2] [--voices synth|sf2|both] [--composed]
+    python benchmarks/render_bench.py --gallery DIR   # one WAV + spectrogram PNG per built-in voice
 
 Prints the median of `--runs` renders per length and the process's peak RSS (psutil, sampled every
 10 ms while rendering). By default the arrangement is synthetic (a busy 6-track band, ~16 notes per
@@ -16,12 +17,13 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Self
 
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pipeline.score import Arrangement, Note, Section, Track  # noqa: E402
+from pipeline.score import Arrangement, Note, Section, Track
 
 CHORDS = ([57, 60, 64], [53, 57, 60], [48, 52, 55], [55, 59, 62])  # Am F C G
 
@@ -56,20 +58,79 @@ def synthetic_arrangement(seconds: float, *, voices: str = "both", tempo: float 
         if bar % 2 == 0:
             fx.notes.extend(Note(b0, 8.0, p + 12, 60) for p in chord)
     return Arrangement(
-        tempo_bpm=tempo, beats_per_bar=4, beat_unit=4, key_tonic_pc=9, mode="minor", bars=bars,
-        sections=[Section("main", 0, bars, 0.7)], tracks=[drums, bass, harmony, pad, lead, fx], seed=seed,
+        tempo_bpm=tempo,
+        beats_per_bar=4,
+        beat_unit=4,
+        key_tonic_pc=9,
+        mode="minor",
+        bars=bars,
+        sections=[Section("main", 0, bars, 0.7)],
+        tracks=[drums, bass, harmony, pad, lead, fx],
+        seed=seed,
         genre="synthwave",
     )
 
 
-def composed_arrangement(seconds: float) -> Arrangement:
-    from pipeline.compose import compose  # type: ignore[import-not-found]
-    from pipeline.defaults import resolve
-    from pipeline.spec import Spec
+def composed_arrangement(seconds: float, genre: str = "synthwave") -> Arrangement:
+    from pipeline.compose import compose
+    from pipeline.spec import Sourced, Spec
 
-    spec = resolve(Spec.model_validate({"genre": {"value": "synthwave", "source": "prompt"},
-                                        "duration_s": {"value": seconds, "source": "prompt"}}))
+    spec = Spec(
+        genres=[Sourced[str](value=genre, source="prompt")], duration_s=Sourced[float](value=seconds, source="prompt")
+    )
     return compose(spec)
+
+
+def gallery(out_dir: Path) -> None:
+    """Write a short demo of every built-in voice as WAV and spectrogram PNG, to look at and listen to."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+    import soundfile
+    from scipy import signal
+
+    from pipeline.render import VOICES, find_soundfont, render_stems
+
+    melody = [69, 72, 76, 74, 72, 71, 69, 64]
+    kit = [Note(i * 0.25, 0.1, 42, 60 + (i % 4 == 0) * 40) for i in range(32)]
+    kit += [Note(b, 0.1, 36, 110) for b in range(8)] + [Note(b, 0.1, 38, 110) for b in (1, 3, 5, 7)]
+    kit += [Note(9 + i * 0.5, 0.1, k, 110) for i, k in enumerate((39, 46, 42, 49, 51, 41, 45, 48, 50, 37))]
+    demos = {
+        "supersaw": [Note(i, 0.9, p, 60 + 8 * i) for i, p in enumerate(melody)]
+        + [Note(8 + i * 2, 1.9, p, 100) for i, p in enumerate([57, 60, 64])],
+        "square_lead": [Note(i, 0.9, p + 12, 100) for i, p in enumerate(melody)] + [Note(8, 4, 81, 110)],
+        "analog_bass": [
+            Note(i * 0.5, 0.45, (33, 33, 45, 33, 36, 36, 48, 36)[i % 8], 70 + (i % 4) * 15) for i in range(32)
+        ],
+        "bass_808": [Note(0, 3, 33, 110), Note(4, 1.5, 36, 110), Note(6, 2, 31, 110), Note(8, 8, 33, 127)],
+        "wobble_bass": [Note(0, 4, 33, 100), Note(4, 4, 36, 120), Note(8, 8, 31, 127)],
+        "warm_pad": [Note(0, 8, p, 90) for p in (57, 60, 64, 69)] + [Note(8, 8, p, 60) for p in (53, 57, 60, 65)],
+        "edrums": kit,
+        "chipdrums": kit,
+    }
+    out_dir.mkdir(parents=True, exist_ok=True)
+    soundfont = find_soundfont()
+    for name in VOICES:
+        track = Track("lead", "synth-lead", 0, voice=name, is_drum=name.endswith("drums"), notes=demos[name])
+        arrangement = Arrangement(
+            tempo_bpm=120.0, beats_per_bar=4, beat_unit=4, key_tonic_pc=9, mode="minor", bars=4,
+            sections=[Section("demo", 0, 4, 0.5)], tracks=[track], seed=11, genre="demo",
+        )  # fmt: skip
+        stem = render_stems(arrangement, soundfont=soundfont)["lead"]
+        soundfile.write(out_dir / f"{name}.wav", stem.T, 44100)
+        freqs, times, power = signal.spectrogram(stem.mean(axis=0), 44100, nperseg=2048, noverlap=1536)
+        fig, ax = plt.subplots(figsize=(12, 5))
+        ax.pcolormesh(times, freqs, 10 * np.log10(power + 1e-12), vmin=-120, vmax=-20, shading="auto")
+        ax.set_yscale("symlog", linthresh=200)
+        ax.set_ylim(20, 22050)
+        ax.set_title(name)
+        ax.set_xlabel("s")
+        ax.set_ylabel("Hz")
+        fig.savefig(out_dir / f"{name}.png", dpi=70)
+        plt.close(fig)
+        print(f"{name}: {out_dir / name}.wav/.png")
 
 
 class PeakRSS:
@@ -86,7 +147,7 @@ class PeakRSS:
             self.peak = max(self.peak, self._proc.memory_info().rss)
             self._stop.wait(0.01)
 
-    def __enter__(self) -> PeakRSS:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
@@ -103,7 +164,12 @@ def main() -> int:
     parser.add_argument("--voices", choices=("synth", "sf2", "both"), default="both")
     parser.add_argument("--lengths", default="30,120,240", help="seconds, comma-separated")
     parser.add_argument("--composed", action="store_true")
+    parser.add_argument("--genre", default="synthwave", help="with --composed")
+    parser.add_argument("--gallery", type=Path, help="write a WAV and spectrogram PNG per voice here, then stop")
     args = parser.parse_args()
+    if args.gallery:
+        gallery(args.gallery)
+        return 0
 
     from pipeline.render import find_soundfont, render_stems
     from pipeline.render.soundfont import load_soundfont
@@ -111,11 +177,17 @@ def main() -> int:
     soundfont = find_soundfont()
     t0 = time.perf_counter()
     load_soundfont(soundfont)
-    print(f"SoundFont {soundfont.name}: loaded in {time.perf_counter() - t0:.2f} s "
-          f"(RSS {psutil.Process().memory_info().rss / 2**20:.0f} MiB)")
+    print(
+        f"SoundFont {soundfont.name}: loaded in {time.perf_counter() - t0:.2f} s "
+        f"(RSS {psutil.Process().memory_info().rss / 2**20:.0f} MiB)"
+    )
     print(f"voices={args.voices} workers={args.workers} runs={args.runs}")
     for seconds in (float(s) for s in args.lengths.split(",")):
-        arrangement = composed_arrangement(seconds) if args.composed else synthetic_arrangement(seconds, voices=args.voices)
+        arrangement = (
+            composed_arrangement(seconds, args.genre)
+            if args.composed
+            else synthetic_arrangement(seconds, voices=args.voices)
+        )
         n_notes = sum(len(t.notes) for t in arrangement.tracks)
         times = []
         with PeakRSS() as rss:
@@ -124,9 +196,11 @@ def main() -> int:
                 stems = render_stems(arrangement, soundfont=soundfont, workers=args.workers)
                 times.append(time.perf_counter() - t0)
                 del stems
-        print(f"{arrangement.duration_s:6.1f} s, {len(arrangement.tracks)} tracks, {n_notes:5d} notes: "
-              f"median {statistics.median(times):.2f} s (runs {', '.join(f'{t:.2f}' for t in times)}), "
-              f"peak RSS {rss.peak / 2**20:.0f} MiB")
+        print(
+            f"{arrangement.duration_s:6.1f} s, {len(arrangement.tracks)} tracks, {n_notes:5d} notes: "
+            f"median {statistics.median(times):.2f} s (runs {', '.join(f'{t:.2f}' for t in times)}), "
+            f"peak RSS {rss.peak / 2**20:.0f} MiB"
+        )
     return 0
 
 

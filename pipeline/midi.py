@@ -17,8 +17,20 @@ TICKS_PER_BEAT = 960
 DRUM_CHANNEL = 9  # channel 10, counted from zero
 _MODE_OFFSET = {"major": 0, "dorian": 2, "phrygian": 4, "lydian": 5, "mixolydian": 7, "minor": 9}
 _MAJOR_NAMES = {0: "C", 7: "G", 2: "D", 9: "A", 4: "E", 11: "B", 6: "F#", 1: "Db", 8: "Ab", 3: "Eb", 10: "Bb", 5: "F"}
-_MINOR_NAMES = {0: "Am", 7: "Em", 2: "Bm", 9: "F#m", 4: "C#m", 11: "G#m", 6: "D#m", 1: "Bbm", 8: "Fm", 3: "Cm",
-                10: "Gm", 5: "Dm"}
+_MINOR_NAMES = {
+    0: "Am",
+    7: "Em",
+    2: "Bm",
+    9: "F#m",
+    4: "C#m",
+    11: "G#m",
+    6: "D#m",
+    1: "Bbm",
+    8: "Fm",
+    3: "Cm",
+    10: "Gm",
+    5: "Dm",
+}
 _PC_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 
 
@@ -47,14 +59,26 @@ def _conductor(arrangement: Arrangement) -> mido.MidiTrack:
     events: list[tuple[int, mido.MetaMessage]] = [
         (0, mido.MetaMessage("track_name", name=f"ampa {arrangement.genre}")),
         (0, mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(arrangement.tempo_bpm))),
-        (0, mido.MetaMessage("time_signature", numerator=arrangement.beats_per_bar, denominator=arrangement.beat_unit,
-                             clocks_per_click=24 if arrangement.beat_unit == 4 else 12, notated_32nd_notes_per_beat=8)),
+        (
+            0,
+            mido.MetaMessage(
+                "time_signature",
+                numerator=arrangement.beats_per_bar,
+                denominator=arrangement.beat_unit,
+                clocks_per_click=24 if arrangement.beat_unit == 4 else 12,
+                notated_32nd_notes_per_beat=8,
+            ),
+        ),
         (0, mido.MetaMessage("key_signature", key=key_signature(arrangement.key_tonic_pc, arrangement.mode))),
         (0, mido.MetaMessage("text", text=f"key: {_PC_NAMES[arrangement.key_tonic_pc]} {arrangement.mode}")),
     ]
     for section in arrangement.sections:
-        events.append((_ticks(section.start_bar * arrangement.quarter_beats_per_bar),
-                       mido.MetaMessage("marker", text=section.name)))
+        events.append(
+            (
+                _ticks(section.start_bar * arrangement.quarter_beats_per_bar),
+                mido.MetaMessage("marker", text=section.name),
+            )
+        )
     end = _ticks(arrangement.bars * arrangement.quarter_beats_per_bar)
     _append_sorted(track, events, end)
     return track
@@ -75,12 +99,16 @@ def _track(track: Track, channel: int) -> mido.MidiTrack:
     head = [
         mido.MetaMessage("track_name", name=f"{track.role}: {track.instrument} ({track.voice})"),
         mido.Message("program_change", channel=channel, program=max(0, min(127, track.program))),
-        mido.Message("control_change", channel=channel, control=10, value=round(64 + 63 * max(-1.0, min(1.0, track.pan)))),
+        mido.Message(
+            "control_change", channel=channel, control=10, value=round(64 + 63 * max(-1.0, min(1.0, track.pan)))
+        ),
     ]
     for note in track.notes:
         on, off = _ticks(note.start), _ticks(note.start + note.duration)
         pitch = max(0, min(127, note.pitch))
-        events.append((on, 1, mido.Message("note_on", channel=channel, note=pitch, velocity=max(1, min(127, note.velocity)))))
+        events.append(
+            (on, 1, mido.Message("note_on", channel=channel, note=pitch, velocity=max(1, min(127, note.velocity))))
+        )
         events.append((max(off, on + 1), 0, mido.Message("note_off", channel=channel, note=pitch, velocity=0)))
     events.sort(key=lambda e: (e[0], e[1], e[2].note))
     now = 0

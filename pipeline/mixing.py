@@ -37,7 +37,14 @@ from pipeline.spec import Spec
 from pipeline.styles import ROLES, Style, style_for
 
 # Active RMS (dBFS) each role is staged to before the master: the balance of a typical mix.
-ROLE_LEVEL_DB: dict[str, float] = {"drums": -18.0, "bass": -19.0, "harmony": -23.0, "pad": -27.0, "lead": -21.0, "fx": -30.0}
+ROLE_LEVEL_DB: dict[str, float] = {
+    "drums": -18.0,
+    "bass": -19.0,
+    "harmony": -23.0,
+    "pad": -27.0,
+    "lead": -21.0,
+    "fx": -30.0,
+}
 GENRE_LEVEL_TWEAK_DB: dict[str, dict[str, float]] = {
     "lofi-hiphop": {"drums": 1.0, "lead": -2.0, "pad": 1.0},
     "hip-hop": {"drums": 1.0, "bass": 1.0},
@@ -60,22 +67,46 @@ GENRE_LEVEL_TWEAK_DB: dict[str, dict[str, float]] = {
 # Reverb send (wet level) per role, scaled per genre.
 ROLE_REVERB: dict[str, float] = {"drums": 0.05, "bass": 0.0, "harmony": 0.12, "pad": 0.22, "lead": 0.15, "fx": 0.3}
 GENRE_SPACE: dict[str, tuple[float, float]] = {  # (send scale, room size)
-    "ambient": (2.2, 0.9), "cinematic": (1.8, 0.85), "classical": (1.6, 0.8), "trance": (1.4, 0.75),
-    "synthwave": (1.4, 0.75), "lofi-hiphop": (1.0, 0.5), "jazz": (0.9, 0.5), "rnb": (1.1, 0.6),
-    "techno": (0.8, 0.6), "rock": (0.8, 0.55), "metal": (0.5, 0.45), "trap": (0.8, 0.5), "hip-hop": (0.7, 0.45),
+    "ambient": (2.2, 0.9),
+    "cinematic": (1.8, 0.85),
+    "classical": (1.6, 0.8),
+    "trance": (1.4, 0.75),
+    "synthwave": (1.4, 0.75),
+    "lofi-hiphop": (1.0, 0.5),
+    "jazz": (0.9, 0.5),
+    "rnb": (1.1, 0.6),
+    "techno": (0.8, 0.6),
+    "rock": (0.8, 0.55),
+    "metal": (0.5, 0.45),
+    "trap": (0.8, 0.5),
+    "hip-hop": (0.7, 0.45),
 }
 # Stereo width (side gain) per role; low frequencies are kept mono in every role.
 ROLE_WIDTH: dict[str, float] = {"drums": 1.0, "bass": 0.0, "harmony": 1.2, "pad": 1.4, "lead": 0.9, "fx": 1.3}
 SIDECHAIN_ROLES = ("bass", "pad")
-GENRE_SIDECHAIN_DB: dict[str, float] = {"house": 6.0, "techno": 6.0, "trance": 6.0, "synthwave": 5.0,
-                                         "drum-and-bass": 4.0, "dubstep": 5.0, "pop": 3.0}
+GENRE_SIDECHAIN_DB: dict[str, float] = {
+    "house": 6.0,
+    "techno": 6.0,
+    "trance": 6.0,
+    "synthwave": 5.0,
+    "drum-and-bass": 4.0,
+    "dubstep": 5.0,
+    "pop": 3.0,
+}
 # Tempo-synced delay on the lead in these genres: (fraction of a beat, feedback, mix).
 GENRE_DELAY: dict[str, tuple[float, float, float]] = {
-    "synthwave": (0.75, 0.35, 0.18), "trance": (0.75, 0.4, 0.2), "ambient": (1.5, 0.45, 0.25),
-    "dubstep": (0.5, 0.3, 0.12), "reggae": (0.75, 0.45, 0.2), "lofi-hiphop": (0.5, 0.25, 0.1),
-    "house": (0.75, 0.3, 0.12), "techno": (0.75, 0.35, 0.12), "cinematic": (1.0, 0.3, 0.12),
+    "synthwave": (0.75, 0.35, 0.18),
+    "trance": (0.75, 0.4, 0.2),
+    "ambient": (1.5, 0.45, 0.25),
+    "dubstep": (0.5, 0.3, 0.12),
+    "reggae": (0.75, 0.45, 0.2),
+    "lofi-hiphop": (0.5, 0.25, 0.1),
+    "house": (0.75, 0.3, 0.12),
+    "techno": (0.75, 0.35, 0.12),
+    "cinematic": (1.0, 0.3, 0.12),
 }
 KICK_KEYS = frozenset({35, 36})
+_DRIVEN_GUITAR_PROGRAMS = frozenset({29, 30})  # GM "Overdriven Guitar", "Distortion Guitar" (0-based)
 MAX_STAGING_GAIN_DB = 36.0
 
 
@@ -121,6 +152,7 @@ class StemContext:
     tempo_bpm: float
     sample_rate: int
     reverb_scale: float = 1.0
+    program: int | None = None  # the GM program that rendered it, when known
 
     @property
     def beat_s(self) -> float:
@@ -211,6 +243,8 @@ def _drive(ctx: StemContext) -> list[Any]:
     """Guitar drive for rock and metal (the GM guitars are clean): saturate, then darken like a cab."""
     if ctx.instrument != "electric-guitar" or ctx.genre not in ("rock", "metal", "blues", "funk"):
         return []
+    if ctx.program in _DRIVEN_GUITAR_PROGRAMS:
+        return []  # already overdriven by the SoundFont: more drive only adds harmonics (and fake thirds)
     drive = {"metal": 18.0, "rock": 10.0, "blues": 6.0, "funk": 3.0}[ctx.genre]
     return [Distortion(drive_db=drive), Gain(gain_db=-0.7 * drive), LowpassFilter(cutoff_frequency_hz=6500.0)]
 
@@ -247,11 +281,14 @@ def mix_stems(
     style = style_for(genre)
     tempo = arrangement.tempo_bpm if arrangement is not None else (spec.tempo_bpm.value if spec.tempo_bpm else 120.0)
     instruments = _instrument_by_role(arrangement, style)
+    programs = {t.role: t.program for t in arrangement.tracks if t.voice == "sf2"} if arrangement is not None else {}
     offsets, notes = resolve_offsets({**spec.mix, **params.stem_offsets_db}, instruments, stems.keys())
     length = max(s.shape[-1] for s in stems.values())
 
     def process(role: str) -> tuple[str, np.ndarray, float]:
-        ctx = StemContext(role, instruments.get(role, role), genre, style, tempo, sample_rate, params.reverb_scale)
+        ctx = StemContext(
+            role, instruments.get(role, role), genre, style, tempo, sample_rate, params.reverb_scale, programs.get(role)
+        )
         dry = _fit(stems[role], length)
         target = ROLE_LEVEL_DB.get(role, -24.0) + GENRE_LEVEL_TWEAK_DB.get(genre, {}).get(role, 0.0)
         pre = _staging_gain_db(dry, sample_rate, target)
@@ -284,7 +321,9 @@ def mix_stems(
         width = ROLE_WIDTH.get(role, 1.0) * params.width_scale
         out_stems[role] = apply_width(out, sample_rate, width, params.mono_below_hz).astype(np.float32)
     mix = np.sum(np.stack(list(out_stems.values())), axis=0, dtype=np.float64).astype(np.float32)
-    return MixResult(mix=mix, stems=out_stems, gains_db={r: round(g, 2) for r, (_, g) in processed.items()}, notes=notes)
+    return MixResult(
+        mix=mix, stems=out_stems, gains_db={r: round(g, 2) for r, (_, g) in processed.items()}, notes=notes
+    )
 
 
 def resolve_offsets(
@@ -367,6 +406,8 @@ def apply_width(stem: np.ndarray, sample_rate: int, width: float, mono_below_hz:
     if stem.shape[0] != 2 or (width == 1.0 and mono_below_hz <= 0):
         return stem
     mid = 0.5 * (stem[0] + stem[1])
+    if width <= 0.0:
+        return np.stack([mid, mid])
     side = (0.5 * width) * (stem[0] - stem[1])
     if mono_below_hz > 0 and width > 0:
         side = HighpassFilter(cutoff_frequency_hz=mono_below_hz)(side[np.newaxis, :], sample_rate)[0]

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.errors import BadReference
-from pipeline.qa.key import key_from_chroma, chroma_profile
+from pipeline.qa.key import chroma_profile, key_from_chroma
 from pipeline.qa.loudness import SILENCE_LUFS, integrated_lufs
 from pipeline.qa.tempo import tempo_from_mono, to_analysis_mono
 from pipeline.spec import Sourced, Spec
@@ -44,12 +44,16 @@ def analyse_reference(path: Path, *, max_seconds: float = 600, max_bytes: int = 
     path = Path(path)
     audio, sample_rate = read_reference(path, max_seconds=max_seconds, max_bytes=max_bytes)
     if audio.size == 0 or audio.shape[1] < sample_rate * 0.5:
-        raise BadReference(f"The reference file {path.name} is empty or shorter than half a second: send a longer track.")
+        raise BadReference(
+            f"The reference file {path.name} is empty or shorter than half a second: send a longer track."
+        )
     if float(np.max(np.abs(audio))) < SILENT_PEAK:
         raise BadReference(f"The reference file {path.name} is silent: there is nothing to analyse.")
     loudness = integrated_lufs(audio, sample_rate)
     if loudness <= SILENCE_LUFS:
-        raise BadReference(f"The reference file {path.name} is almost silent ({loudness:.0f} LUFS): send a louder track.")
+        raise BadReference(
+            f"The reference file {path.name} is almost silent ({loudness:.0f} LUFS): send a louder track."
+        )
     mono = to_analysis_mono(audio, sample_rate)
     tempo = tempo_from_mono(mono)
     key = key_from_chroma(chroma_profile(mono))
@@ -84,7 +88,7 @@ def read_reference(path: Path, *, max_seconds: float, max_bytes: int) -> tuple[n
         return _read_with_pedalboard(path, max_seconds)
     except BadReference:
         raise
-    except Exception:  # noqa: BLE001 - any decoder failure: try the other reader
+    except Exception:  # noqa: BLE001, S110 - any decoder failure: try the other reader
         pass
     try:
         return _read_with_soundfile(path, max_seconds)

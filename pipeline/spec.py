@@ -231,8 +231,9 @@ class Spec(BaseModel):
             parts.append(f"{seconds // 60}:{seconds % 60:02d}")
         if self.moods:
             parts.append(", ".join(m.value for m in self.moods))
-        if self.instruments:
-            parts.append("with " + ", ".join(i.value for i in self.instruments))
+        asked = [i.value for i in self.instruments if i.source != "default"]  # not the band ampa filled in
+        if asked:
+            parts.append("with " + ", ".join(asked))
         if self.exclude:
             parts.append("no " + ", ".join(e.value for e in self.exclude))
         return " · ".join(parts) if parts else "(nothing understood yet)"

@@ -5,8 +5,8 @@ only starts with `--no-auth`, and then only on 127.0.0.1 (see ampa/commands/api.
 /metrics and the docs are open: they reveal counts, never jobs.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: FastAPI reads the dependency annotations of the
+# routes defined inside build_app at runtime, and they refer to names local to that function.
 import secrets
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
@@ -39,7 +39,9 @@ class SubmitBody(BaseModel):
     seed: int | None = Field(default=None, ge=0, lt=2**31)
     overrides: dict[str, Any] = Field(default_factory=dict, description="Guided choices: genre, mood, tempo_bpm, key")
     requester_id: str = Field(default="api", max_length=128, description="Who asked, for per-user limits")
-    client_ref: str | None = Field(default=None, max_length=200, description="Idempotency key: the same key returns the same job")
+    client_ref: str | None = Field(
+        default=None, max_length=200, description="Idempotency key: the same key returns the same job"
+    )
     parent_id: str | None = None
 
 
@@ -51,7 +53,7 @@ def build_app(settings: Settings, service: JobService | None = None, *, require_
         raise ValueError("AMPA_API_TOKEN is not set")
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI):  # noqa: ANN202
+    async def lifespan(app: FastAPI):
         owned = service is None
         app.state.service = service or await JobService.open(settings)
         try:
@@ -66,6 +68,8 @@ def build_app(settings: Settings, service: JobService | None = None, *, require_
         version="0.1.0",
         lifespan=lifespan,
     )
+    if service is not None:
+        app.state.service = service
     bearer = HTTPBearer(auto_error=False)
 
     def authorised(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> None:
@@ -73,7 +77,8 @@ def build_app(settings: Settings, service: JobService | None = None, *, require_
             return
         if credentials is None or not secrets.compare_digest(credentials.credentials.encode(), token.encode()):
             raise HTTPException(
-                status.HTTP_401_UNAUTHORIZED, "Missing or wrong bearer token (Authorization: Bearer <AMPA_API_TOKEN>).",
+                status.HTTP_401_UNAUTHORIZED,
+                "Missing or wrong bearer token (Authorization: Bearer <AMPA_API_TOKEN>).",
                 headers={"WWW-Authenticate": "Bearer"},
             )
 
@@ -91,15 +96,25 @@ def build_app(settings: Settings, service: JobService | None = None, *, require_
 
     @app.post("/jobs", status_code=201, dependencies=auth, summary="Queue a track")
     async def submit(body: SubmitBody, service: Service, response: Response) -> dict[str, Any]:
-        job = await service.submit(JobRequest(
-            prompt=body.prompt, platform="api", requester_id=body.requester_id, duration_s=body.duration_s,
-            seed=body.seed, overrides=body.overrides, client_ref=body.client_ref, parent_id=body.parent_id,
-        ))
+        job = await service.submit(
+            JobRequest(
+                prompt=body.prompt,
+                platform="api",
+                requester_id=body.requester_id,
+                duration_s=body.duration_s,
+                seed=body.seed,
+                overrides=body.overrides,
+                client_ref=body.client_ref,
+                parent_id=body.parent_id,
+            )
+        )
         response.headers["Location"] = f"/jobs/{job.id}"
         return _public(job, service)
 
     @app.get("/jobs", dependencies=auth, summary="Recent jobs")
-    async def list_jobs(service: Service, limit: int = Query(20, ge=1, le=200), requester_id: str | None = None) -> list[dict[str, Any]]:
+    async def list_jobs(
+        service: Service, limit: int = Query(20, ge=1, le=200), requester_id: str | None = None
+    ) -> list[dict[str, Any]]:
         return [_public(job, service) for job in await service.list_jobs(requester_id=requester_id, limit=limit)]
 
     @app.get("/jobs/{job_id}", dependencies=auth, summary="A job: status, stage, history, QA reports, files")

@@ -49,7 +49,7 @@ def run_command(main: Callable[[], Awaitable[int]]) -> int:
     except (OSError, ConnectionError) as exc:
         print(f"Could not reach the job store or queue: {exc}. Check DATABASE_URL / REDIS_URL.", file=sys.stderr)
         return 1
-    except Exception as exc:  # noqa: BLE001 - database driver errors have many types
+    except Exception as exc:
         from sqlalchemy.exc import SQLAlchemyError
 
         if isinstance(exc, SQLAlchemyError):

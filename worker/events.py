@@ -78,7 +78,7 @@ class LocalEventBus:
 
 
 class RedisEventBus:
-    def __init__(self, redis) -> None:  # noqa: ANN001 - redis.asyncio.Redis
+    def __init__(self, redis) -> None:
         self._redis = redis
         self._local = LocalEventBus()
         self._pump: asyncio.Task[None] | None = None

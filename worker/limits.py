@@ -70,7 +70,7 @@ async def check_capacity(session: AsyncSession, *, requester_id: str, settings: 
 
 
 def _minutes(seconds: float) -> str:
-    seconds = int(round(seconds))
+    seconds = round(seconds)
     if seconds % 60 == 0:
         minutes = seconds // 60
         return f"{minutes} minute" + ("" if minutes == 1 else "s")

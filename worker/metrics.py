@@ -42,7 +42,7 @@ class JobStoreCollector:
                 qa_retries=await store.qa_retry_counts(session),
             )
 
-    def collect(self):  # noqa: ANN201 - prometheus_client collector protocol
+    def collect(self):
         snap = self.snapshot
         jobs = GaugeMetricFamily("ampa_jobs", "Jobs in the store by status", labels=["status"])
         for status in JobStatus:
@@ -50,7 +50,9 @@ class JobStoreCollector:
         yield jobs
         yield GaugeMetricFamily("ampa_queue_depth", "Jobs waiting for a worker", value=snap.queue_depth)
         stages = HistogramMetricFamily(
-            "ampa_stage_duration_seconds", f"Stage durations over the last {RECENT_JOBS} successful jobs", labels=["stage"]
+            "ampa_stage_duration_seconds",
+            f"Stage durations over the last {RECENT_JOBS} successful jobs",
+            labels=["stage"],
         )
         per_stage: dict[str, list[float]] = {}
         for timings in snap.stage_timings:

@@ -13,7 +13,13 @@ import logging
 from typing import Protocol
 
 from arq.connections import ArqRedis
-from arq.constants import default_queue_name, in_progress_key_prefix, job_key_prefix, result_key_prefix, retry_key_prefix
+from arq.constants import (
+    default_queue_name,
+    in_progress_key_prefix,
+    job_key_prefix,
+    result_key_prefix,
+    retry_key_prefix,
+)
 
 from worker.runner import JobRunner
 
@@ -90,7 +96,7 @@ class InProcessQueue:
                 await self.runner.run(job_id)
         except asyncio.CancelledError:
             raise
-        except Exception:  # noqa: BLE001 - the reconciler will try again; never kill the host process
+        except Exception:
             log.exception("job %s: runner crashed", job_id)
         finally:
             self._waiting.discard(job_id)

@@ -3,7 +3,7 @@ does not know (Redis flushed or restarted, or an embedded process that stopped).
 
 Recovery bound after a worker is killed: the lease expires at most `lease_s` after its last renewal
 (15 s), the next reconcile pass (every `reconcile_every_s`, 5 s) requeues the job, and an idle worker
-polls the queue every 0.5 s: under 21 s to restart elsewhere with the defaults (measured in
+polls the queue every 0.1 s: under ~20 s to restart elsewhere with the defaults (measured in
 benchmarks/recovery.py).
 """
 
@@ -47,18 +47,29 @@ class Reconciler:
     async def run_once(self) -> ReconcileReport:
         now = utcnow()
         async with self.sessions() as session:
-            stale = [job.id for job in await store.stale_running(session, now=now)]
+            stale = [(job.id, job.cancel_requested) for job in await store.stale_running(session, now=now)]
         stale_count = 0
-        for job_id in stale:
+        for job_id, cancelled in stale:
+            if cancelled:  # its user cancelled it, then its worker died: finish it as cancelled
+                change = Change(JobStatus.CANCELLED, "Cancelled.")
+                values = {"lease_owner": None, "lease_expires_at": None, "finished_at": now}
+            else:
+                change = Change(JobStatus.PENDING, "The worker making this track stopped; it is queued again.")
+                values = {"lease_owner": None, "lease_expires_at": None}
             async with self.sessions.begin() as session:
                 event = await store.transition(
-                    session, job_id=job_id, statuses=store.RUNNING_STATUSES, lease_expired_before=now,
-                    change=Change(JobStatus.PENDING, "The worker making this track stopped; it is queued again."),
-                    values={"lease_owner": None, "lease_expires_at": None},
+                    session,
+                    job_id=job_id,
+                    statuses=store.RUNNING_STATUSES,
+                    lease_expired_before=now,
+                    change=change,
+                    values=values,
                 )
             if event is None:
                 continue  # renewed or finished meanwhile
             await self.bus.publish(event)
+            if cancelled:
+                continue
             await self.queue.recover(job_id)
             stale_count += 1
             log.warning("job %s: worker lease expired; requeued", job_id)
@@ -84,4 +95,4 @@ class Reconciler:
             await asyncio.sleep(self.every_s)
 
 
-__all__ = ["Reconciler", "ReconcileReport"]
+__all__ = ["ReconcileReport", "Reconciler"]

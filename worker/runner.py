@@ -109,7 +109,11 @@ class _Run:
     async def change(self, change: Change, **values: Any) -> JobEvent:
         async with self.r.sessions.begin() as session:
             event = await store.transition(
-                session, job_id=self.job_id, change=change, values=values, owner=self.r.owner,
+                session,
+                job_id=self.job_id,
+                change=change,
+                values=values,
+                owner=self.r.owner,
                 statuses=store.RUNNING_STATUSES + (JobStatus.PENDING,),
             )
         if event is None:
@@ -122,8 +126,13 @@ class _Run:
         with contextlib.suppress(Exception):
             async with self.r.sessions.begin() as session:
                 event = await store.transition(
-                    session, job_id=self.job_id, owner=self.r.owner, statuses=store.RUNNING_STATUSES,
-                    change=Change(JobStatus.PENDING, "Worker stopping; the track goes back to the queue.", attempt=self.qa_attempt),
+                    session,
+                    job_id=self.job_id,
+                    owner=self.r.owner,
+                    statuses=store.RUNNING_STATUSES,
+                    change=Change(
+                        JobStatus.PENDING, "Worker stopping; the track goes back to the queue.", attempt=self.qa_attempt
+                    ),
                     values={"lease_owner": None, "lease_expires_at": None},
                 )
             if event is not None:
@@ -153,7 +162,9 @@ class _Run:
             Change(
                 JobStatus.PROCESSING,
                 "Picked up again after a worker stopped" if restarted else "Understanding the request",
-                stage="parsing", attempt=self.qa_attempt, data={"execution_attempt": self.attempt},
+                stage="parsing",
+                attempt=self.qa_attempt,
+                data={"execution_attempt": self.attempt},
             ),
         )
         self.last_stage = ("parsing", self.qa_attempt)
@@ -193,12 +204,14 @@ class _Run:
             except LeaseLost:
                 self._discard(staging)
                 raise
-            except Exception as exc:  # noqa: BLE001 - a bug or a transient failure (disk, memory)
+            except Exception as exc:
                 self._discard(staging)
                 if self.lease_lost:
                     raise LeaseLost(self.job_id) from None
                 # The traceback goes to the debug log (`ampa -v worker`), never to a user.
-                log.warning("job %s: pipeline error on try %d: %s: %s", self.job_id, failures + 1, type(exc).__name__, exc)
+                log.warning(
+                    "job %s: pipeline error on try %d: %s: %s", self.job_id, failures + 1, type(exc).__name__, exc
+                )
                 log.debug("job %s: traceback", self.job_id, exc_info=True)
                 if failures >= MAX_TRANSIENT_RETRIES:
                     return await self._fail(
@@ -210,8 +223,10 @@ class _Run:
                 failures += 1
                 await self.change(
                     Change(
-                        JobStatus.PROCESSING, f"Hit a snag ({type(exc).__name__}); trying again in {delay:g} s",
-                        stage=self.last_stage[0] if self.last_stage else "parsing", attempt=self.qa_attempt,
+                        JobStatus.PROCESSING,
+                        f"Hit a snag ({type(exc).__name__}); trying again in {delay:g} s",
+                        stage=self.last_stage[0] if self.last_stage else "parsing",
+                        attempt=self.qa_attempt,
                         data={"transient": True, "error": type(exc).__name__, "retry": failures},
                     ),
                     transient_failures=Job.transient_failures + 1,
@@ -221,7 +236,7 @@ class _Run:
             log.info("job %s produced in %.1f s", self.job_id, time.monotonic() - started)
             return await self._succeed(result, staging)
 
-    def _resolved_spec(self):  # noqa: ANN202 - pipeline.spec.Spec
+    def _resolved_spec(self):
         from pipeline.defaults import resolve
         from pipeline.spec import Spec
 
@@ -251,9 +266,14 @@ class _Run:
         verdict = "QA passed" if result.passed else "QA: finished with warnings"
         try:
             await self._finish(
-                JobStatus.SUCCESS, f"Done — {verdict}.", error=None,
-                files=files, timings={k: round(float(v), 3) for k, v in result.timings.items()},
-                qa_reports=reports, spec=result.spec.to_dict(), notes=list(result.spec.notes),
+                JobStatus.SUCCESS,
+                f"Done — {verdict}.",
+                error=None,
+                files=files,
+                timings={k: round(float(v), 3) for k, v in result.timings.items()},
+                qa_reports=reports,
+                spec=result.spec.to_dict(),
+                notes=list(result.spec.notes),
                 data={"files": sorted(files), "qa_attempts": result.attempts},
             )
         except LeaseLost:
@@ -265,11 +285,18 @@ class _Run:
         await self._finish(JobStatus.FAILED, f"Failed: {reason}", error=reason, data=data or {})
         return JobStatus.FAILED
 
-    async def _finish(self, status: JobStatus, message: str, *, error: str | None, data: dict | None = None, **values: Any) -> JobStatus:
+    async def _finish(
+        self, status: JobStatus, message: str, *, error: str | None, data: dict | None = None, **values: Any
+    ) -> JobStatus:
         await self.change(
             Change(status, message, stage=None, attempt=self.qa_attempt, data=data or {}),
-            error=error, finished_at=utcnow(), lease_owner=None, lease_expires_at=None,
-            qa_reports=values.pop("qa_reports", self.qa_reports), qa_retries=self.qa_retries, **values,
+            error=error,
+            finished_at=utcnow(),
+            lease_owner=None,
+            lease_expires_at=None,
+            qa_reports=values.pop("qa_reports", self.qa_reports),
+            qa_retries=self.qa_retries,
+            **values,
         )
         return status
 
@@ -316,7 +343,12 @@ class _Run:
         self.qa_attempt = max(self.qa_attempt, attempt)
         again = f" again (attempt {attempt})" if attempt > 1 else ""
         await self.change(
-            Change(JobStatus.PROCESSING, f"{_STAGE_WORDS.get(stage, stage.capitalize())}{again}", stage=stage, attempt=attempt),
+            Change(
+                JobStatus.PROCESSING,
+                f"{_STAGE_WORDS.get(stage, stage.capitalize())}{again}",
+                stage=stage,
+                attempt=attempt,
+            ),
             qa_attempt=self.qa_attempt,
         )
 
@@ -329,8 +361,16 @@ class _Run:
             self.qa_attempt = attempt + 1
             what = "; ".join(failures) or "checks failed"
             await self.change(
-                Change(JobStatus.RETRYING_QA, f"QA: {what}, fixing — attempt {attempt + 1}", stage="qa", attempt=attempt, data=summary),
-                qa_reports=self.qa_reports, qa_retries=self.qa_retries, qa_attempt=self.qa_attempt,
+                Change(
+                    JobStatus.RETRYING_QA,
+                    f"QA: {what}, fixing — attempt {attempt + 1}",
+                    stage="qa",
+                    attempt=attempt,
+                    data=summary,
+                ),
+                qa_reports=self.qa_reports,
+                qa_retries=self.qa_retries,
+                qa_attempt=self.qa_attempt,
             )
         else:
             message = "QA passed" if summary["passed"] else "QA: " + ("; ".join(failures) or "checks failed")
@@ -378,4 +418,3 @@ class _Hooks:
 
     def is_cancelled(self) -> bool:
         return self._run.should_stop()
-

@@ -121,5 +121,5 @@ class JobRejected(Exception):
 
     def __init__(self, reason: str, user_message: str) -> None:
         super().__init__(user_message)
-        self.reason = reason  # machine code: quota | concurrency | queue_full | too_long | empty_prompt | not_music | bad_reference | not_found | forbidden | failed_parent
+        self.reason = reason  # machine code: quota | concurrency | queue_full | too_long | empty_prompt | not_music | bad_reference | not_found | forbidden | failed_parent | prompt_too_long | bad_option | bad_spec
         self.user_message = user_message

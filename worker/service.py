@@ -23,6 +23,16 @@ INTERFACE CONTRACT (the job-system work fills in the bodies; signatures are fixe
     await service.close()
 
 Everything a user can get wrong raises `JobRejected` with a `user_message` fit to show as it is.
+
+Additions to the contract (keyword-only, optional, so existing callers are unaffected):
+    JobService.open(settings, *, run_jobs=True, pipeline=None, pipeline_options=None, migrate=None)
+        run_jobs=False: never run jobs in this process (CLI readers); pipeline/pipeline_options: the
+        runner's seam (tests inject a fast pipeline module; first_master_gain_db etc.); migrate:
+        upgrade the schema first (default: yes on SQLite, no on PostgreSQL, where `ampa db upgrade` does it).
+    follow_up(..., reference_path=None); variation(..., client_ref=None) (idempotent button presses);
+    list_jobs(..., statuses=None); history(job_id, after_seq=0) -> list[JobEvent]; health(); queue_depth().
+    More JobRejected reasons: prompt_too_long, bad_option, bad_spec.
+    `async with await JobService.open(settings) as service:` closes it on exit.
 """
 
 from __future__ import annotations
@@ -36,7 +46,7 @@ import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, Self
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -59,7 +69,20 @@ log = logging.getLogger(__name__)
 # (covers a lost pub/sub message or a Redis restart).
 EVENT_POLL_S = 5.0
 FAILED_PARENT_MESSAGE = "That version failed, so there is nothing to change — try a new prompt."
-_GUIDED_FIELDS = {"genre", "genres", "mood", "moods", "instruments", "exclude", "tempo_bpm", "tempo", "key", "time_signature", "duration_s", "energy"}
+_GUIDED_FIELDS = {
+    "genre",
+    "genres",
+    "mood",
+    "moods",
+    "instruments",
+    "exclude",
+    "tempo_bpm",
+    "tempo",
+    "key",
+    "time_signature",
+    "duration_s",
+    "energy",
+}
 
 
 def worker_identity() -> str:
@@ -123,19 +146,40 @@ class JobService:
 
             pool = await create_pool(RedisSettings.from_dsn(settings.redis_url), retry=3)
             bus: EventBus = RedisEventBus(pool)
-            service = cls(settings=settings, engine=engine, sessions=sessions, queue=ArqQueue(pool), bus=bus,
-                          artifacts=artifacts, redis=pool)
+            service = cls(
+                settings=settings,
+                engine=engine,
+                sessions=sessions,
+                queue=ArqQueue(pool),
+                bus=bus,
+                artifacts=artifacts,
+                redis=pool,
+            )
             return service
         bus = LocalEventBus()
         queue: JobQueue | None = None
         reconciler = None
         if run_jobs:
-            runner = JobRunner(sessions=sessions, bus=bus, artifacts=artifacts, settings=settings,
-                               owner=worker_identity(), pipeline=pipeline, options=pipeline_options)
+            runner = JobRunner(
+                sessions=sessions,
+                bus=bus,
+                artifacts=artifacts,
+                settings=settings,
+                owner=worker_identity(),
+                pipeline=pipeline,
+                options=pipeline_options,
+            )
             queue = InProcessQueue(runner, concurrency=settings.in_process_concurrency)
             reconciler = Reconciler(sessions=sessions, queue=queue, bus=bus, every_s=settings.reconcile_every_s)
-        service = cls(settings=settings, engine=engine, sessions=sessions, queue=queue, bus=bus,
-                      artifacts=artifacts, reconciler=reconciler)
+        service = cls(
+            settings=settings,
+            engine=engine,
+            sessions=sessions,
+            queue=queue,
+            bus=bus,
+            artifacts=artifacts,
+            reconciler=reconciler,
+        )
         if reconciler is not None:
             # Jobs left waiting or half-done by a previous run of this process resume now.
             service._reconcile_task = asyncio.create_task(reconciler.run_forever(), name="ampa-reconciler")
@@ -146,12 +190,12 @@ class JobService:
             self._reconcile_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reconcile_task
+        await self.bus.close()  # before the queue: in arq mode they share the Redis pool
         if self.queue is not None:
             await self.queue.close()
-        await self.bus.close()
         await self.engine.dispose()
 
-    async def __aenter__(self) -> JobService:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -161,14 +205,17 @@ class JobService:
     async def submit(self, request: JobRequest) -> JobView:
         if request.client_ref:
             async with self.sessions() as session:
-                existing = await store.find_by_client_ref(session, platform=request.platform, client_ref=request.client_ref)
+                existing = await store.find_by_client_ref(
+                    session, platform=request.platform, client_ref=request.client_ref
+                )
             if existing is not None:
                 return store.to_view(existing)
         limits.check_prompt(request.prompt, has_spec=request.spec is not None)
+        limits.check_duration(request.duration_s, self.settings)  # before parsing: a fast answer
+        reference = self._check_reference(request.reference_path)
         spec = await self._understand(request)
         duration = (spec.get("duration_s") or {}).get("value") if spec else None
         limits.check_duration(duration, self.settings)
-        reference = self._check_reference(request.reference_path)
 
         parent_version = 0
         async with self.sessions.begin() as session:
@@ -180,13 +227,28 @@ class JobService:
             await self._serialise_user(session, request.requester_id)
             await limits.check_capacity(session, requester_id=request.requester_id, settings=self.settings)
             job = Job(
-                id=uuid.uuid4().hex, platform=request.platform, requester_id=request.requester_id,
-                conversation_ref=request.conversation_ref, thread_ref=request.thread_ref,
-                client_ref=request.client_ref, prompt=request.prompt, parent_id=request.parent_id,
-                version=parent_version + 1, spec=spec, notes=list(spec.get("notes", [])) if spec else [],
-                reference_path=str(reference) if reference else None, status=str(JobStatus.PENDING),
-                qa_attempt=1, qa_retries=0, qa_reports=[], files={}, timings={}, delivered=False,
-                cancel_requested=False, execution_attempt=0, transient_failures=0,
+                id=uuid.uuid4().hex,
+                platform=request.platform,
+                requester_id=request.requester_id,
+                conversation_ref=request.conversation_ref,
+                thread_ref=request.thread_ref,
+                client_ref=request.client_ref,
+                prompt=request.prompt,
+                parent_id=request.parent_id,
+                version=parent_version + 1,
+                spec=spec,
+                notes=list(spec.get("notes", [])) if spec else [],
+                reference_path=str(reference) if reference else None,
+                status=str(JobStatus.PENDING),
+                qa_attempt=1,
+                qa_retries=0,
+                qa_reports=[],
+                files={},
+                timings={},
+                delivered=False,
+                cancel_requested=False,
+                execution_attempt=0,
+                transient_failures=0,
             )
             try:
                 async with session.begin_nested():
@@ -195,7 +257,9 @@ class JobService:
                 if request.client_ref:  # the same interaction/event raced us: answer with its job
                     existing = None
                     async with self.sessions() as other:
-                        existing = await store.find_by_client_ref(other, platform=request.platform, client_ref=request.client_ref)
+                        existing = await store.find_by_client_ref(
+                            other, platform=request.platform, client_ref=request.client_ref
+                        )
                     if existing is not None:
                         return store.to_view(existing)
                 raise
@@ -269,11 +333,18 @@ class JobService:
             job = await store.get_job(session, job_id=job_id)
         return store.to_view(job) if job else None
 
-    async def list_jobs(self, *, platform: str | None = None, requester_id: str | None = None, limit: int = 10,
-                        statuses: list[JobStatus] | None = None) -> list[JobView]:
+    async def list_jobs(
+        self,
+        *,
+        platform: str | None = None,
+        requester_id: str | None = None,
+        limit: int = 10,
+        statuses: list[JobStatus] | None = None,
+    ) -> list[JobView]:
         async with self.sessions() as session:
-            jobs = await store.list_jobs(session, platform=platform, requester_id=requester_id, statuses=statuses,
-                                         limit=limit)
+            jobs = await store.list_jobs(
+                session, platform=platform, requester_id=requester_id, statuses=statuses, limit=limit
+            )
         return [store.to_view(job) for job in jobs]
 
     async def history(self, job_id: str, after_seq: int = 0) -> list[JobEvent]:
@@ -329,7 +400,9 @@ class JobService:
             if JobStatus(job.status).is_terminal:
                 return store.to_view(job)
             event = await store.transition(
-                session, job_id=job_id, statuses=(JobStatus.PENDING,),
+                session,
+                job_id=job_id,
+                statuses=(JobStatus.PENDING,),
                 change=Change(JobStatus.CANCELLED, "Cancelled before it started.", attempt=job.qa_attempt),
                 values={"cancel_requested": True, "finished_at": store.utcnow(), "lease_owner": None},
             )
@@ -374,8 +447,15 @@ class JobService:
                     pass
 
     # ------------------------------------------------------------------ iterations
-    async def follow_up(self, parent_job_id: str, reply_text: str, *, requester_id: str,
-                        client_ref: str | None = None, reference_path: str | None = None) -> FollowUp:
+    async def follow_up(
+        self,
+        parent_job_id: str,
+        reply_text: str,
+        *,
+        requester_id: str,
+        client_ref: str | None = None,
+        reference_path: str | None = None,
+    ) -> FollowUp:
         parent = await self.get(parent_job_id)
         if parent is None:
             raise JobRejected("not_found", "That track no longer exists — start again with a new prompt.")
@@ -387,25 +467,35 @@ class JobService:
         if parent.status in (JobStatus.FAILED, JobStatus.CANCELLED):
             return FollowUp(None, [], FAILED_PARENT_MESSAGE)
         if not reply_text.strip():
-            return FollowUp(None, [], "Tell me what to change — for example \"make the drums quieter\" or \"faster\".")
+            return FollowUp(None, [], 'Tell me what to change — for example "make the drums quieter" or "faster".')
         from pipeline.spec import Spec
 
         previous = Spec.from_dict(parent.spec or {})
         edit = await asyncio.to_thread(_apply_reply, previous, reply_text)
         message = "; ".join(edit.messages) or None
         if not edit.makes_new_version:
-            return FollowUp(None, list(edit.changes), message or "Nothing to change there — tell me what to do differently.")
+            return FollowUp(
+                None, list(edit.changes), message or "Nothing to change there — tell me what to do differently."
+            )
         new_spec = edit.spec.to_dict()
-        job = await self.submit(JobRequest(
-            prompt=reply_text, platform=parent.platform, requester_id=requester_id,
-            conversation_ref=parent.conversation_ref, thread_ref=parent.thread_ref,
-            reference_path=reference_path or _existing(await self._reference_of(parent.id)),
-            parent_id=parent.id, spec=new_spec, client_ref=client_ref,
-        ))
+        job = await self.submit(
+            JobRequest(
+                prompt=reply_text,
+                platform=parent.platform,
+                requester_id=requester_id,
+                conversation_ref=parent.conversation_ref,
+                thread_ref=parent.thread_ref,
+                reference_path=reference_path or _existing(await self._reference_of(parent.id)),
+                parent_id=parent.id,
+                spec=new_spec,
+                client_ref=client_ref,
+            )
+        )
         return FollowUp(job, list(edit.changes), message)
 
-    async def variation(self, job_id: str, *, requester_id: str, new_seed: bool = True,
-                        client_ref: str | None = None) -> JobView:
+    async def variation(
+        self, job_id: str, *, requester_id: str, new_seed: bool = True, client_ref: str | None = None
+    ) -> JobView:
         """Same spec; a new seed chosen deterministically from the old one and the version (Variation),
         or the same seed (Regenerate)."""
         from pipeline.defaults import default_seed
@@ -421,12 +511,19 @@ class JobService:
             old = spec.seed.value if spec.seed else default_seed(parent.prompt)
             seed = default_seed(f"{old}:{parent.version + 1}")
             spec = spec.with_updates(seed={"value": seed, "source": "prompt", "confidence": 1.0})
-        return await self.submit(JobRequest(
-            prompt=parent.prompt, platform=parent.platform, requester_id=requester_id,
-            conversation_ref=parent.conversation_ref, thread_ref=parent.thread_ref,
-            reference_path=_existing(await self._reference_of(parent.id)), parent_id=parent.id,
-            spec=spec.to_dict(), client_ref=client_ref,
-        ))
+        return await self.submit(
+            JobRequest(
+                prompt=parent.prompt,
+                platform=parent.platform,
+                requester_id=requester_id,
+                conversation_ref=parent.conversation_ref,
+                thread_ref=parent.thread_ref,
+                reference_path=_existing(await self._reference_of(parent.id)),
+                parent_id=parent.id,
+                spec=spec.to_dict(),
+                client_ref=client_ref,
+            )
+        )
 
     async def _reference_of(self, job_id: str) -> str | None:
         async with self.sessions() as session:

@@ -94,8 +94,14 @@ async def insert_job(session: AsyncSession, *, job: Job, first: Change) -> JobEv
     job.event_seq = 1
     session.add(job)
     row = JobEventRow(
-        job_id=job.id, seq=1, status=str(first.status), stage=first.stage, attempt=first.attempt,
-        message=first.message, data=first.data, at=now,
+        job_id=job.id,
+        seq=1,
+        status=str(first.status),
+        stage=first.stage,
+        attempt=first.attempt,
+        message=first.message,
+        data=first.data,
+        at=now,
     )
     session.add(row)
     await session.flush()
@@ -138,8 +144,14 @@ async def transition(
     if seq is None:
         return None
     row = JobEventRow(
-        job_id=job_id, seq=seq, status=str(change.status), stage=change.stage, attempt=change.attempt,
-        message=change.message, data=change.data, at=now,
+        job_id=job_id,
+        seq=seq,
+        status=str(change.status),
+        stage=change.stage,
+        attempt=change.attempt,
+        message=change.message,
+        data=change.data,
+        at=now,
     )
     session.add(row)
     await session.flush()
@@ -246,9 +258,13 @@ async def count_by_status(session: AsyncSession) -> dict[str, int]:
 
 async def queue_position(session: AsyncSession, *, job: Job) -> int:
     """1-based place among PENDING jobs, oldest first."""
-    stmt = select(func.count()).select_from(Job).where(
-        Job.status == str(JobStatus.PENDING),
-        or_(Job.created_at < job.created_at, and_(Job.created_at == job.created_at, Job.id < job.id)),
+    stmt = (
+        select(func.count())
+        .select_from(Job)
+        .where(
+            Job.status == str(JobStatus.PENDING),
+            or_(Job.created_at < job.created_at, and_(Job.created_at == job.created_at, Job.id < job.id)),
+        )
     )
     return int((await session.execute(stmt)).scalar_one()) + 1
 
@@ -283,12 +299,7 @@ async def pending_ids(session: AsyncSession, *, older_than: datetime) -> list[st
 
 
 async def stage_timings(session: AsyncSession, *, limit: int = 1000) -> list[dict[str, float]]:
-    stmt = (
-        select(Job.timings)
-        .where(Job.status == str(JobStatus.SUCCESS))
-        .order_by(Job.finished_at.desc())
-        .limit(limit)
-    )
+    stmt = select(Job.timings).where(Job.status == str(JobStatus.SUCCESS)).order_by(Job.finished_at.desc()).limit(limit)
     return [t or {} for t in (await session.execute(stmt)).scalars()]
 
 

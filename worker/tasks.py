@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any
+from typing import Any, ClassVar
 
 from arq import func
 from arq.connections import RedisSettings
@@ -30,6 +30,10 @@ log = logging.getLogger(__name__)
 # Our runner enforces job_timeout_s itself (and writes FAILED); arq's own timeout is a backstop.
 ARQ_TIMEOUT_MARGIN_S = 60
 HEALTH_CHECK_S = 10
+# arq sleeps this long between queue polls, even right after finishing a job: with one job per
+# process it caps a worker at 1/POLL_DELAY_S jobs per second (arq's default, 0.5 s, capped the fake-
+# pipeline load benchmark at 240 jobs/min for 2 workers). An idle poll is one ZRANGEBYSCORE.
+POLL_DELAY_S = 0.1
 
 
 async def run_job(ctx: dict[str, Any], job_id: str) -> str | None:
@@ -47,10 +51,16 @@ async def startup(ctx: dict[str, Any]) -> None:
     bus = RedisEventBus(ctx["redis"])
     ctx["engine"] = engine
     ctx["runner"] = JobRunner(
-        sessions=sessions, bus=bus, artifacts=FilesystemArtifactStore(settings.resolved_artifacts_dir),
-        settings=settings, owner=worker_identity(), pipeline=ctx.get("pipeline"),
+        sessions=sessions,
+        bus=bus,
+        artifacts=FilesystemArtifactStore(settings.resolved_artifacts_dir),
+        settings=settings,
+        owner=worker_identity(),
+        pipeline=ctx.get("pipeline"),
     )
-    reconciler = Reconciler(sessions=sessions, queue=ArqQueue(ctx["redis"]), bus=bus, every_s=settings.reconcile_every_s)
+    reconciler = Reconciler(
+        sessions=sessions, queue=ArqQueue(ctx["redis"]), bus=bus, every_s=settings.reconcile_every_s
+    )
     ctx["reconciler"] = asyncio.create_task(reconciler.run_forever(), name="ampa-reconciler")
 
 
@@ -69,7 +79,13 @@ def worker_options(settings: Settings, *, burst: bool = False, max_jobs: int = 1
         raise ValueError("REDIS_URL is not set")
     return {
         "functions": [
-            func(run_job, name=TASK_NAME, timeout=settings.job_timeout_s + ARQ_TIMEOUT_MARGIN_S, max_tries=10, keep_result=600)
+            func(
+                run_job,
+                name=TASK_NAME,
+                timeout=settings.job_timeout_s + ARQ_TIMEOUT_MARGIN_S,
+                max_tries=10,
+                keep_result=600,
+            )
         ],
         "on_startup": startup,
         "on_shutdown": shutdown,
@@ -78,7 +94,7 @@ def worker_options(settings: Settings, *, burst: bool = False, max_jobs: int = 1
         "max_jobs": max_jobs,
         "job_timeout": settings.job_timeout_s + ARQ_TIMEOUT_MARGIN_S,
         "health_check_interval": HEALTH_CHECK_S,
-        "poll_delay": 0.5,
+        "poll_delay": POLL_DELAY_S,
         "burst": burst,
     }
 
@@ -91,7 +107,7 @@ class WorkerSettings:
     """For `arq worker.tasks.WorkerSettings` (Redis on localhost, settings from the environment at
     start-up). `ampa worker` is the supported entry point: it passes REDIS_URL and the timeouts."""
 
-    functions = [func(run_job, name=TASK_NAME, max_tries=10)]
+    functions: ClassVar[list] = [func(run_job, name=TASK_NAME, max_tries=10)]
     on_startup = startup
     on_shutdown = shutdown
     max_jobs = 1

@@ -39,8 +39,10 @@ def run(args: argparse.Namespace) -> int:
                         print(json.dumps(job.to_dict()))
                     else:
                         stage = f"/{job.stage}" if job.stage else ""
-                        print(f"{job.id}  {job.created_at:%Y-%m-%d %H:%M}  {job.status + stage:<22} "
-                              f"{job.platform:<7} v{job.version}  {job.prompt[:60]}")
+                        print(
+                            f"{job.id}  {job.created_at:%Y-%m-%d %H:%M}  {job.status + stage:<22} "
+                            f"{job.platform:<7} v{job.version}  {job.prompt[:60]}"
+                        )
                 if not jobs and not args.json:
                     print("No jobs yet.")
                 return 0

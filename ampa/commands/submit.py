@@ -14,11 +14,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Queue a track. With REDIS_URL set, `ampa worker` processes make it; without, use --wait "
         "to make it in this process (or run `ampa worker`).",
     )
-    parser.add_argument("prompt", help='what to make, e.g. "dark atmospheric synthwave at 140 BPM in A minor, 2 minutes"')
+    parser.add_argument(
+        "prompt", help='what to make, e.g. "dark atmospheric synthwave at 140 BPM in A minor, 2 minutes"'
+    )
     parser.add_argument("--duration", type=float, metavar="S", help="length in seconds (overrides the prompt)")
     parser.add_argument("--seed", type=int, metavar="N", help="seed: the same seed and prompt make the same track")
     parser.add_argument("--reference", type=Path, metavar="FILE", help="a reference track (WAV, FLAC, MP3, OGG)")
-    parser.add_argument("--wait", action="store_true", help="follow the job until it finishes (exit 1 unless it succeeds)")
+    parser.add_argument(
+        "--wait", action="store_true", help="follow the job until it finishes (exit 1 unless it succeeds)"
+    )
     parser.add_argument("--user", default="cli", help="requester id for limits and listing (default: cli)")
     parser.set_defaults(func=run)
 
@@ -36,10 +40,16 @@ def run(args: argparse.Namespace) -> int:
         reference = keep_reference(settings, args.reference) if args.reference else None
         service = await JobService.open(settings, run_jobs=args.wait)
         try:
-            job = await service.submit(JobRequest(
-                prompt=args.prompt, platform="cli", requester_id=args.user, duration_s=args.duration,
-                seed=args.seed, reference_path=str(reference) if reference else None,
-            ))
+            job = await service.submit(
+                JobRequest(
+                    prompt=args.prompt,
+                    platform="cli",
+                    requester_id=args.user,
+                    duration_s=args.duration,
+                    seed=args.seed,
+                    reference_path=str(reference) if reference else None,
+                )
+            )
             print(f"Queued: {job.summary}", file=sys.stderr)
             for note in job.notes:
                 print(f"  note: {note}", file=sys.stderr)

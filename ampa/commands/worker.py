@@ -13,7 +13,9 @@ import sys
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "worker", help="make queued tracks (arq worker on Redis, or embedded)", description=__doc__,
+        "worker",
+        help="make queued tracks (arq worker on Redis, or embedded)",
+        description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--burst", action="store_true", help="exit when the queue is empty")
@@ -61,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _embedded(settings, *, burst: bool, max_jobs: int) -> int:  # noqa: ANN001
+async def _embedded(settings, *, burst: bool, max_jobs: int) -> int:
     import asyncio
     import signal
 

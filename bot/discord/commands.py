@@ -220,9 +220,12 @@ async def cancel(interaction: discord.Interaction, job: str | None = None) -> No
         job = await _resolve_job_id(bot, requester, job.strip())
     cancelled = await bot.service.cancel(job, requester_id=requester)
     if cancelled.status == JobStatus.CANCELLED:
-        await interaction.edit_original_response(content=f"Cancelled `{cancelled.id[:8]}`.")
-    else:
-        await interaction.edit_original_response(content=f"`{cancelled.id[:8]}` had already finished ({cancelled.status.value.lower()}).")
+        text = f"Cancelled `{cancelled.id[:8]}`."
+    elif cancelled.status.is_terminal:
+        text = f"`{cancelled.id[:8]}` had already finished ({cancelled.status.value.lower()})."
+    else:  # running: the worker stops it at the next step
+        text = f"Stopping `{cancelled.id[:8]}` — it will stop after the current step; its status message will say when."
+    await interaction.edit_original_response(content=text)
 
 
 async def _resolve_job_id(bot: AmpaBot, requester: str, text: str) -> str:

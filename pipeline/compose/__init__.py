@@ -55,9 +55,18 @@ def compose(spec: Spec) -> Arrangement:
 
     def context(part: str) -> Context:
         rng = _rng(seed, part)
-        return Context(profile=profile, scale=scale, grid=grid, sections=sections, slots=slots,
-                       groove=groove_for(profile, grid), tempo_bpm=tempo, rng=rng,
-                       human=Humaniser(rng, profile, tempo, style.swing), moods=moods)
+        return Context(
+            profile=profile,
+            scale=scale,
+            grid=grid,
+            sections=sections,
+            slots=slots,
+            groove=groove_for(profile, grid),
+            tempo_bpm=tempo,
+            rng=rng,
+            human=Humaniser(rng, profile, tempo, style.swing),
+            moods=moods,
+        )
 
     band = choose_band(spec, style, profile)
     tracks: list[Track] = []
@@ -80,8 +89,16 @@ def compose(spec: Spec) -> Arrangement:
         track.notes = _tidy(track.notes, total, track.is_drum)
     tracks = [t for t in tracks if t.notes]
     return Arrangement(
-        tempo_bpm=tempo, beats_per_bar=numerator, beat_unit=denominator, key_tonic_pc=key.pitch_class,
-        mode=key.mode, bars=bars, sections=sections, tracks=tracks, seed=seed, genre=genre,
+        tempo_bpm=tempo,
+        beats_per_bar=numerator,
+        beat_unit=denominator,
+        key_tonic_pc=key.pitch_class,
+        mode=key.mode,
+        bars=bars,
+        sections=sections,
+        tracks=tracks,
+        seed=seed,
+        genre=genre,
         chords=_chord_listing(context("listing")),
     )
 
@@ -91,8 +108,15 @@ def _rng(seed: int, part: str) -> random.Random:
 
 
 def _track(player: Player, notes: list[Note]) -> Track:
-    return Track(role=player.role, instrument=player.instrument, program=player.program, voice=player.voice,
-                 is_drum=player.is_drum, pan=player.pan, notes=notes)
+    return Track(
+        role=player.role,
+        instrument=player.instrument,
+        program=player.program,
+        voice=player.voice,
+        is_drum=player.is_drum,
+        pan=player.pan,
+        notes=notes,
+    )
 
 
 def _write_part(role: str, ctx: Context, profile: GenreProfile) -> list[Note]:
@@ -121,7 +145,7 @@ def _write_part(role: str, ctx: Context, profile: GenreProfile) -> list[Note]:
 def _voicer(role: str, profile: GenreProfile) -> Voicer:
     size = profile.chord_size
     if role == "pad":
-        return Voicer(low=55, high=79, size=min(size, 3) if profile.pad == "swell" else size, center=66)
+        return Voicer(low=55, high=79, size=min(size, 3) if profile.pad == "swell" else size, center=66, fifthless=True)
     if profile.comp in ("arp", "pulse"):
         return Voicer(low=57, high=79, size=3, center=66)
     if profile.comp == "ostinato":
@@ -132,20 +156,20 @@ def _voicer(role: str, profile: GenreProfile) -> Voicer:
 def _drum_section(ctx: Context, index: int, section: Section) -> list[Note]:
     notes: list[Note] = []
     following = ctx.sections[index + 1] if index + 1 < len(ctx.sections) else None
-    next_has_drums = following is not None and plays("drums", following.name, following.energy, ctx.profile)
     kind = section_kind(section.name)
     build = kind in _BUILD_KINDS and ctx.profile.drum_style in ("four_on_floor", "halftime", "breakbeat")
     for bar in range(section.bars):
         last = bar == section.bars - 1
         spec = DrumBar(
-            start=ctx.bar_start(section, bar), index=bar, energy=section.energy,
+            start=ctx.bar_start(section, bar),
+            index=bar,
+            energy=section.energy,
             fill=last and following is not None and section.bars >= 2 and not build,
             crash=bar == 0 and (index > 0 or section.energy >= 0.6),
-            build=build, build_progress=bar / max(1, section.bars),
+            build=build,
+            build_progress=bar / max(1, section.bars),
         )
         notes += drum_bar(spec, ctx.groove, ctx.profile, ctx.grid, ctx.human, ctx.rng)
-        if last and not next_has_drums and following is not None and not build:
-            pass  # the fill still leads out; silence follows
     return notes
 
 
@@ -177,7 +201,9 @@ def _end_on_tonic(tracks: list[Track], ctx: Context, total: float) -> None:
             kick = KICK if ctx.profile.drum_style != "orchestral" else 35
             track.notes += [Note(last_bar, 1.0, CRASH, 110), Note(last_bar, 0.1, kick, 110)]
         elif track.role == "bass":
-            track.notes.append(Note(last_bar, ctx.bar_beats, place(ctx.scale.tonic_pc, ctx.profile.bass_octave_low), 100))
+            track.notes.append(
+                Note(last_bar, ctx.bar_beats, place(ctx.scale.tonic_pc, ctx.profile.bass_octave_low), 100)
+            )
         else:
             if not any(n.start >= last_bar - 2 * ctx.bar_beats for n in track.notes):
                 continue

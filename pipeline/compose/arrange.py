@@ -12,27 +12,74 @@ from pipeline.vocabulary import UNRENDERABLE_INSTRUMENTS
 
 # General MIDI programs per instrument slug (genres override some in their profile).
 DEFAULT_PROGRAMS: dict[str, int] = {
-    "piano": 0, "electric-piano": 4, "organ": 16, "acoustic-guitar": 25, "electric-guitar": 27, "bass": 33,
-    "synth-bass": 38, "strings": 48, "violin": 40, "cello": 42, "brass": 61, "trumpet": 56, "saxophone": 65,
-    "flute": 73, "choir": 52, "synth-lead": 81, "synth-pad": 89, "bells": 14, "harp": 46, "marimba": 12,
+    "piano": 0,
+    "electric-piano": 4,
+    "organ": 16,
+    "acoustic-guitar": 25,
+    "electric-guitar": 27,
+    "bass": 33,
+    "synth-bass": 38,
+    "strings": 48,
+    "violin": 40,
+    "cello": 42,
+    "brass": 61,
+    "trumpet": 56,
+    "saxophone": 65,
+    "flute": 73,
+    "choir": 52,
+    "synth-lead": 81,
+    "synth-pad": 89,
+    "bells": 14,
+    "harp": 46,
+    "marimba": 12,
     "drums": 0,
 }
 # Programs the built-in synth voices stand for when the MIDI file is opened elsewhere.
-_VOICE_PROGRAMS = {"supersaw": 81, "square_lead": 80, "analog_bass": 38, "bass_808": 38, "wobble_bass": 39,
-                   "warm_pad": 89}
+_VOICE_PROGRAMS = {
+    "supersaw": 81,
+    "square_lead": 80,
+    "analog_bass": 38,
+    "bass_808": 38,
+    "wobble_bass": 39,
+    "warm_pad": 89,
+}
 # Where a requested instrument goes, best role first.
 PREFERRED_ROLES: dict[str, tuple[str, ...]] = {
-    "piano": ("harmony", "pad", "lead"), "electric-piano": ("harmony", "pad"), "organ": ("pad", "harmony"),
-    "acoustic-guitar": ("harmony", "pad"), "electric-guitar": ("harmony", "lead"), "bass": ("bass",),
-    "synth-bass": ("bass",), "drums": ("drums",), "strings": ("pad", "harmony"), "violin": ("lead", "pad"),
-    "cello": ("pad", "harmony", "bass"), "brass": ("lead", "pad"), "trumpet": ("lead",), "saxophone": ("lead",),
-    "flute": ("lead",), "choir": ("pad",), "synth-lead": ("lead", "harmony"), "synth-pad": ("pad", "harmony"),
-    "bells": ("lead", "harmony"), "harp": ("harmony", "lead"), "marimba": ("harmony", "lead"),
+    "piano": ("harmony", "pad", "lead"),
+    "electric-piano": ("harmony", "pad"),
+    "organ": ("pad", "harmony"),
+    "acoustic-guitar": ("harmony", "pad"),
+    "electric-guitar": ("harmony", "lead"),
+    "bass": ("bass",),
+    "synth-bass": ("bass",),
+    "drums": ("drums",),
+    "strings": ("pad", "harmony"),
+    "violin": ("lead", "pad"),
+    "cello": ("pad", "harmony", "bass"),
+    "brass": ("lead", "pad"),
+    "trumpet": ("lead",),
+    "saxophone": ("lead",),
+    "flute": ("lead",),
+    "choir": ("pad",),
+    "synth-lead": ("lead", "harmony"),
+    "synth-pad": ("pad", "harmony"),
+    "bells": ("lead", "harmony"),
+    "harp": ("harmony", "lead"),
+    "marimba": ("harmony", "lead"),
 }
 # Who stands in when a role's instrument is excluded (roles not listed are dropped).
 SUBSTITUTES: dict[str, tuple[str, ...]] = {
-    "harmony": ("piano", "electric-piano", "acoustic-guitar", "electric-guitar", "organ", "synth-pad", "strings",
-                "harp", "marimba"),
+    "harmony": (
+        "piano",
+        "electric-piano",
+        "acoustic-guitar",
+        "electric-guitar",
+        "organ",
+        "synth-pad",
+        "strings",
+        "harp",
+        "marimba",
+    ),
     "pad": ("synth-pad", "strings", "organ", "choir", "electric-piano"),
     "lead": ("synth-lead", "piano", "flute", "violin", "bells", "saxophone", "trumpet", "electric-guitar"),
 }
@@ -71,7 +118,12 @@ def choose_band(spec: Spec, style: Style, profile: GenreProfile) -> dict[str, st
     claimed: set[str] = set()
     for item in spec.instruments:
         slug = item.value
-        if item.source == "default" or slug in UNRENDERABLE_INSTRUMENTS or slug in excluded or slug not in PREFERRED_ROLES:
+        if (
+            item.source == "default"
+            or slug in UNRENDERABLE_INSTRUMENTS
+            or slug in excluded
+            or slug not in PREFERRED_ROLES
+        ):
             continue
         already = [role for role, inst in band.items() if inst == slug and role not in claimed]
         if already:
@@ -94,7 +146,11 @@ def choose_band(spec: Spec, style: Style, profile: GenreProfile) -> dict[str, st
             del band[role]
         else:
             band[role] = stand_in
-    if profile.pad == "none" and "pad" in band and band["pad"] not in [i.value for i in spec.instruments if i.source != "default"]:
+    if (
+        profile.pad == "none"
+        and "pad" in band
+        and band["pad"] not in [i.value for i in spec.instruments if i.source != "default"]
+    ):
         del band["pad"]
     return band
 
@@ -127,18 +183,16 @@ def fx_player() -> Player:
 
 def plays(role: str, section_name: str, energy: float, profile: GenreProfile) -> bool:
     kind = section_kind(section_name)
-    layer = _LAYERS.get(kind, _FULL)
-    if role in layer:
-        if role == "pad" and kind == "verse":
-            return energy >= 0.5
-        return True
     if role == "pad" and kind == "verse":
-        return energy >= 0.5
-    if role == "drums" and kind in ("bridge", "theme") and energy >= 0.5:
+        return energy >= 0.5  # the pad joins a verse only when it is already full
+    if role == "drums" and not profile.drums:
+        return kind not in ("intro", "outro", "breakdown")  # drums asked for in a drumless genre
+    if role in _LAYERS.get(kind, _FULL):
         return True
-    if kind == "intro" and role in ("drums", "bass") and profile.drum_style in _CLUB_DRUMS:
-        return True  # DJ-friendly intros: beat first
-    return False
+    if role == "drums" and kind in ("bridge", "theme"):
+        return energy >= 0.5
+    # DJ-friendly intros in club genres: the beat comes first.
+    return kind == "intro" and role in ("drums", "bass") and profile.drum_style in _CLUB_DRUMS
 
 
 # Reverse cymbal peak after note-on in FluidR3_GM (measured: 1.32 s at pitch 60).

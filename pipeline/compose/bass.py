@@ -70,7 +70,9 @@ def _octaves(ctx: Context, section: Section, bar: int, start: float) -> list[tup
     hits = []
     for s in range(0, ctx.grid.steps, 2):
         beat = start + s * STEP
-        hits.append((beat, _root(ctx, beat) + (12 if s % 4 == 2 else 0), _velocity(section, 1.0 if s % 4 == 0 else 0.85)))
+        hits.append(
+            (beat, _root(ctx, beat) + (12 if s % 4 == 2 else 0), _velocity(section, 1.0 if s % 4 == 0 else 0.85))
+        )
     return hits
 
 
@@ -109,7 +111,9 @@ def _walking(ctx: Context, section: Section, bar: int, start: float) -> list[tup
             tones += [t + 12 for t in tones if t + 12 <= 55]
             pitch = min(tones, key=lambda t: (abs(t - (previous or root) - 3), t))
             if i == len(pulses) // 2 and ctx.scale.tonic_pc in slot.chord.pcs:
-                pitch = place(ctx.scale.tonic_pc, ctx.profile.bass_octave_low)  # lean on the tonic when the chord has it
+                pitch = place(
+                    ctx.scale.tonic_pc, ctx.profile.bass_octave_low
+                )  # lean on the tonic when the chord has it
         hits.append((beat, pitch, _velocity(section, 1.0 if i == 0 else 0.9)))
         previous = pitch
     return hits
@@ -140,8 +144,10 @@ def _tumbao(ctx: Context, section: Section, bar: int, start: float) -> list[tupl
 def _one_drop(ctx: Context, section: Section, bar: int, start: float) -> list[tuple[float, int, float]]:
     steps = (0, 6, 8, 10, 14) if ctx.grid.steps == 16 else tuple(ctx.grid.groups)
     shape = (0, 0, 7, 12, 7)
-    return [(start + s * STEP, _root(ctx, start + s * STEP) + shape[i % len(shape)], _velocity(section))
-            for i, s in enumerate(steps)]
+    return [
+        (start + s * STEP, _root(ctx, start + s * STEP) + shape[i % len(shape)], _velocity(section))
+        for i, s in enumerate(steps)
+    ]
 
 
 def _funk(ctx: Context, section: Section, bar: int, start: float) -> list[tuple[float, int, float]]:
@@ -163,16 +169,42 @@ def _sustain(ctx: Context, section: Section, bar: int, start: float) -> list[tup
 def _wobble(ctx: Context, section: Section, bar: int, start: float) -> list[tuple[float, int, float]]:
     if section.energy > 0.8:
         return _kick(ctx, section, bar, start) + [(start + ctx.grid.half * STEP, _root(ctx, start), _velocity(section))]
-    return [(start, _root(ctx, start), _velocity(section)), (start + ctx.grid.half * STEP, _root(ctx, start), _velocity(section))]
+    return [
+        (start, _root(ctx, start), _velocity(section)),
+        (start + ctx.grid.half * STEP, _root(ctx, start), _velocity(section)),
+    ]
 
 
 _WRITERS = {
-    "kick": _kick, "sub": _sub, "offbeat": _offbeat, "eighths": _eighths, "sixteenths": _sixteenths,
-    "octaves": _octaves, "root_fifth": _root_fifth, "walking": _walking, "boogie": _boogie, "tumbao": _tumbao,
-    "one_drop": _one_drop, "funk": _funk, "sustain": _sustain, "wobble": _wobble,
+    "kick": _kick,
+    "sub": _sub,
+    "offbeat": _offbeat,
+    "eighths": _eighths,
+    "sixteenths": _sixteenths,
+    "octaves": _octaves,
+    "root_fifth": _root_fifth,
+    "walking": _walking,
+    "boogie": _boogie,
+    "tumbao": _tumbao,
+    "one_drop": _one_drop,
+    "funk": _funk,
+    "sustain": _sustain,
+    "wobble": _wobble,
 }
-_LEGATO = {"kick": 0.95, "sub": 1.0, "offbeat": 0.45, "eighths": 0.8, "sixteenths": 0.6, "octaves": 0.7,
-           "walking": 0.92, "boogie": 0.85, "funk": 0.55, "sustain": 1.0, "wobble": 1.0, "one_drop": 0.8}
+_LEGATO = {
+    "kick": 0.95,
+    "sub": 1.0,
+    "offbeat": 0.45,
+    "eighths": 0.8,
+    "sixteenths": 0.6,
+    "octaves": 0.7,
+    "walking": 0.92,
+    "boogie": 0.85,
+    "funk": 0.55,
+    "sustain": 1.0,
+    "wobble": 1.0,
+    "one_drop": 0.8,
+}
 
 
 def _to_notes(ctx: Context, hits: list[tuple[float, int, float]], section: Section, legato: float) -> list[Note]:

@@ -6,9 +6,12 @@ voicing, so parts move by small steps (voice leading) whatever the comping rhyth
 
 from __future__ import annotations
 
+import itertools
+from dataclasses import replace
+
 from pipeline.compose.context import Context
 from pipeline.compose.rhythm import STEP
-from pipeline.compose.theory import lead_voices
+from pipeline.compose.theory import lead_voices, place
 from pipeline.score import Note, Section
 
 Hit = tuple[float, float, float]  # (beat, duration in beats, velocity)
@@ -17,12 +20,17 @@ Hit = tuple[float, float, float]  # (beat, duration in beats, velocity)
 class Voicer:
     """Keeps the last voicing of one part so the next chord can move to it smoothly."""
 
-    def __init__(self, low: int, high: int, size: int, center: int) -> None:
+    def __init__(self, low: int, high: int, size: int, center: int, fifthless: bool = False) -> None:
         self.low, self.high, self.size, self.center = low, high, size, center
+        # Sustained parts drop the fifth and double the root: every note's own harmonics already
+        # sound its fifth, and a held fifth makes the chroma lean towards the dominant's key.
+        self.fifthless = fifthless
         self.previous: tuple[int, ...] | None = None
 
     def voice(self, ctx: Context, beat: float) -> tuple[int, ...]:
         chord = ctx.slot_at(beat).chord
+        if self.fifthless and len(chord.pcs) == 3:
+            chord = replace(chord, pcs=(chord.pcs[0], chord.pcs[1], chord.pcs[0]))
         self.previous = lead_voices(self.previous, chord, self.low, self.high, self.size, self.center)
         return self.previous
 
@@ -52,13 +60,22 @@ def pad_part(ctx: Context, section: Section, voicer: Voicer) -> list[Note]:
     return notes
 
 
-def _chord(ctx: Context, voicer: Voicer, beat: float, duration: float, velocity: float,
-           spread: float = 0.0, reverse: bool = False) -> list[Note]:
+def _chord(
+    ctx: Context,
+    voicer: Voicer,
+    beat: float,
+    duration: float,
+    velocity: float,
+    spread: float = 0.0,
+    reverse: bool = False,
+) -> list[Note]:
     voicing = voicer.voice(ctx, beat)
     order = list(reversed(voicing)) if reverse else list(voicing)
     at = ctx.human.time(beat)
-    return [Note(at + i * spread, max(0.05, duration - i * spread), p, ctx.human.velocity(velocity))
-            for i, p in enumerate(order)]
+    return [
+        Note(at + i * spread, max(0.05, duration - i * spread), p, ctx.human.velocity(velocity))
+        for i, p in enumerate(order)
+    ]
 
 
 def _velocity(section: Section, accent: float = 1.0) -> float:
@@ -83,13 +100,13 @@ def _block(ctx: Context, section: Section, bar: int, start: float, voicer: Voice
     if section.energy > 0.75 and ctx.profile.comp == "block":
         points += [start + g * STEP for g in ctx.grid.groups[1:]]  # re-strike on the strong beats when full
     points = sorted(set(points)) + [start + ctx.bar_beats]
-    hits = [(a, (b - a) * 0.95, _velocity(section)) for a, b in zip(points, points[1:])]
+    hits = [(a, (b - a) * 0.95, _velocity(section)) for a, b in itertools.pairwise(points)]
     return _hits_to_notes(ctx, voicer, hits)
 
 
 def _pluck(ctx: Context, section: Section, bar: int, start: float, voicer: Voicer) -> list[Note]:
     points = sorted(set([start + g * STEP for g in ctx.grid.groups] + _changes(ctx, start))) + [start + ctx.bar_beats]
-    hits = [(a, (b - a) * 0.9, _velocity(section, 0.9)) for a, b in zip(points, points[1:])]
+    hits = [(a, (b - a) * 0.9, _velocity(section, 0.9)) for a, b in itertools.pairwise(points)]
     return _hits_to_notes(ctx, voicer, hits)
 
 
@@ -119,7 +136,9 @@ def _arp(ctx: Context, section: Section, bar: int, start: float, voicer: Voicer)
             cycle = cycle + cycle[-2:0:-1]  # up and down
         pitch = cycle[(s // unit) % len(cycle)]
         accent = 1.0 if s % ctx.grid.pulse == 0 else 0.82
-        notes.append(Note(ctx.human.time(beat), unit * STEP * 0.85, pitch, ctx.human.velocity(_velocity(section, accent))))
+        notes.append(
+            Note(ctx.human.time(beat), unit * STEP * 0.85, pitch, ctx.human.velocity(_velocity(section, accent)))
+        )
     return notes
 
 
@@ -131,8 +150,14 @@ def _pulse(ctx: Context, section: Section, bar: int, start: float, voicer: Voice
         v = voicer.voice(ctx, beat)
         figure = (v[0], v[-1], v[1], v[-1]) if ctx.profile.name == "classical" else tuple(v) + (v[0] + 12,)
         accent = 1.0 if s % ctx.grid.pulse == 0 or s in ctx.grid.groups else 0.8
-        notes.append(Note(ctx.human.time(beat), 0.5 * 1.6, figure[i % len(figure)],
-                          ctx.human.velocity(_velocity(section, accent * 0.9))))
+        notes.append(
+            Note(
+                ctx.human.time(beat),
+                0.5 * 1.6,
+                figure[i % len(figure)],
+                ctx.human.velocity(_velocity(section, accent * 0.9)),
+            )
+        )
     return notes
 
 
@@ -142,11 +167,16 @@ def _ostinato(ctx: Context, section: Section, bar: int, start: float, voicer: Vo
     notes = []
     for i, s in enumerate(range(0, ctx.grid.steps, unit)):
         beat = start + s * STEP
-        v = voicer.voice(ctx, beat)
-        root = v[0] if v[0] % 12 == ctx.slot_at(beat).chord.root_pc else min(v) - (min(v) - ctx.slot_at(beat).chord.root_pc) % 12
-        figure = (root, root, root + 7, root + 12)
+        chord = ctx.slot_at(beat).chord
+        root = place(chord.root_pc, voicer.low)
+        third = place(chord.pcs[1], root + 1)
+        # Root, octave and third: the third names the mode, and a root–fifth figure would make
+        # the chroma lean on the dominant.
+        figure = (root, root + 12, third, root + 12)
         accent = 1.0 if s % ctx.grid.pulse == 0 else 0.8
-        notes.append(Note(ctx.human.time(beat), unit * STEP * 0.8, figure[i % 4], ctx.human.velocity(_velocity(section, accent))))
+        notes.append(
+            Note(ctx.human.time(beat), unit * STEP * 0.8, figure[i % 4], ctx.human.velocity(_velocity(section, accent)))
+        )
     return notes
 
 
@@ -156,8 +186,15 @@ def _strum(ctx: Context, section: Section, bar: int, start: float, voicer: Voice
     for s in steps:
         down = s % 4 == 0 or s in ctx.grid.groups
         nxt = next((t for t in steps if t > s), ctx.grid.steps)
-        notes += _chord(ctx, voicer, start + s * STEP, (nxt - s) * STEP * 0.9,
-                        _velocity(section, 1.0 if down else 0.75), spread=0.015, reverse=not down)
+        notes += _chord(
+            ctx,
+            voicer,
+            start + s * STEP,
+            (nxt - s) * STEP * 0.9,
+            _velocity(section, 1.0 if down else 0.75),
+            spread=0.015,
+            reverse=not down,
+        )
     return notes
 
 
@@ -170,7 +207,14 @@ def _power(ctx: Context, section: Section, bar: int, start: float, voicer: Voice
         vel = ctx.human.velocity(_velocity(section, 1.0 if s % 4 == 0 else 0.85))
         at = ctx.human.time(beat)
         notes += [Note(at, unit * STEP * 0.9, p, vel) for p in (root, root + 7, root + 12)]
+        notes.append(Note(at, unit * STEP * 0.9, _tenth(ctx, beat, root), max(1, round(vel * 0.75))))
     return notes
+
+
+def _tenth(ctx: Context, beat: float, root: int) -> int:
+    """The chord's third above the power chord: a distorted root and fifth alone sound their
+    major third as a harmonic, which would turn a minor key major to the ear and the key meter."""
+    return place(ctx.slot_at(beat).chord.pcs[1], root + 12)
 
 
 def _chug(ctx: Context, section: Section, bar: int, start: float, voicer: Voicer) -> list[Note]:
@@ -182,7 +226,12 @@ def _chug(ctx: Context, section: Section, bar: int, start: float, voicer: Voicer
         root = 40 + (ctx.slot_at(beat).bass_pc - 40) % 12
         ring = s == 0
         vel = ctx.human.velocity(_velocity(section, 1.05 if ring else 0.85))
-        notes += [Note(ctx.human.time(beat), (1.0 if ring else unit * STEP * 0.45), p, vel) for p in (root, root + 7)]
+        at = ctx.human.time(beat)
+        notes += [Note(at, (1.0 if ring else unit * STEP * 0.45), p, vel) for p in (root, root + 7)]
+        if s % 4 == 0:
+            notes.append(
+                Note(at, unit * STEP * 0.45 if not ring else 1.0, _tenth(ctx, beat, root), max(1, round(vel * 0.7)))
+            )
     return notes
 
 
@@ -193,8 +242,13 @@ def _skank(ctx: Context, section: Section, bar: int, start: float, voicer: Voice
     return _hits_to_notes(ctx, voicer, [(start + s * STEP, 0.2, _velocity(section)) for s in steps])
 
 
-_JAZZ_RHYTHMS = (((0.0, 1.4), (1.5, 0.9)), ((1.0, 0.4), (2.5, 1.2)), ((0.0, 0.4), (2.0, 1.4)),
-                 ((1.5, 0.9), (3.5, 0.4)), ((0.5, 0.9), (2.5, 0.4)))
+_JAZZ_RHYTHMS = (
+    ((0.0, 1.4), (1.5, 0.9)),
+    ((1.0, 0.4), (2.5, 1.2)),
+    ((0.0, 0.4), (2.0, 1.4)),
+    ((1.5, 0.9), (3.5, 0.4)),
+    ((0.5, 0.9), (2.5, 0.4)),
+)
 
 
 def _jazz(ctx: Context, section: Section, bar: int, start: float, voicer: Voicer) -> list[Note]:
@@ -222,12 +276,23 @@ def _rhodes(ctx: Context, section: Section, bar: int, start: float, voicer: Voic
 
 def _montuno(ctx: Context, section: Section, bar: int, start: float, voicer: Voicer) -> list[Note]:
     steps = (0, 3, 6, 8, 10, 14) if ctx.grid.steps == 16 else tuple(range(0, ctx.grid.steps, 2))
-    return _hits_to_notes(ctx, voicer, [(start + s * STEP, 0.22, _velocity(section, 1.0 if s % 4 == 0 else 0.85))
-                                        for s in steps])
+    return _hits_to_notes(
+        ctx, voicer, [(start + s * STEP, 0.22, _velocity(section, 1.0 if s % 4 == 0 else 0.85)) for s in steps]
+    )
 
 
 _WRITERS = {
-    "block": _block, "pluck": _pluck, "stabs": _stabs, "arp": _arp, "pulse": _pulse, "ostinato": _ostinato,
-    "strum": _strum, "power": _power, "chug": _chug, "skank": _skank, "jazz": _jazz, "rhodes": _rhodes,
+    "block": _block,
+    "pluck": _pluck,
+    "stabs": _stabs,
+    "arp": _arp,
+    "pulse": _pulse,
+    "ostinato": _ostinato,
+    "strum": _strum,
+    "power": _power,
+    "chug": _chug,
+    "skank": _skank,
+    "jazz": _jazz,
+    "rhodes": _rhodes,
     "montuno": _montuno,
 }

@@ -43,8 +43,8 @@ class Context:
         return self.slots[index]
 
     def next_slot(self, slot: ChordSlot) -> ChordSlot | None:
-        index = self.slots.index(slot)
-        return self.slots[index + 1] if index + 1 < len(self.slots) else None
+        index = bisect.bisect_right(self._starts, slot.start + 1e-6)
+        return self.slots[index] if index < len(self.slots) else None
 
     def bar_start(self, section: Section, bar: int) -> float:
         return (section.start_bar + bar) * self.bar_beats

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from pipeline.compose.genres import GenreProfile
 from pipeline.compose.structure import section_kind
-from pipeline.compose.theory import Chord, Scale, parse_chord
+from pipeline.compose.theory import MINOR_FAMILY, Chord, Scale, parse_chord
 from pipeline.score import Section
 
 # Sections that take a contrasting progression, entering away from the tonic.
@@ -32,14 +32,15 @@ class ChordSlot:
     final: bool = False  # the last chord of the piece
 
 
-def plan_chords(sections: list[Section], profile: GenreProfile, scale: Scale, bar_beats: float,
-                rng: random.Random) -> list[ChordSlot]:
+def plan_chords(
+    sections: list[Section], profile: GenreProfile, scale: Scale, bar_beats: float, rng: random.Random
+) -> list[ChordSlot]:
     chosen: dict[str, tuple[str, ...]] = {}
     slots: list[ChordSlot] = []
     for index, section in enumerate(sections):
         kind = section_kind(section.name)
         if kind not in chosen:
-            chosen[kind] = _pick(profile, kind, chosen, rng)
+            chosen[kind] = _pick(profile, scale, kind, chosen, rng)
         progression = chosen[kind]
         # How many chords fit: bars_per_chord, shortened for tiny sections so harmony still moves.
         per_chord = profile.bars_per_chord if section.bars >= 2 * profile.bars_per_chord else 1.0
@@ -62,22 +63,50 @@ def plan_chords(sections: list[Section], profile: GenreProfile, scale: Scale, ba
                 symbol = _cadence_symbol(profile, scale)
             chord = parse_chord(symbol, scale)
             # A modal cadence keeps the tonic in the bass, so bVII (or bII) still points home.
-            pedal = (cadence and not final and symbol in ("VII", "II")) or (kind in _PEDAL and not cadence)
-            slots.append(ChordSlot(
-                start=(section.start_bar + bar) * bar_beats,
-                duration=length * bar_beats,
-                chord=chord,
-                bass_pc=scale.tonic_pc if pedal or (i == 0 and kind not in _CONTRAST) else chord.root_pc,
-                section=index,
-                cadence=cadence,
-                final=final,
-            ))
+            pedal = (cadence and not final and symbol in ("VII", "II")) or (
+                (kind in _PEDAL or profile.tonic_drone) and not cadence
+            )
+            start, duration = (section.start_bar + bar) * bar_beats, length * bar_beats
+            previous = slots[-1].chord.degree if slots else 0
+            if _needs_predominant(profile, scale, chord, previous, duration):
+                # In major keys a bare V weighs like a second tonic (its root is the tonic's fifth);
+                # approaching it from IV inside the same bar keeps the subdominant audible.
+                half = round(duration / 2 / 0.5) * 0.5
+                before = parse_chord(("ii" if profile.name == "jazz" else "IV") + _seventh(profile), scale)
+                slots.append(ChordSlot(start, half, before, before.root_pc, index))
+                start, duration = start + half, duration - half
+            slots.append(
+                ChordSlot(
+                    start=start,
+                    duration=duration,
+                    chord=chord,
+                    bass_pc=scale.tonic_pc if pedal or (i == 0 and kind not in _CONTRAST) else chord.root_pc,
+                    section=index,
+                    cadence=cadence,
+                    final=final,
+                )
+            )
     return slots
 
 
-def _pick(profile: GenreProfile, kind: str, chosen: dict[str, tuple[str, ...]], rng: random.Random) -> tuple[str, ...]:
+def _needs_predominant(profile: GenreProfile, scale: Scale, chord: Chord, previous: int, duration: float) -> bool:
+    return (
+        scale.mode not in MINOR_FAMILY
+        and chord.degree == 4
+        and (previous not in (1, 3) or profile.name == "jazz")  # jazz: ii–V in every dominant bar
+        and duration >= 2.0
+        and profile.name != "blues"
+    )
+
+
+def _pick(
+    profile: GenreProfile, scale: Scale, kind: str, chosen: dict[str, tuple[str, ...]], rng: random.Random
+) -> tuple[str, ...]:
     used = set(chosen.values())
-    options = [tuple(p.split()) for p in profile.progressions]
+    vocabulary = profile.progressions
+    if profile.major_progressions and scale.mode not in MINOR_FAMILY:
+        vocabulary = profile.major_progressions
+    options = [tuple(p.split()) for p in vocabulary]
     fresh = [p for p in options if p not in used] or options
     progression = fresh[rng.randrange(len(fresh))]
     if kind in ("intro", "outro", "main") and chosen:
@@ -88,7 +117,11 @@ def _pick(profile: GenreProfile, kind: str, chosen: dict[str, tuple[str, ...]], 
 
 
 def _modal(profile: GenreProfile, scale: Scale) -> bool:
-    return profile.cadence == "modal" and scale.mode in ("dorian", "mixolydian", "phrygian", "lydian")
+    # Dorian and lydian always close modally: a raised leading tone would blur them into the parallel
+    # major (dorian) or pull them towards the dominant's key (lydian).
+    if scale.mode in ("dorian", "lydian"):
+        return True
+    return profile.cadence == "modal" and scale.mode in ("mixolydian", "phrygian")
 
 
 def _seventh(profile: GenreProfile) -> str:

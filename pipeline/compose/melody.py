@@ -12,9 +12,23 @@ from pipeline.compose.structure import section_kind
 from pipeline.score import Note, Section
 
 # How busy the lead is in each kind of section, relative to the genre's density.
-_DENSITY = {"verse": 0.75, "chorus": 1.0, "drop": 1.0, "bridge": 0.6, "breakdown": 0.45, "build": 0.7,
-            "solo": 1.5, "head": 1.0, "theme": 0.8, "development": 0.9, "climax": 1.0, "main": 0.9,
-            "intro": 0.4, "outro": 0.4, "prechorus": 0.8}
+_DENSITY = {
+    "verse": 0.75,
+    "chorus": 1.0,
+    "drop": 1.0,
+    "bridge": 0.6,
+    "breakdown": 0.45,
+    "build": 0.7,
+    "solo": 1.5,
+    "head": 1.0,
+    "theme": 0.8,
+    "development": 0.9,
+    "climax": 1.0,
+    "main": 0.9,
+    "intro": 0.4,
+    "outro": 0.4,
+    "prechorus": 0.8,
+}
 
 
 @dataclass(frozen=True)
@@ -109,9 +123,12 @@ def _realise(ctx: Context, motif: Motif, start: float, tonic: int, closing: bool
             here = ctx.slot_at(beat).chord
             if step % ctx.grid.pulse == 0:
                 # Strong beats sit on chord tones.
-                pitch = min((p for p in range(pitch - 4, pitch + 5) if p % 12 in here.pcs),
-                            key=lambda p: (abs(p - pitch), p), default=pitch)
-        while pitch > tonic + 14:
+                pitch = min(
+                    (p for p in range(pitch - 4, pitch + 5) if p % 12 in here.pcs),
+                    key=lambda p: (abs(p - pitch), p),
+                    default=pitch,
+                )
+        while pitch > tonic + 12:
             pitch -= 12
         while pitch < tonic - 8:
             pitch += 12

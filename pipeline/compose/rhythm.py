@@ -10,8 +10,20 @@ import random
 from dataclasses import dataclass
 
 from pipeline.compose.genres import (
-    CLAP, CLOSED_HAT, CRASH, KICK, OPEN_HAT, RIDE, RIM, SNARE, TOM_FLOOR, TOM_HIGH, TOM_LOW, TOM_MID,
-    DrumLine, GenreProfile,
+    CLAP,
+    CLOSED_HAT,
+    CRASH,
+    KICK,
+    OPEN_HAT,
+    RIDE,
+    RIM,
+    SNARE,
+    TOM_FLOOR,
+    TOM_HIGH,
+    TOM_LOW,
+    TOM_MID,
+    DrumLine,
+    GenreProfile,
 )
 from pipeline.score import Note
 
@@ -49,19 +61,29 @@ class Grid:
     def groups(self) -> list[int]:
         """Steps where the meter's strong beats (beat groups) start: 5/4 = 3+2, 6/8 = 3+3, 7/8 = 2+2+3."""
         return {
-            (4, 4): [0, 8], (3, 4): [0], (5, 4): [0, 12], (6, 8): [0, 6], (7, 8): [0, 4, 8],
+            (4, 4): [0, 8],
+            (3, 4): [0],
+            (5, 4): [0, 12],
+            (6, 8): [0, 6],
+            (7, 8): [0, 4, 8],
         }.get((self.numerator, self.denominator), [0])
 
     @property
     def backbeats(self) -> list[int]:
         return {
-            (4, 4): [4, 12], (3, 4): [4, 8], (5, 4): [8, 16], (6, 8): [6], (7, 8): [8],
+            (4, 4): [4, 12],
+            (3, 4): [4, 8],
+            (5, 4): [8, 16],
+            (6, 8): [6],
+            (7, 8): [8],
         }.get((self.numerator, self.denominator), [self.steps // 2])
 
     @property
     def half(self) -> int:
         """The half-time backbeat: one snare per bar near its middle."""
-        return {(4, 4): 8, (3, 4): 8, (5, 4): 12, (6, 8): 6, (7, 8): 8}.get((self.numerator, self.denominator), self.steps // 2)
+        return {(4, 4): 8, (3, 4): 8, (5, 4): 12, (6, 8): 6, (7, 8): 8}.get(
+            (self.numerator, self.denominator), self.steps // 2
+        )
 
     @property
     def offbeats(self) -> list[int]:
@@ -103,8 +125,9 @@ class Humaniser:
 
 
 def groove_for(profile: GenreProfile, grid: Grid) -> tuple[DrumLine, ...]:
-    """The genre's groove for this meter: its 4/4 pattern, or one built on the meter's beat groups."""
-    if (grid.numerator, grid.denominator) == (4, 4) or not profile.drums:
+    """The genre's groove for this meter: its 4/4 pattern, or one built on the meter's beat groups.
+    A drumless genre whose listener asked for drums anyway gets a plain backbeat."""
+    if (grid.numerator, grid.denominator) == (4, 4) and profile.drums:
         return profile.drums
     kick = next((l.key for l in profile.drums if l.key in (KICK, 35)), KICK)
     snare = next((l.key for l in profile.drums if l.key in _SNARES), SNARE)
@@ -114,27 +137,44 @@ def groove_for(profile: GenreProfile, grid: Grid) -> tuple[DrumLine, ...]:
     def line(steps: list[int], char: str = "x") -> str:
         return "".join(char if i in steps else "." for i in range(n))
 
-    style = profile.drum_style
+    style = profile.drum_style if profile.drums else "backbeat"
     eighths = list(range(0, n, 2))
     if style == "four_on_floor":
         kicks = grid.pulses if grid.denominator == 4 else grid.groups
-        return (DrumLine(kick, line(kicks, "X")), DrumLine(snare, line(grid.backbeats), 0.35),
-                DrumLine(hat, line(grid.offbeats), 0.3), DrumLine(CLOSED_HAT, line(list(range(n)), "o"), 0.7))
+        return (
+            DrumLine(kick, line(kicks, "X")),
+            DrumLine(snare, line(grid.backbeats), 0.35),
+            DrumLine(hat, line(grid.offbeats), 0.3),
+            DrumLine(CLOSED_HAT, line(list(range(n)), "o"), 0.7),
+        )
     if style in ("halftime", "one_drop"):
         kicks = [0] if style == "halftime" else [grid.half]
         rolls = list(range(n)) if profile.hat_rolls else eighths
-        return (DrumLine(kick, line(kicks, "X")), DrumLine(kick, line(grid.groups[1:]), 0.6),
-                DrumLine(snare, line([grid.half], "X")), DrumLine(hat, line(rolls, "x"), 0.3))
+        return (
+            DrumLine(kick, line(kicks, "X")),
+            DrumLine(kick, line(grid.groups[1:]), 0.6),
+            DrumLine(snare, line([grid.half], "X")),
+            DrumLine(hat, line(rolls, "x"), 0.3),
+        )
     if style == "orchestral":
-        return (DrumLine(kick, line(grid.groups, "x"), 0.5), DrumLine(TOM_LOW, line(grid.pulses), 0.65),
-                DrumLine(snare, line(grid.backbeats), 0.9))
+        return (
+            DrumLine(kick, line(grid.groups, "x"), 0.5),
+            DrumLine(TOM_LOW, line(grid.pulses), 0.65),
+            DrumLine(snare, line(grid.backbeats), 0.9),
+        )
     if style == "train":
-        return (DrumLine(kick, line(grid.groups)), DrumLine(snare, "".join("X" if i in grid.backbeats else "g" for i in range(n))))
+        return (
+            DrumLine(kick, line(grid.groups)),
+            DrumLine(snare, "".join("X" if i in grid.backbeats else "g" for i in range(n))),
+        )
     # backbeat, breakbeat, swing, shuffle, latin: kick on the groups, snare on the backbeats, hats on 8ths.
     pickup = [g - 2 for g in grid.groups[1:]]
-    return (DrumLine(kick, line(grid.groups)), DrumLine(kick, line(pickup, "o"), 0.6),
-            DrumLine(snare, line(grid.backbeats, "X" if style != "swing" else "g")),
-            DrumLine(hat, line(eighths), 0.0 if style in ("swing", "shuffle") else 0.3))
+    return (
+        DrumLine(kick, line(grid.groups)),
+        DrumLine(kick, line(pickup, "o"), 0.6),
+        DrumLine(snare, line(grid.backbeats, "X" if style != "swing" else "g")),
+        DrumLine(hat, line(eighths), 0.0 if style in ("swing", "shuffle") else 0.3),
+    )
 
 
 def kick_steps(lines: tuple[DrumLine, ...], energy: float, bar_index: int, grid: Grid) -> list[int]:
@@ -147,11 +187,16 @@ def kick_steps(lines: tuple[DrumLine, ...], energy: float, bar_index: int, grid:
 
 
 def _hits(line: DrumLine, bar_index: int, grid: Grid) -> list[int]:
+    return [step for step, _ in _pattern_hits(line, bar_index, grid)]
+
+
+def _pattern_hits(line: DrumLine, bar_index: int, grid: Grid) -> list[tuple[int, str]]:
+    """(step, accent character) of this bar's hits; two-bar patterns alternate by bar."""
     pattern = line.pattern
-    if len(pattern) > grid.steps:  # two-bar pattern
+    if len(pattern) > grid.steps:
         offset = (bar_index % (len(pattern) // grid.steps)) * grid.steps
-        pattern = pattern[offset:offset + grid.steps]
-    return [i for i, c in enumerate(pattern[: grid.steps]) if c != "."]
+        pattern = pattern[offset : offset + grid.steps]
+    return [(i, c) for i, c in enumerate(pattern[: grid.steps]) if c != "."]
 
 
 @dataclass(frozen=True)
@@ -165,8 +210,9 @@ class DrumBar:
     build_progress: float = 0.0  # 0..1 through the build
 
 
-def drum_bar(bar: DrumBar, lines: tuple[DrumLine, ...], profile: GenreProfile, grid: Grid,
-             human: Humaniser, rng: random.Random) -> list[Note]:
+def drum_bar(
+    bar: DrumBar, lines: tuple[DrumLine, ...], profile: GenreProfile, grid: Grid, human: Humaniser, rng: random.Random
+) -> list[Note]:
     """One bar of drums: the groove's lines that fit the energy, then fills, rolls and crashes."""
     notes: list[Note] = []
     # Fills take the bar's last beat, or its last two beats when the music is full.
@@ -177,15 +223,11 @@ def drum_bar(bar: DrumBar, lines: tuple[DrumLine, ...], profile: GenreProfile, g
     for line in lines:
         if line.min_energy > bar.energy:
             continue
-        pattern = line.pattern
-        for step in _hits(line, bar.index, grid):
+        if profile.hat_rolls and line.key == CLOSED_HAT:
+            continue  # trap hats are written below with their rolls
+        for step, char in _pattern_hits(line, bar.index, grid):
             if step >= fill_from:
                 continue
-            char = pattern[step % len(pattern)] if len(pattern) == grid.steps else pattern[(bar.index % 2) * grid.steps + step]
-            if char == "." and len(pattern) != grid.steps:
-                char = "x"
-            if profile.hat_rolls and line.key == CLOSED_HAT:
-                continue  # trap hats are written below with their rolls
             velocity = _VELOCITY.get(char, 100) * level
             if line.key in _HATS and step % 4 != 0:
                 velocity *= 0.85
@@ -246,6 +288,12 @@ def _fill(bar: DrumBar, profile: GenreProfile, grid: Grid, human: Humaniser, fil
     for i, key in enumerate(keys):
         velocity = 70 + 45 * (i + 1) / count
         notes.append(Note(human.time(bar.start + (fill_from + i) * STEP), 0.1, key, human.velocity(velocity)))
-    notes.append(Note(human.time(bar.start + fill_from * STEP), 0.1, KICK if profile.drum_style != "orchestral" else 35,
-                      human.velocity(90)))
+    notes.append(
+        Note(
+            human.time(bar.start + fill_from * STEP),
+            0.1,
+            KICK if profile.drum_style != "orchestral" else 35,
+            human.velocity(90),
+        )
+    )
     return notes

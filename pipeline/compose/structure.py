@@ -7,21 +7,62 @@ from pipeline.score import Section
 
 # How full a section is before the spec's energy scales it.
 SECTION_ENERGY: dict[str, float] = {
-    "intro": 0.3, "verse": 0.55, "prechorus": 0.65, "chorus": 0.85, "bridge": 0.5, "breakdown": 0.3,
-    "build": 0.65, "drop": 1.0, "outro": 0.3, "main": 0.7, "theme": 0.5, "development": 0.6,
-    "climax": 0.95, "head": 0.7, "solo": 0.8,
+    "intro": 0.3,
+    "verse": 0.55,
+    "prechorus": 0.65,
+    "chorus": 0.85,
+    "bridge": 0.5,
+    "breakdown": 0.3,
+    "build": 0.65,
+    "drop": 1.0,
+    "outro": 0.3,
+    "main": 0.7,
+    "theme": 0.5,
+    "development": 0.6,
+    "climax": 0.95,
+    "head": 0.7,
+    "solo": 0.8,
 }
 # Typical length of each section in bars, used as weights when the piece is shorter or longer.
 _NOMINAL_BARS: dict[str, int] = {
-    "intro": 8, "outro": 8, "verse": 16, "chorus": 16, "bridge": 8, "breakdown": 8, "build": 8, "drop": 16,
-    "theme": 16, "development": 16, "climax": 16, "head": 16, "solo": 16, "main": 16, "prechorus": 8,
+    "intro": 8,
+    "outro": 8,
+    "verse": 16,
+    "chorus": 16,
+    "bridge": 8,
+    "breakdown": 8,
+    "build": 8,
+    "drop": 16,
+    "theme": 16,
+    "development": 16,
+    "climax": 16,
+    "head": 16,
+    "solo": 16,
+    "main": 16,
+    "prechorus": 8,
 }
 # Words a user may use for a section, mapped onto the kinds above.
 _ALIASES = (
-    ("pre", "prechorus"), ("hook", "chorus"), ("refrain", "chorus"), ("chorus", "chorus"), ("drop", "drop"),
-    ("climax", "climax"), ("build", "build"), ("riser", "build"), ("break", "breakdown"), ("bridge", "bridge"),
-    ("interlude", "bridge"), ("verse", "verse"), ("intro", "intro"), ("outro", "outro"), ("ending", "outro"),
-    ("coda", "outro"), ("solo", "solo"), ("head", "head"), ("theme", "theme"), ("develop", "development"),
+    ("pre", "prechorus"),
+    ("hook", "chorus"),
+    ("refrain", "chorus"),
+    ("chorus", "chorus"),
+    ("drop", "drop"),
+    ("climax", "climax"),
+    ("build", "build"),
+    ("riser", "build"),
+    ("break", "breakdown"),
+    ("bridge", "bridge"),
+    ("interlude", "bridge"),
+    ("verse", "verse"),
+    ("intro", "intro"),
+    ("outro", "outro"),
+    ("ending", "outro"),
+    ("coda", "outro"),
+    ("solo", "solo"),
+    ("head", "head"),
+    ("theme", "theme"),
+    ("develop", "development"),
 )
 
 
@@ -38,8 +79,9 @@ def bar_count(duration_s: float, bar_seconds: float) -> int:
     return max(4, round(duration_s / bar_seconds))
 
 
-def plan_sections(profile: GenreProfile, bars: int, energy: float, names: list[str] | None = None,
-                  moods: tuple[str, ...] = ()) -> list[Section]:
+def plan_sections(
+    profile: GenreProfile, bars: int, energy: float, names: list[str] | None = None, moods: tuple[str, ...] = ()
+) -> list[Section]:
     """Sections covering exactly `bars` bars, in phrase-sized pieces where the length allows."""
     form = tuple(names) if names else _choose_form(profile, bars)
     form = form[:bars]  # never more sections than bars
@@ -53,8 +95,7 @@ def plan_sections(profile: GenreProfile, bars: int, energy: float, names: list[s
     for name, length in zip(form, lengths):
         if length <= 0:
             continue
-        sections.append(Section(name=name, start_bar=start, bars=length,
-                                energy=section_energy(name, energy, moods)))
+        sections.append(Section(name=name, start_bar=start, bars=length, energy=section_energy(name, energy, moods)))
         start += length
     return sections
 

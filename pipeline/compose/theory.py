@@ -87,6 +87,11 @@ def parse_chord(symbol: str, scale: Scale) -> Chord:
     if numeral not in _NUMERALS:
         raise ValueError(f"not a chord numeral: {symbol!r}")
     degree = _NUMERALS[numeral]
+    if not ext and _is_diminished(scale, degree):
+        # A progression written for one mode can land on a diminished triad in another (minor's VII
+        # in major, dorian's vi): take the chord a third above, which shares two of its notes.
+        # Seventh chords keep their half-diminished colour (ii7 in minor is idiomatic).
+        degree = (degree + 2) % 7
     stack = [degree, degree + 2, degree + 4]
     if ext in ("7", "9"):
         stack.append(degree + 6)
@@ -98,6 +103,11 @@ def parse_chord(symbol: str, scale: Scale) -> Chord:
         # Raised third on the dominant: the leading tone that names the tonic.
         pcs[1] = (root + 4) % 12
     return Chord(degree=degree, root_pc=root, pcs=tuple(pcs), symbol=symbol)
+
+
+def _is_diminished(scale: Scale, degree: int) -> bool:
+    root, third, fifth = (scale.degree_pc(degree + i) for i in (0, 2, 4))
+    return (third - root) % 12 == 3 and (fifth - root) % 12 == 6
 
 
 def place(pc: int, low: int) -> int:
@@ -123,8 +133,9 @@ def voicings(chord: Chord, low: int, high: int, size: int) -> list[tuple[int, ..
     return out
 
 
-def lead_voices(previous: tuple[int, ...] | None, chord: Chord, low: int, high: int, size: int,
-                center: int) -> tuple[int, ...]:
+def lead_voices(
+    previous: tuple[int, ...] | None, chord: Chord, low: int, high: int, size: int, center: int
+) -> tuple[int, ...]:
     """Pick the inversion that moves least from the previous voicing (smooth voice leading);
     the first chord sits nearest `center`."""
     options = voicings(chord, low, high, size)

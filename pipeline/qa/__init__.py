@@ -1,8 +1,8 @@
 """Quality assurance: measure the finished master against the spec; decide what to correct.
 
-    report = run_qa(mastered, 44100, spec, arrangement=arr, stems=stems, attempt=1)
-    if not report.passed:
-        fix = corrective(report, mix_params, master_params)   # fix.actions == [] -> cannot be fixed here
+report = run_qa(mastered, 44100, spec, arrangement=arr, stems=stems, attempt=1)
+if not report.passed:
+    fix = corrective(report, mix_params, master_params)   # fix.actions == [] -> cannot be fixed here
 """
 
 from pipeline.qa.correct import Correction, corrective

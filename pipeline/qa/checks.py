@@ -28,7 +28,11 @@ def loudness(measured_lufs: float, target_lufs: float) -> Check:
     ok = abs(delta) <= LOUDNESS_TOLERANCE_LU
     word = "too loud" if delta > 0 else "too quiet"
     return Check(
-        "loudness", measured_lufs, target_lufs, "LUFS", ok,
+        "loudness",
+        measured_lufs,
+        target_lufs,
+        "LUFS",
+        ok,
         "" if ok else f"{word}: {measured_lufs:.1f} LUFS, target {target_lufs:g} ± {LOUDNESS_TOLERANCE_LU:g}",
     )
 
@@ -36,7 +40,11 @@ def loudness(measured_lufs: float, target_lufs: float) -> Check:
 def true_peak(measured_dbtp: float, ceiling_dbtp: float) -> Check:
     ok = measured_dbtp <= ceiling_dbtp + 1e-3
     return Check(
-        "true_peak", measured_dbtp, ceiling_dbtp, "dBTP", ok,
+        "true_peak",
+        measured_dbtp,
+        ceiling_dbtp,
+        "dBTP",
+        ok,
         "" if ok else f"true peak too high: {measured_dbtp:+.2f} dBTP, ceiling {ceiling_dbtp:+g} dBTP",
     )
 
@@ -45,7 +53,11 @@ def clipping(audio: np.ndarray) -> Check:
     count = int(np.count_nonzero(np.abs(audio) >= CLIP_LEVEL))
     ok = count == 0
     return Check(
-        "clipping", count, 0, "samples", ok,
+        "clipping",
+        count,
+        0,
+        "samples",
+        ok,
         "" if ok else f"clipping: {count} samples at or above full scale",
     )
 
@@ -66,7 +78,11 @@ def dc_offset(audio: np.ndarray, sample_rate: int) -> Check:
         worst = float(np.median(np.abs(slow), axis=1).max())
     ok = worst <= MAX_DC
     return Check(
-        "dc_offset", worst, MAX_DC, "FS", ok,
+        "dc_offset",
+        worst,
+        MAX_DC,
+        "FS",
+        ok,
         "" if ok else f"DC offset: {worst:.4f} of full scale (limit {MAX_DC:.4f})",
     )
 
@@ -90,7 +106,11 @@ def phase(audio: np.ndarray, sample_rate: int) -> Check:
             worst = float(((l_w * r_w).sum(1)[loud] / e[loud]).min())
     ok = overall > 0
     return Check(
-        "phase", overall, "> 0", "", ok,
+        "phase",
+        overall,
+        "> 0",
+        "",
+        ok,
         "" if ok else f"out of phase: left/right correlation {overall:+.2f} (it would cancel in mono)",
         extra={"worst_1s_window": worst},
     )
@@ -123,12 +143,30 @@ def silence(levels_dbfs: np.ndarray) -> tuple[Check, Check, Check]:
     longest = float(gaps.max() * SILENCE_WINDOW_S) if gaps.size else 0.0
     at = float((loud[int(np.argmax(gaps))] + 1) * SILENCE_WINDOW_S) if gaps.size else 0.0
     return (
-        Check("silence_start", lead, MAX_LEADING_SILENCE_S, "s", lead <= MAX_LEADING_SILENCE_S,
-              "" if lead <= MAX_LEADING_SILENCE_S else f"silence at the start: {lead:.1f} s before the music begins"),
-        Check("silence_end", tail, MAX_TRAILING_SILENCE_S, "s", tail <= MAX_TRAILING_SILENCE_S,
-              "" if tail <= MAX_TRAILING_SILENCE_S else f"silence at the end: {tail:.1f} s after the music stops"),
-        Check("gaps", longest, MAX_GAP_S, "s", longest <= MAX_GAP_S,
-              "" if longest <= MAX_GAP_S else f"silent gap of {longest:.1f} s inside the track (at {_mmss(at)})"),
+        Check(
+            "silence_start",
+            lead,
+            MAX_LEADING_SILENCE_S,
+            "s",
+            lead <= MAX_LEADING_SILENCE_S,
+            "" if lead <= MAX_LEADING_SILENCE_S else f"silence at the start: {lead:.1f} s before the music begins",
+        ),
+        Check(
+            "silence_end",
+            tail,
+            MAX_TRAILING_SILENCE_S,
+            "s",
+            tail <= MAX_TRAILING_SILENCE_S,
+            "" if tail <= MAX_TRAILING_SILENCE_S else f"silence at the end: {tail:.1f} s after the music stops",
+        ),
+        Check(
+            "gaps",
+            longest,
+            MAX_GAP_S,
+            "s",
+            longest <= MAX_GAP_S,
+            "" if longest <= MAX_GAP_S else f"silent gap of {longest:.1f} s inside the track (at {_mmss(at)})",
+        ),
     )
 
 
@@ -137,7 +175,11 @@ def duration(measured_s: float, target_s: float, bar_s: float) -> Check:
     low, high = target_s - bar_s, target_s + bar_s + RENDER_TAIL_S
     ok = low <= measured_s <= high
     return Check(
-        "duration", measured_s, [low, high], "s", ok,
+        "duration",
+        measured_s,
+        [low, high],
+        "s",
+        ok,
         "" if ok else f"wrong length: {_mmss(measured_s)}, asked {_mmss(target_s)} (within one bar, {bar_s:.1f} s)",
     )
 
@@ -155,11 +197,17 @@ def tempo(estimate: TempoEstimate, target_bpm: float, advisory: bool = False) ->
 def key(estimate: KeyEstimate, target_tonic: str, target_mode: str, advisory: bool = False) -> Check:
     ok = estimate.matches(target_tonic, target_mode)
     others = ", ".join(name for name, _ in estimate.candidates[1:])
-    detail = "" if ok else (
-        f"wrong key: it sounds like {estimate.name}, asked {target_tonic} {target_mode}"
-        + (f" (next candidates: {others})" if others else "")
+    detail = (
+        ""
+        if ok
+        else (
+            f"wrong key: it sounds like {estimate.name}, asked {target_tonic} {target_mode}"
+            + (f" (next candidates: {others})" if others else "")
+        )
     )
-    return Check("key", estimate.name, f"{target_tonic} {target_mode}", "", ok, detail, advisory, extra=estimate.to_dict())
+    return Check(
+        "key", estimate.name, f"{target_tonic} {target_mode}", "", ok, detail, advisory, extra=estimate.to_dict()
+    )
 
 
 def stems_audible(stems: dict[str, np.ndarray], expected_roles: set[str] | None) -> Check:
@@ -173,7 +221,11 @@ def stems_audible(stems: dict[str, np.ndarray], expected_roles: set[str] | None)
             silent.append(role)
     ok = not silent
     return Check(
-        "stems", levels, f"peak > {SILENT_STEM_DBFS:g} dBFS", "dBFS", ok,
+        "stems",
+        levels,
+        f"peak > {SILENT_STEM_DBFS:g} dBFS",
+        "dBFS",
+        ok,
         "" if ok else f"silent stem: {', '.join(silent)} (no sound above {SILENT_STEM_DBFS:g} dBFS)",
     )
 

@@ -28,7 +28,11 @@ class Correction:
     actions: list[str] = field(default_factory=list)  # plain language; [] = nothing here can fix it
 
     def to_dict(self) -> dict[str, object]:
-        return {"actions": list(self.actions), "mix_params": self.mix_params.to_dict(), "master_params": self.master_params.to_dict()}
+        return {
+            "actions": list(self.actions),
+            "mix_params": self.mix_params.to_dict(),
+            "master_params": self.master_params.to_dict(),
+        }
 
 
 def corrective(report: QAReport, mix_params: MixParams, master_params: MasterParams) -> Correction:
@@ -43,7 +47,9 @@ def corrective(report: QAReport, mix_params: MixParams, master_params: MasterPar
             new_pre = master_params.pre_gain_db + delta
             new_pre = 0.0 if abs(new_pre) < 0.25 else round(new_pre, 2)
             mastering = replace(mastering, pre_gain_db=new_pre)
-            actions.append(f"output gain {master_params.pre_gain_db:+.1f} dB -> {new_pre:+.1f} dB (loudness was {delta:+.1f} LU off)")
+            actions.append(
+                f"output gain {master_params.pre_gain_db:+.1f} dB -> {new_pre:+.1f} dB (loudness was {delta:+.1f} LU off)"
+            )
         else:
             # The normaliser aims at the target; a miss means the limiter ate the gain: aim past it.
             new_target = round(master_params.target_lufs + delta, 2)
@@ -55,10 +61,14 @@ def corrective(report: QAReport, mix_params: MixParams, master_params: MasterPar
         ceiling = max(CEILING_FLOOR_DBTP, master_params.ceiling_dbtp - CEILING_STEP_DB)
         if ceiling < master_params.ceiling_dbtp:
             mastering = replace(mastering, ceiling_dbtp=ceiling, lookahead_ms=max(master_params.lookahead_ms, 3.0))
-            actions.append(f"limiter ceiling {master_params.ceiling_dbtp:+.1f} -> {ceiling:+.1f} dBTP with longer look-ahead")
+            actions.append(
+                f"limiter ceiling {master_params.ceiling_dbtp:+.1f} -> {ceiling:+.1f} dBTP with longer look-ahead"
+            )
         if master_params.pre_gain_db > 0 and mastering.pre_gain_db == master_params.pre_gain_db:
             mastering = replace(mastering, pre_gain_db=0.0)
-            actions.append(f"output gain {master_params.pre_gain_db:+.1f} dB removed (it pushed peaks over the ceiling)")
+            actions.append(
+                f"output gain {master_params.pre_gain_db:+.1f} dB removed (it pushed peaks over the ceiling)"
+            )
 
     if report.failed("dc_offset"):
         highpass = min(MAX_HIGHPASS_HZ, master_params.highpass_hz + 10.0)
@@ -70,6 +80,8 @@ def corrective(report: QAReport, mix_params: MixParams, master_params: MasterPar
         width = round(max(0.0, mix_params.width_scale * 0.5), 3)
         if width < mix_params.width_scale:
             mix = replace(mix, width_scale=width, mono_below_hz=max(mix_params.mono_below_hz, 200.0))
-            actions.append(f"stereo width x{mix_params.width_scale:g} -> x{width:g}, mono below 200 Hz (left/right cancelled)")
+            actions.append(
+                f"stereo width x{mix_params.width_scale:g} -> x{width:g}, mono below 200 Hz (left/right cancelled)"
+            )
 
     return Correction(mix_params=mix, master_params=mastering, actions=actions)

@@ -10,7 +10,7 @@ from functools import lru_cache
 
 import numpy as np
 import pyloudnorm
-from scipy.signal import firwin, upfirdn
+from scipy.signal import firwin, sosfilt, tf2sos, upfirdn
 
 TRUE_PEAK_OVERSAMPLING = 4
 # BS.1770-4 Annex 2 uses a 48-tap (12 per phase) interpolation filter for 4x oversampling; this is
@@ -38,6 +38,42 @@ def integrated_lufs(audio: np.ndarray, sample_rate: int) -> float:
     return float(loudness) if np.isfinite(loudness) else SILENCE_LUFS
 
 
+def fast_integrated_lufs(audio: np.ndarray, sample_rate: int) -> float:
+    """BS.1770-4 integrated loudness, vectorised: pyloudnorm's own K-weighting filters and gating.
+
+    pyloudnorm walks its 400 ms blocks in a Python loop (~0.3 s per 2-minute track, more on a
+    busy machine); the mastering loop measures two or three times, so it uses this instead. The
+    tests hold it to pyloudnorm within 0.02 LU; QA still reports pyloudnorm's own figure.
+    """
+    audio = as_channels_first(audio)
+    block = round(0.4 * sample_rate)
+    step = round(0.1 * sample_rate)
+    if audio.shape[1] < block:
+        return SILENCE_LUFS
+    weighted = sosfilt(_k_weighting(sample_rate), audio, axis=1)
+    energy = np.concatenate([np.zeros((audio.shape[0], 1)), np.cumsum(weighted**2, axis=1)], axis=1)
+    starts = np.arange(0, audio.shape[1] - block + 1, step)
+    mean_square = (energy[:, starts + block] - energy[:, starts]) / block  # (channels, blocks)
+    power = mean_square.sum(axis=0)  # L and R weigh 1.0
+    with np.errstate(divide="ignore"):
+        block_lufs = -0.691 + 10 * np.log10(power)
+    gated = power[block_lufs >= -70.0]
+    if gated.size == 0:
+        return SILENCE_LUFS
+    relative = -0.691 + 10 * np.log10(gated.mean()) - 10.0
+    gated = power[(block_lufs >= -70.0) & (block_lufs > relative)]
+    if gated.size == 0:
+        return SILENCE_LUFS
+    return float(-0.691 + 10 * np.log10(gated.mean()))
+
+
+@lru_cache(maxsize=4)
+def _k_weighting(sample_rate: int) -> np.ndarray:
+    """pyloudnorm's K-weighting (high shelf, then high pass) as one second-order-sections cascade."""
+    stages = _meter(sample_rate)._filters.values()
+    return np.vstack([tf2sos(stage.b, stage.a) for stage in stages])
+
+
 def oversampled_peaks(audio: np.ndarray, factor: int = TRUE_PEAK_OVERSAMPLING) -> np.ndarray:
     """Per original sample, the largest |x| among its `factor` oversampled points over all channels.
 
@@ -46,12 +82,15 @@ def oversampled_peaks(audio: np.ndarray, factor: int = TRUE_PEAK_OVERSAMPLING) -
     audio = as_channels_first(audio)
     n = audio.shape[1]
     envelope = np.abs(audio).max(axis=0).astype(np.float32)
+    if n < 2:
+        return envelope
     for channel in audio:
-        up = np.abs(_upsample(channel))
-        # Centre each original sample's window on it: oversampled points k*4-2 .. k*4+1.
-        up = np.concatenate([np.zeros(2, np.float32), up])[: n * TRUE_PEAK_OVERSAMPLING]
-        up = np.pad(up, (0, n * TRUE_PEAK_OVERSAMPLING - up.size))
-        np.maximum(envelope, up.reshape(n, TRUE_PEAK_OVERSAMPLING).max(axis=1), out=envelope)
+        up = _upsample(channel)  # length >= 4n + 2, aligned: up[4i] is sample i
+        np.abs(up, out=up)
+        # Sample i owns the oversampled points 4i-2 .. 4i+1; blocks starting at 4k+2 are sample k+1's.
+        owned = up[2 : 2 + factor * n].reshape(n, factor).max(axis=1)
+        np.maximum(envelope[1:], owned[:-1], out=envelope[1:])
+        envelope[0] = max(envelope[0], float(up[:2].max()))
     return envelope
 
 

@@ -65,9 +65,7 @@ def run_qa(
         expected = {t.role for t in arrangement.tracks if t.notes} if arrangement is not None else None
         found.append(checks.stems_audible(stems, expected))
 
-    found = [
-        Check(**{**c.__dict__, "advisory": True}) if c.name in advisory and not c.advisory else c for c in found
-    ]
+    found = [Check(**{**c.__dict__, "advisory": True}) if c.name in advisory and not c.advisory else c for c in found]
     return QAReport(checks=tuple(found), attempt=attempt, seconds=time.perf_counter() - started)
 
 

@@ -6,7 +6,7 @@ process those cost 5–25 s of JIT compiling, and QA must stay well under 1.5 s 
 How: spectral flux of a log-magnitude STFT at 11.025 kHz (hop 64 -> 172 frames/s), its
 autocorrelation, and for every candidate tempo on a 0.05 BPM grid the mean autocorrelation at
 the first few multiples of the beat lag (long lags pin the tempo to well under 1%). The best
-candidate's metrical relatives (x1/2, x2, x2/3, x3/2) that score nearly as well are all valid
+candidate's metrical relatives (x1/2, x2 from 60% of its score; x2/3, x3/2 from 80%) are all valid
 readings of the same pulse; among those only, the one nearest the expected tempo wins (the
 expected tempo is a tie-breaker, never the answer: a track at 120 asked to be 100 reads 120).
 """
@@ -25,9 +25,11 @@ HOP = 64
 MIN_BPM = 40.0
 MAX_BPM = 240.0
 _GRID = np.arange(MIN_BPM, MAX_BPM + 0.001, 0.05)
-# Relatives scoring at least this share of the best are equally plausible metrical levels.
-_AMBIGUITY = 0.8
-_RELATIVES = (0.5, 2.0, 2.0 / 3.0, 1.5, 1.0 / 3.0, 3.0)
+# Metrical relatives of the strongest periodicity, and the share of its score each must reach to
+# count as an equally valid reading. Octaves are lenient: a half-time groove (trap, dubstep, drum
+# and bass: kick and snare a half note apart) peaks at half the tempo its hats and grid run at,
+# and producers call it by the grid (a 140 BPM trap beat). Triple relations must be near-equal.
+_RELATIVES = ((0.5, 0.6), (2.0, 0.6), (2.0 / 3.0, 0.8), (1.5, 0.8), (1.0 / 3.0, 0.8), (3.0, 0.8))
 
 
 @dataclass(frozen=True)
@@ -84,13 +86,13 @@ def tempo_from_mono(mono: np.ndarray, expected_bpm: float | None = None) -> Temp
     best = int(np.argmax(scores))
     best_bpm, best_score = float(_GRID[best]), float(scores[best])
     family = [(best_bpm, best_score)]
-    for ratio in _RELATIVES:
+    for ratio, share in _RELATIVES:
         bpm = best_bpm * ratio
         if MIN_BPM <= bpm <= MAX_BPM:
             # Refine locally: the relative's own peak within ±1.5 %.
             near = np.flatnonzero(np.abs(_GRID / bpm - 1.0) <= 0.015)
             i = near[np.argmax(scores[near])]
-            if scores[i] >= _AMBIGUITY * best_score:
+            if scores[i] >= share * best_score:
                 family.append((float(_GRID[i]), float(scores[i])))
     prior = expected_bpm if expected_bpm and expected_bpm > 0 else 120.0
     chosen = min(family, key=lambda c: abs(np.log2(c[0] / prior)))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from types import MappingProxyType
 
 import numpy as np
 
@@ -31,9 +32,25 @@ RIDES = frozenset({51, 53, 59})
 TOMS: dict[int, float] = {41: 72.0, 43: 88.0, 45: 105.0, 47: 124.0, 48: 148.0, 50: 176.0}  # key -> Hz
 
 # Where each piece sits in the kit (drummer's view); the track's own pan moves the whole kit.
-_KIT_PAN: dict[int, float] = {42: 0.25, 44: 0.25, 46: 0.25, 49: -0.35, 57: 0.35, 52: 0.4, 55: -0.4,
-                              51: -0.3, 53: -0.3, 59: -0.3, 41: -0.35, 43: -0.2, 45: -0.05, 47: 0.1,
-                              48: 0.2, 50: 0.3, 39: 0.05}
+_KIT_PAN: dict[int, float] = {
+    42: 0.25,
+    44: 0.25,
+    46: 0.25,
+    49: -0.35,
+    57: 0.35,
+    52: 0.4,
+    55: -0.4,
+    51: -0.3,
+    53: -0.3,
+    59: -0.3,
+    41: -0.35,
+    43: -0.2,
+    45: -0.05,
+    47: 0.1,
+    48: 0.2,
+    50: 0.3,
+    39: 0.05,
+}
 
 # TR-808 hi-hat: six square oscillators at these (inharmonic) frequencies, high-passed.
 _METAL_HZ = np.array([205.3, 304.4, 369.6, 522.7, 540.0, 800.0])
@@ -45,7 +62,7 @@ def _time(seconds: float, sr: int) -> np.ndarray:
 
 def _metal(t: np.ndarray, scale: float = 1.0) -> np.ndarray:
     """Six detuned square waves summed: the metallic core of 808 hats and cymbals."""
-    sr = int(round(1.0 / (t[1] - t[0]))) if t.size > 1 else 44100
+    sr = round(1.0 / (t[1] - t[0])) if t.size > 1 else 44100
     return _metal_table(scale, sr)[: t.size]
 
 
@@ -66,7 +83,7 @@ def _swept_sine(t: np.ndarray, f_end: float, f_extra: float, tau: float, sr: int
 
 class _DrumKit(Voice):
     stereo = True
-    chokes = {46: frozenset({42, 44})}  # a closed hat silences the open hat, as on a real kit
+    chokes = MappingProxyType({46: CLOSED_HATS})  # a closed hat silences the open hat, as on a real kit
 
     def canonical(self, req: NoteRequest) -> NoteRequest:
         base = super().canonical(req)
@@ -249,7 +266,9 @@ class ChipDrums(_DrumKit):
         elif key in CRASHES or key in RIDES:
             short = key in RIDES  # the 93-step sequence rings metallic, like a ride
             t = _time(0.9, sr)
-            mono = (0.4 if short else 0.6) * noise(t, 3 if short else 2, short) * _nes_volume(t, 0.25 if short else 0.35)
+            mono = (
+                (0.4 if short else 0.6) * noise(t, 3 if short else 2, short) * _nes_volume(t, 0.25 if short else 0.35)
+            )
         elif key in TOMS:
             t = _time(0.22, sr)
             f = 2.0 * TOMS[key]

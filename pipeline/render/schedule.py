@@ -33,12 +33,12 @@ class Timeline:
         )
 
     def sample_at(self, beat: float) -> int:
-        return int(round(beat * self.seconds_per_beat * self.sample_rate))
+        return round(beat * self.seconds_per_beat * self.sample_rate)
 
 
 def stem_length(arrangement: Arrangement, sample_rate: int) -> int:
     """round(duration_s * sample_rate) + round(TAIL_SECONDS * sample_rate): every stem has this length."""
-    return int(round(arrangement.duration_s * sample_rate)) + int(round(TAIL_SECONDS * sample_rate))
+    return round(arrangement.duration_s * sample_rate) + round(TAIL_SECONDS * sample_rate)
 
 
 @dataclass(frozen=True)
@@ -80,9 +80,7 @@ def schedule_track(track: Track, timeline: Timeline) -> list[ScheduledNote]:
     return notes
 
 
-def cut_samples(
-    notes: list[ScheduledNote], *, mono: bool, chokes: Mapping[int, frozenset[int]]
-) -> list[int | None]:
+def cut_samples(notes: list[ScheduledNote], *, mono: bool, chokes: Mapping[int, frozenset[int]]) -> list[int | None]:
     """For each note, the sample where it must fall silent, or None to let it ring out.
 
     A monophonic voice stops a note when the next one starts (last-note priority); a choke group stops

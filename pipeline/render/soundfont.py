@@ -15,6 +15,7 @@ import glob
 import logging
 import os
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -118,6 +119,15 @@ def load_soundfont(path: Path) -> object:
         return font
 
 
+def available_program(base: object, program: int, is_drum: bool) -> int:
+    """`program` if the SoundFont has it (bank 128 for drum kits), else 0 with a warning."""
+    bank = DRUM_BANK if is_drum else 0
+    if base.get_preset_index(bank, program) >= 0:  # type: ignore[attr-defined]
+        return program
+    log.warning("the SoundFont has no preset %d in bank %d; using preset 0 instead", program, bank)
+    return 0
+
+
 def _new_synth(base: object, sample_rate: int, program: int, is_drum: bool) -> tuple[object, int]:
     """A private synth (clone: shares samples, own voices) with the program selected; returns the channel."""
     import tinysoundfont._tinysoundfont as tsf
@@ -125,33 +135,31 @@ def _new_synth(base: object, sample_rate: int, program: int, is_drum: bool) -> t
     synth = tsf.SoundFont(base)
     synth.set_output(tsf.OutputMode.StereoUnweaved, sample_rate, 0.0)
     channel = _DRUM_CHANNEL if is_drum else _MELODIC_CHANNEL
-    bank = DRUM_BANK if is_drum else 0
-    if synth.get_preset_index(bank, program) < 0:
-        log.warning("SoundFont has no preset %d in bank %d; using preset 0", program, bank)
-        program = 0
     synth.channel_set_preset_number(channel, program, is_drum)
     return synth, channel
 
 
+# Lock-free on purpose: a forked render process must never wait on a lock another thread held at
+# fork time. Two threads may probe the same key at once; they compute the same value.
 _latency: dict[tuple[int, int, bool, int, int], int] = {}
-_latency_lock = threading.Lock()
 
 
-def _onset_latency(base: object, sample_rate: int, program: int, is_drum: bool, key: int) -> int:
-    """Samples between a note-on and the note's first non-zero output, in whole envelope blocks."""
-    cache_key = (id(base), program, is_drum, key, sample_rate)
-    with _latency_lock:
-        if cache_key in _latency:
-            return _latency[cache_key]
-    synth, channel = _new_synth(base, sample_rate, program, is_drum)
-    synth.channel_note_on(channel, key, 100 / 127)
-    probe = np.zeros(2 * _PREROLL, dtype=np.float32)
-    synth.render(probe.view(np.uint8))
-    audible = np.flatnonzero(np.abs(probe.reshape(2, _PREROLL)).max(axis=0) > 0.0)
-    latency = 0 if audible.size == 0 else (int(audible[0]) // _BLOCK) * _BLOCK
-    with _latency_lock:
-        _latency[cache_key] = latency
-    return latency
+def onset_latencies(base: object, sample_rate: int, program: int, is_drum: bool, keys: set[int]) -> dict[int, int]:
+    """Per key: samples between a note-on and its first non-zero output, in whole envelope blocks."""
+    latencies = {}
+    for key in keys:
+        cache_key = (id(base), program, is_drum, key, sample_rate)
+        latency = _latency.get(cache_key)
+        if latency is None:
+            synth, channel = _new_synth(base, sample_rate, program, is_drum)
+            synth.channel_note_on(channel, key, 100 / 127)
+            probe = np.zeros(2 * _PREROLL, dtype=np.float32)
+            synth.render(probe.view(np.uint8))
+            audible = np.flatnonzero(np.abs(probe.reshape(2, _PREROLL)).max(axis=0) > 0.0)
+            latency = 0 if audible.size == 0 else (int(audible[0]) // _BLOCK) * _BLOCK
+            _latency[cache_key] = latency
+        latencies[key] = latency
+    return latencies
 
 
 def render_sf2_track(
@@ -163,15 +171,21 @@ def render_sf2_track(
     pan: float,
     timeline: Timeline,
     out: np.ndarray,
+    latencies: Mapping[int, int] | None = None,
 ) -> None:
-    """Render one track from the SoundFont and add it into `out` (2, n) with the track's pan."""
+    """Render one track from the SoundFont and add it into `out` (2, n) with the track's pan.
+
+    `program` must exist in the SoundFont (see available_program); `latencies` (from onset_latencies)
+    may be given precomputed, so that this function takes no lock and writes no log line.
+    """
     sr, n = timeline.sample_rate, timeline.n_samples
+    if latencies is None:
+        latencies = onset_latencies(base, sr, program, is_drum, {note.pitch for note in notes})
     synth, channel = _new_synth(base, sr, program, is_drum)
     # Events on a virtual clock that starts _PREROLL samples before sample 0.
     events: list[tuple[int, int, int, float]] = []  # (virtual sample, 0 = off / 1 = on, key, velocity)
     for note in notes:
-        early = _onset_latency(base, sr, program, is_drum, note.pitch)
-        on = note.onset + _PREROLL - early
+        on = note.onset + _PREROLL - latencies[note.pitch]
         events.append((on, 1, note.pitch, note.velocity / 127.0))
         if not is_drum:  # GM drum sounds are one-shots: channel 10 ignores note-offs
             events.append((on + note.gate, 0, note.pitch, 0.0))

@@ -1,8 +1,10 @@
 """Arrangement -> one dry stereo stem per role, all the same length, rendered in parallel.
 
-Each role is one job (its tracks render in order into the role's own buffer, so no two threads ever
-write the same memory and the result does not depend on scheduling). Jobs run on a thread pool: the
-numpy voices release the GIL in their array maths and overlap with SoundFont rendering, which holds it.
+Each role is one job: its tracks render in order into the role's own buffer, so no two workers ever
+write the same memory and the result does not depend on scheduling. Roles with SoundFont tracks are
+shared out between this process and forked children (tinysoundfont holds the GIL, see
+pipeline.render.parallel); the rest run on a thread pool, where the numpy voices release the GIL in
+their array maths.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import logging
 import math
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,8 +21,9 @@ import numpy as np
 from pipeline.errors import BadInput
 from pipeline.render import dsp
 from pipeline.render.drums import DRUM_VOICES
+from pipeline.render.parallel import Child, WorkQueue, can_fork, shared_stem, start_child, stop_child, wait_child
 from pipeline.render.schedule import ScheduledNote, Timeline, cut_samples, schedule_track
-from pipeline.render.soundfont import load_soundfont, render_sf2_track
+from pipeline.render.soundfont import available_program, load_soundfont, onset_latencies, render_sf2_track
 from pipeline.render.synths import SYNTH_VOICES
 from pipeline.render.voice import NoteRequest, Voice
 from pipeline.score import Arrangement, Track
@@ -36,15 +40,33 @@ CUT_FADE = 64  # samples over which a cut note (mono voice, choked hat) fades ou
 _CACHE_BYTES = 48 * 1024 * 1024  # per track: rendered notes kept for reuse (loops repeat a lot)
 
 
-def voice_for(track: Track) -> Voice | None:
+def voice_for(track: Track, *, quiet: bool = False) -> Voice | None:
     """The built-in voice for a track, or None to play it from the SoundFont."""
     name = VOICE_ALIASES.get(track.voice, track.voice)
     if name == "sf2":
         return None
     voice = VOICES.get(name)
-    if voice is None:
+    if voice is None and not quiet:
         log.warning("unknown voice %r on track %r: playing it from the SoundFont instead", track.voice, track.role)
     return voice
+
+
+@dataclass(frozen=True)
+class _Part:
+    """One track, prepared so that rendering it logs nothing and takes no lock (it may run in a fork)."""
+
+    track_index: int
+    notes: list[ScheduledNote]
+    voice: Voice | None  # None: the SoundFont
+    pan: float
+    program: int = 0
+    is_drum: bool = False
+    latencies: dict[int, int] | None = None
+
+    @property
+    def cost(self) -> float:
+        """Rough render cost in seconds of sounding notes (releases included)."""
+        return sum(note.gate for note in self.notes) / 44100.0 + 0.5 * len(self.notes)
 
 
 def render_stems(
@@ -53,41 +75,120 @@ def render_stems(
     """Render every track; return role -> float32 (2, n) stem, n = round(duration_s * sr) + round(1.0 * sr).
 
     Tracks sharing a role are summed into one stem. Stems are dry and peak-normalised to
-    STEM_PEAK_DBFS (silent stems stay silent). Raises SoundFontMissing if a track needs the SoundFont
-    and it is missing or corrupt, BadInput for an arrangement that cannot be rendered.
+    STEM_PEAK_DBFS (silent stems stay silent). `workers` > 1 renders roles in parallel: threads for
+    the numpy voices, and forked processes for SoundFont tracks (see pipeline.render.parallel).
+    Raises SoundFontMissing if a track needs the SoundFont and it is missing or corrupt, BadInput for
+    an arrangement that cannot be rendered.
     """
     _check(arrangement, sample_rate, workers)
     timeline = Timeline.for_arrangement(arrangement, sample_rate)
-    by_role: dict[str, list[tuple[int, Track, Voice | None]]] = {}
-    for index, track in enumerate(arrangement.tracks):
-        by_role.setdefault(track.role, []).append((index, track, voice_for(track)))
-    needs_soundfont = any(voice is None and track.notes for jobs in by_role.values() for _, track, voice in jobs)
-    base = load_soundfont(Path(soundfont)) if needs_soundfont else None
+    needs_soundfont = any(voice_for(t, quiet=True) is None and t.notes for t in arrangement.tracks)
+    renderer = _RoleRenderer(
+        base=load_soundfont(Path(soundfont)) if needs_soundfont else None,
+        timeline=timeline,
+        seed=arrangement.seed,
+    )
+    by_role = renderer.prepare(arrangement)
+    stems = _render_roles(renderer, by_role, workers, child_timeout=120.0 + arrangement.duration_s)
+    ranked = [r for r in ROLES if r in by_role] + [r for r in by_role if r not in ROLES]
+    return {role: stems[role] for role in ranked}
 
-    def render_role(jobs: list[tuple[int, Track, Voice | None]]) -> np.ndarray:
-        out = np.zeros((2, timeline.n_samples), dtype=np.float32)
-        for index, track, voice in jobs:
-            notes = schedule_track(track, timeline)
+
+@dataclass(frozen=True)
+class _RoleRenderer:
+    base: object | None  # the loaded SoundFont, if any track needs it
+    timeline: Timeline
+    seed: int
+
+    def prepare(self, arrangement: Arrangement) -> dict[str, list[_Part]]:
+        """Schedule every track and settle everything that logs (in this process, before any fork)."""
+        by_role: dict[str, list[_Part]] = {}
+        for index, track in enumerate(arrangement.tracks):
+            parts = by_role.setdefault(track.role, [])
+            notes = schedule_track(track, self.timeline)
             if not notes:
                 continue
-            if voice is None:
+            voice = voice_for(track)
+            if voice is not None:
+                parts.append(_Part(index, notes, voice, track.pan))
+                continue
+            program = available_program(self.base, track.program, track.is_drum)
+            keys = {n.pitch for n in notes}
+            latencies = onset_latencies(self.base, self.timeline.sample_rate, program, track.is_drum, keys)
+            parts.append(_Part(index, notes, None, track.pan, program, track.is_drum, latencies))
+        return by_role
+
+    def render(self, parts: list[_Part], out: np.ndarray) -> bool:
+        """Render a role's parts into `out` and finish the stem; True if NaN/inf had to be zeroed."""
+        for part in parts:
+            if part.voice is None:
                 render_sf2_track(
-                    base, notes, program=track.program, is_drum=track.is_drum, pan=track.pan,
-                    timeline=timeline, out=out,
+                    self.base,
+                    part.notes,
+                    program=part.program,
+                    is_drum=part.is_drum,
+                    pan=part.pan,
+                    timeline=self.timeline,
+                    out=out,
+                    latencies=part.latencies,
                 )
             else:
-                render_voice_track(voice, notes, pan=track.pan, timeline=timeline, seed=(arrangement.seed, index),
-                                   out=out)
-        _finish(out, timeline)
-        return out
+                seed = (self.seed, part.track_index)
+                render_voice_track(part.voice, part.notes, pan=part.pan, timeline=self.timeline, seed=seed, out=out)
+        return _finish(out, self.timeline)
 
-    # Heaviest roles first, so the pool's last job is a short one.
-    order = sorted(by_role, key=lambda role: -sum(len(t.notes) for _, t, _ in by_role[role]))
-    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="ampa-render") as pool:
-        futures = {role: pool.submit(render_role, by_role[role]) for role in order}
-        rendered = {role: future.result() for role, future in futures.items()}
-    ranked = [r for r in ROLES if r in rendered] + [r for r in by_role if r not in ROLES]
-    return {role: rendered[role] for role in ranked}
+
+def _render_roles(
+    renderer: _RoleRenderer, by_role: dict[str, list[_Part]], workers: int, child_timeout: float
+) -> dict[str, np.ndarray]:
+    """Run the roles on `workers` cores.
+
+    Roles with SoundFont tracks go to a work queue shared with forked children (their stems live in
+    shared memory); the other roles, and this process's share of the queue, run on a thread pool.
+    """
+    n = renderer.timeline.n_samples
+
+    def heaviest_first(roles: list[str]) -> list[str]:
+        return sorted(roles, key=lambda r: -sum(p.cost for p in by_role[r]))
+
+    sf2_roles = heaviest_first([r for r, parts in by_role.items() if any(p.voice is None for p in parts)])
+    n_children = min(workers, len(sf2_roles)) - 1 if can_fork() else 0
+    stems: dict[str, np.ndarray] = {}
+    queue: WorkQueue | None = None
+    children: list[Child] = []
+    if n_children > 0:
+        queue = WorkQueue(len(sf2_roles))
+        for role in sf2_roles:
+            stems[role] = shared_stem(n)
+
+        def render_in_child(index: int) -> None:
+            renderer.render(by_role[sf2_roles[index]], stems[sf2_roles[index]])
+
+        children = [c for c in (start_child(lambda: queue.drain(render_in_child)) for _ in range(n_children)) if c]
+
+    def render_here(role: str) -> None:
+        out = stems.setdefault(role, np.zeros((2, n), dtype=np.float32))
+        if renderer.render(by_role[role], out):
+            log.error("stem %r contained non-finite samples; they were zeroed", role)
+
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="ampa-render") as pool:
+            futures = []
+            if queue is not None:
+                futures.append(pool.submit(queue.drain, lambda index: render_here(sf2_roles[index])))
+            here = heaviest_first([r for r in by_role if queue is None or r not in sf2_roles])
+            futures.extend(pool.submit(render_here, role) for role in here)
+            for future in futures:
+                future.result()
+        for child in children:
+            if not wait_child(child, timeout=child_timeout):
+                for index in queue.unfinished_by(child.pid):  # type: ignore[union-attr]
+                    stems[sf2_roles[index]][:] = 0.0
+                    render_here(sf2_roles[index])
+    finally:
+        for child in children:
+            stop_child(child)  # no-op for children already reaped
+    return stems
 
 
 def _check(arrangement: Arrangement, sample_rate: int, workers: int) -> None:
@@ -119,8 +220,13 @@ def render_voice_track(
     fade = dsp.fade_out(CUT_FADE)
     for note, cut in zip(notes, cuts, strict=True):
         request = NoteRequest(
-            pitch=note.pitch, velocity=note.velocity, gate=note.gate, sample_rate=sr, beat=note.beat,
-            seconds_per_beat=timeline.seconds_per_beat, seed=(*seed, note.index),
+            pitch=note.pitch,
+            velocity=note.velocity,
+            gate=note.gate,
+            sample_rate=sr,
+            beat=note.beat,
+            seconds_per_beat=timeline.seconds_per_beat,
+            seed=(*seed, note.index),
         )
         key = voice.canonical(request)
         audio = cache.get(key) if voice.cacheable else None
@@ -138,29 +244,33 @@ def render_voice_track(
             length = min(length, cut - note.onset + CUT_FADE)
         if length <= 0:
             continue
-        segment = audio[..., :length] * np.float32(dsp.velocity_gain(note.velocity))
+        segment = audio[..., :length]
         if cut is not None and cut - note.onset + CUT_FADE == length:
+            segment = segment.copy()  # the cached buffer itself stays whole
             segment[..., length - CUT_FADE :] *= fade
+        velocity = dsp.velocity_gain(note.velocity)
+        left, right = np.float32(gain_l * velocity), np.float32(gain_r * velocity)
         a, b = note.onset, note.onset + length
-        if segment.ndim == 1:
-            out[0, a:b] += gain_l * segment
-            out[1, a:b] += gain_r * segment
-        else:
-            out[0, a:b] += gain_l * segment[0]
-            out[1, a:b] += gain_r * segment[1]
+        out[0, a:b] += segment * left if segment.ndim == 1 else segment[0] * left
+        out[1, a:b] += segment * right if segment.ndim == 1 else segment[1] * right
 
 
-def _finish(stem: np.ndarray, timeline: Timeline) -> None:
-    """In place: no NaN/inf, a click-free end, and a peak of STEM_PEAK_DBFS (silent stems stay silent)."""
+def _finish(stem: np.ndarray, timeline: Timeline) -> bool:
+    """In place: no NaN/inf, a click-free end, and a peak of STEM_PEAK_DBFS (silent stems stay silent).
+
+    Returns True if non-finite samples had to be zeroed (the caller logs: this may run in a fork).
+    """
+    nonfinite = False
     if stem.size == 0:
-        return
+        return nonfinite
     fade_len = min(stem.shape[1], int(END_FADE_SECONDS * timeline.sample_rate))
     if fade_len:
         stem[:, -fade_len:] *= dsp.fade_out(fade_len)
     peak = max(float(stem.max()), -float(stem.min()))  # no temporary |stem| copy: stems are big
     if not math.isfinite(peak):
-        log.error("a stem contained non-finite samples; they were zeroed")
+        nonfinite = True
         np.nan_to_num(stem, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
         peak = max(float(stem.max()), -float(stem.min()))
     if peak > 1e-9:
         stem *= np.float32(10 ** (STEM_PEAK_DBFS / 20) / peak)
+    return nonfinite

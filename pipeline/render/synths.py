@@ -49,7 +49,7 @@ class SuperSaw(Voice):
         freqs = f0 * (1.0 + self.detune * _SUPERSAW_OFFSETS)
         phase = dsp.phase_constant(freqs, m, sr, _START_PHASES)
         oscs = dsp.saw(phase, (freqs / sr)[:, None])
-        stereo = _stereo_matrix(_SUPERSAW_PANS, _SUPERSAW_MIX) @ oscs
+        stereo = np.einsum("ck,km->cm", _stereo_matrix(_SUPERSAW_PANS, _SUPERSAW_MIX), oscs)
         b = dsp.brightness(req.velocity)
         stereo = dsp.lowpass(stereo, min(2200.0 + 9000.0 * b * b, 0.42 * sr), sr, q=0.8)
         env = dsp.adsr(req.gate, m, sr, attack=0.006, decay=0.3, sustain=0.75, release=self.release_s)
@@ -203,7 +203,7 @@ class WarmPad(Voice):
         m = req.gate + int(self.release_s * sr)
         freqs = f0 * 2.0 ** (np.array(self.detune_cents) / 1200.0)
         oscs = dsp.saw(dsp.phase_constant(freqs, m, sr, _START_PHASES[:3]), (freqs / sr)[:, None])
-        stereo = _stereo_matrix(self.pans, self.gains) @ oscs
+        stereo = np.einsum("ck,km->cm", _stereo_matrix(self.pans, self.gains), oscs)
         b = dsp.brightness(req.velocity)
         stereo = dsp.lowpass(stereo, 900.0 + 2600.0 * b, sr, q=0.9, poles=4)
         attack = min(0.5, max(0.05, 0.5 * req.gate / sr))  # short chords still reach full level

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 import numpy as np
 
@@ -40,15 +41,17 @@ class Voice:
     stereo: bool = False  # render() returns (2, m) if True, else a mono (m,) buffer
     mono: bool = False  # monophonic: a new note cuts the sounding one (bass synths)
     cacheable: bool = True  # render() depends only on canonical() fields, so buffers can be reused
-    chokes: Mapping[int, frozenset[int]] = {}  # key -> keys whose onset silences it (open hat <- closed hat)
+    chokes: Mapping[int, frozenset[int]] = MappingProxyType(
+        {}
+    )  # key -> keys whose onset silences it (open hat <- closed hat)
     level: float = 1.0  # calibration so voices land at similar peak levels
 
     def canonical(self, req: NoteRequest) -> NoteRequest:
         """The request with everything the sound does not depend on quantised away (the cache key)."""
         if not self.cacheable:
             return req
-        bucket = min(127, max(1, int(round(req.velocity / VELOCITY_BUCKET)) * VELOCITY_BUCKET))
-        gate = max(GATE_STEP, int(round(req.gate / GATE_STEP)) * GATE_STEP)
+        bucket = min(127, max(1, round(req.velocity / VELOCITY_BUCKET) * VELOCITY_BUCKET))
+        gate = max(GATE_STEP, round(req.gate / GATE_STEP) * GATE_STEP)
         return dataclasses.replace(req, velocity=bucket, gate=gate, beat=0.0, seed=())
 
     def render(self, req: NoteRequest) -> np.ndarray:

@@ -70,7 +70,8 @@ def numberise(text: str) -> str:
     out = re.sub(r"\b(\d+)\s+and\s+a\s+half\b", lambda m: f"{m.group(1)}.5", out, flags=re.IGNORECASE)
     out = re.sub(r"\ba\s+minute\s+and\s+a\s+half\b", "1.5 minutes", out, flags=re.IGNORECASE)
     out = re.sub(r"\bhalf\s+a\s+minute\b", "30 seconds", out, flags=re.IGNORECASE)
-    out = re.sub(r"\ba\s+(minute|min)\b", r"1 \1", out, flags=re.IGNORECASE)
+    out = re.sub(r"\ba\s+minute\b", "1 minute", out, flags=re.IGNORECASE)
+    out = re.sub(r"\ba\s+min\b", "1 min", out)  # lower-case only: "A min" is a key
     out = re.sub(r"\ban\s+hour\b", "1 hour", out, flags=re.IGNORECASE)
     return out
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from pipeline.spec import Sourced, Spec
 from pipeline.understanding import lexicon as lx
@@ -28,6 +29,12 @@ from pipeline.vocabulary import UNRENDERABLE_INSTRUMENTS
 log = logging.getLogger(__name__)
 
 LEXICON_CONFIDENCE = 0.95
+TAGGER_MIN_SCORE = 0.8  # mean token probability of a tagged span
+TAGGER_MIN_SIMILARITY = 0.75  # cosine to the nearest vocabulary phrase
+_TAGGER_FIELDS = {"GENRE": "genres", "MOOD": "moods", "INST": "instruments", "EXCL": "exclude"}
+_META_WORDS = frozenset({"genre", "genres", "mood", "moods", "vibe", "vibes", "bpm", "key", "length", "duration",
+                         "tempo", "music", "track", "song", "sound", "sounds", "feel", "style", "type", "thing",
+                         "piece", "beat", "tune", "instrument", "instruments", "solo", "solos", "noise", "double"})
 CONTEXT_CONFIDENCE = 0.8
 NOT_MUSIC_NOTE = "ignored: a request that is not about music"
 VOCALS_NOTE = "no vocals: ampa makes instrumentals"
@@ -247,24 +254,31 @@ def _resolve_context(slug: str, folded: str, m: lx.Match, genres: set[str]) -> t
 
 # -------------------------------------------------------------------------------- tagger pass
 def _from_tagger(cleaned: str, folded: str) -> list[Understood]:
-    """Spans the model tags where the lexicon found nothing, normalised onto the vocabulary."""
+    """Spans the model tags where the lexicon found nothing, normalised onto the vocabulary.
+
+    The tagger only adds: a span is kept when the lexicon has no opinion on its characters, it
+    is not a number or a field name ("genre=", "bpm"), the tagger is sure of it and its nearest
+    vocabulary phrase is close. All spans of a field are embedded in one batch.
+    """
     from pipeline.understanding.loader import load_parser
 
     parser = load_parser()
-    if parser.tagger is None:
+    if parser.tagger is None or parser.normaliser is None:
         return []
-    known = lx.find(folded)
-    out: list[Understood] = []
+    known = [(m.start, m.end) for m in lx.find(folded)] + [m.span() for m in _LESS_SUFFIX.finditer(folded)]
+    wanted: dict[str, list[Any]] = {}
     for span in parser.tagger.tag(cleaned):
-        # The lexicon already decided on these characters (including "no slug" words): it wins.
-        if any(m.start < span.end and span.start < m.end for m in known):
+        field_name = _TAGGER_FIELDS.get(span.label)
+        words = span.text.strip(" -'\"").lower()
+        if (field_name is None or span.score < TAGGER_MIN_SCORE or len(words) < 3 or re.search(r"\d", words)
+                or words in _META_WORDS or any(s < span.end and span.start < e for s, e in known)):
             continue
-        field_name = {"GENRE": "genres", "MOOD": "moods", "INST": "instruments", "EXCL": "exclude"}.get(span.label)
-        if field_name is None:
-            continue
-        match = parser.normaliser.nearest(span.text, "instruments" if field_name == "exclude" else field_name)
-        if match is None:
-            continue
-        slug, similarity = match
-        out.append(Understood(field_name, slug, span.text, round(min(span.score, similarity), 3), "tagger"))
+        wanted.setdefault(field_name, []).append((span, words))
+    out: list[Understood] = []
+    for field_name, spans in wanted.items():
+        vocabulary_field = "instruments" if field_name == "exclude" else field_name
+        for (span, _), match in zip(spans, parser.normaliser.nearest_many([w for _, w in spans], vocabulary_field)):
+            if match is not None and match[1] >= TAGGER_MIN_SIMILARITY:
+                slug, similarity = match
+                out.append(Understood(field_name, slug, span.text, round(min(span.score, similarity), 3), "tagger"))
     return out

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeline.understanding.encoder import Encoder
+from pipeline.understanding.encoder import Encoder, torch_threads
 
 MODEL_DIR = Path(__file__).resolve().parent / "model"
 WEIGHTS_FILE = "tagger.safetensors"
@@ -92,7 +92,7 @@ class SpanTagger:
         if not texts:
             return []
         batch = self.encoder.encode(texts, offsets=True)
-        with torch.inference_mode():
+        with torch.inference_mode(), torch_threads(1):
             hidden = frozen_states(self.encoder, batch["input_ids"], batch["attention_mask"], self.n_top)
             probs = torch.softmax(self.top(hidden, batch["attention_mask"]), dim=-1)
         scores, ids = probs.max(dim=-1)

@@ -29,14 +29,14 @@ def stereo(mono: np.ndarray, width: float = 0.0) -> np.ndarray:
 
 
 def sine(freq: float, seconds: float, amplitude: float = 0.5, sr: int = SR, phase: float = 0.0) -> np.ndarray:
-    t = np.arange(int(round(seconds * sr))) / sr
+    t = np.arange(round(seconds * sr)) / sr
     return stereo(amplitude * np.sin(2 * np.pi * freq * t + phase))
 
 
 def noise(seconds: float, amplitude: float = 0.1, sr: int = SR, seed: int = 0, pink: bool = True) -> np.ndarray:
     """Stereo noise (independent channels, positively correlated by a shared component)."""
     rng = np.random.default_rng(seed)
-    n = int(round(seconds * sr))
+    n = round(seconds * sr)
     shared = rng.standard_normal(n)
     out = np.stack([shared + 0.5 * rng.standard_normal(n), shared + 0.5 * rng.standard_normal(n)])
     if pink:
@@ -52,7 +52,7 @@ def clicks(
     bpm: float, seconds: float, sr: int = SR, amplitude: float = 0.8, accent_every: int = 4, click_ms: float = 25.0
 ) -> np.ndarray:
     """A metronome: a decaying noise+tone burst on every beat, accented on the bar."""
-    n = int(round(seconds * sr))
+    n = round(seconds * sr)
     out = np.zeros(n)
     length = int(click_ms / 1000 * sr)
     t = np.arange(length) / sr
@@ -60,7 +60,7 @@ def clicks(
     burst = (np.sin(2 * np.pi * 1500 * t) + 0.5 * rng.standard_normal(length)) * np.exp(-t * 200)
     beat = 0
     while True:
-        start = int(round(beat * 60.0 / bpm * sr))
+        start = round(beat * 60.0 / bpm * sr)
         if start >= n:
             break
         gain = amplitude if beat % accent_every == 0 else amplitude * 0.6
@@ -72,7 +72,7 @@ def clicks(
 
 def kick_pattern(bpm: float, seconds: float, sr: int = SR, amplitude: float = 0.9) -> np.ndarray:
     """Four-on-the-floor sine-sweep kicks, for sidechain and tempo tests."""
-    n = int(round(seconds * sr))
+    n = round(seconds * sr)
     out = np.zeros(n)
     length = int(0.25 * sr)
     t = np.arange(length) / sr
@@ -86,12 +86,12 @@ def kick_pattern(bpm: float, seconds: float, sr: int = SR, amplitude: float = 0.
 
 def kick_starts(bpm: float, seconds: float, sr: int = SR) -> list[int]:
     step = 60.0 / bpm * sr
-    return [int(round(i * step)) for i in range(int(seconds * sr / step) + 1) if int(round(i * step)) < seconds * sr]
+    return [round(i * step) for i in range(int(seconds * sr / step) + 1) if round(i * step) < seconds * sr]
 
 
 def harmonic_tone(midi: float, seconds: float, sr: int = SR, amplitude: float = 0.2, partials: int = 6) -> np.ndarray:
     """Mono tone with 1/k partial amplitudes and a soft attack/release."""
-    n = int(round(seconds * sr))
+    n = round(seconds * sr)
     t = np.arange(n) / sr
     f0 = 440.0 * 2 ** ((midi - 69) / 12)
     tone = sum((1 / k) * np.sin(2 * np.pi * f0 * k * t) for k in range(1, partials + 1) if f0 * k < sr / 2 - 1000)
@@ -119,16 +119,18 @@ def chord_progression(
     minor-family loops get the raised leading tone, as a composer establishing the tonic would.
     """
     tonic_pc = PITCH_CLASSES.index(tonic)
-    degrees = (1, 4, 5, 1) if mode not in ("lydian", "mixolydian") else (1, 2 if mode == "lydian" else 7, 1, 4)
+    # Modal loops lean on the tonic (I-II-I-I, I-bVII-I-I): without it a mixolydian I-bVII-I-IV
+    # loop is heard in the key of its IV, by listeners and key finders alike.
+    degrees = {"lydian": (1, 2, 1, 1), "mixolydian": (1, 7, 1, 1)}.get(mode, (1, 4, 5, 1))
     raise_leading = mode == "minor"
     chord_s = 4 * 60.0 / bpm
-    n = int(round(seconds * sr))
+    n = round(seconds * sr)
     out = np.zeros(n, np.float32)
     position, i = 0, 0
     while position < n:
         degree = degrees[i % len(degrees)]
         pitches = _triad(tonic_pc, mode, degree, raise_leading and degree == 5)
-        length = min(int(round(chord_s * sr)), n - position)
+        length = min(round(chord_s * sr), n - position)
         seg = sum(harmonic_tone(p, length / sr, sr) for p in pitches)
         seg = seg + harmonic_tone(pitches[0] - 12, length / sr, sr, amplitude=0.3)
         out[position : position + seg.size] += seg[: n - position]
@@ -144,8 +146,14 @@ def song(bpm: float, tonic: str, mode: str, seconds: float, sr: int = SR) -> np.
     return (harmony + pulse).astype(np.float32)
 
 
-def with_silence(audio: np.ndarray, lead_s: float = 0.0, tail_s: float = 0.0, gap_at_s: float | None = None,
-                 gap_s: float = 0.0, sr: int = SR) -> np.ndarray:
+def with_silence(
+    audio: np.ndarray,
+    lead_s: float = 0.0,
+    tail_s: float = 0.0,
+    gap_at_s: float | None = None,
+    gap_s: float = 0.0,
+    sr: int = SR,
+) -> np.ndarray:
     out = audio.copy()
     if gap_at_s is not None:
         start = int(gap_at_s * sr)
@@ -171,9 +179,12 @@ def ebur128(path) -> tuple[float, float]:
 
     result = subprocess.run(
         ["ffmpeg", "-nostats", "-hide_banner", "-i", str(path), "-af", "ebur128=peak=true", "-f", "null", "-"],
-        capture_output=True, text=True, timeout=120, check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
     )
-    summary = result.stderr[result.stderr.rfind("Summary:"):]
+    summary = result.stderr[result.stderr.rfind("Summary:") :]
     integrated = float(re.search(r"I:\s+(-?[\d.]+|-inf) LUFS", summary).group(1))
     peak = float(re.search(r"True peak:\s+Peak:\s+(-?[\d.]+|-inf) dBFS", summary).group(1))
     return integrated, peak

@@ -22,11 +22,28 @@ from pipeline.styles import ROLES, STYLES
 from pipeline.vocabulary import GENRES, INSTRUMENTS
 
 VOICES = {"sf2", "supersaw", "square_lead", "analog_bass", "bass_808", "wobble_bass", "warm_pad", "edrums", "chipdrums"}
-CORE = ("lofi-hiphop", "synthwave", "house", "techno", "trap", "drum-and-bass", "ambient", "cinematic", "pop", "rock",
-        "jazz", "funk")
+CORE = (
+    "lofi-hiphop",
+    "synthwave",
+    "house",
+    "techno",
+    "trap",
+    "drum-and-bass",
+    "ambient",
+    "cinematic",
+    "pop",
+    "rock",
+    "jazz",
+    "funk",
+)
 # Per genre: its default tempo in 4/4 A minor, its slowest tempo in a triple meter, its fastest in an odd meter.
-VARIANTS = (("lo", "Eb major", "3/4"), ("mid", "A minor", "4/4"), ("hi", "D dorian", "7/8"),
-            ("mid", "F# mixolydian", "6/8"), ("lo", "C phrygian", "5/4"))
+VARIANTS = (
+    ("lo", "Eb major", "3/4"),
+    ("mid", "A minor", "4/4"),
+    ("hi", "D dorian", "7/8"),
+    ("mid", "F# mixolydian", "6/8"),
+    ("lo", "C phrygian", "5/4"),
+)
 
 
 def _tempo(genre: str, which: str) -> float:
@@ -34,15 +51,23 @@ def _tempo(genre: str, which: str) -> float:
     return {"lo": lo, "hi": hi, "mid": STYLES[genre].default_tempo}[which]
 
 
-def make_spec(genre: str, *, tempo: float | None = None, key: str = "A minor", meter: str = "4/4",
-              duration: float = 75.0, seed: int = 11, **extra) -> Spec:
+def make_spec(
+    genre: str,
+    *,
+    tempo: float | None = None,
+    key: str = "A minor",
+    meter: str = "4/4",
+    duration: float = 75.0,
+    seed: int = 11,
+    **extra,
+) -> Spec:
     data = {"genres": [genre], "key": key, "time_signature": meter, "duration_s": duration, "seed": seed, **extra}
     if tempo is not None:
         data["tempo_bpm"] = tempo
     return resolve(Spec.from_dict(data))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def composed(genre: str, variant: int) -> tuple[Spec, Arrangement]:
     which, key, meter = VARIANTS[variant]
     spec = make_spec(genre, tempo=_tempo(genre, which), key=key, meter=meter)
@@ -115,6 +140,7 @@ def test_sections_end_with_cadences_and_start_at_home(genre: str) -> None:
         scale = Scale(("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B").index(tonic), mode)
         sections = plan_sections(profile, 64, 0.6)
         import random
+
         slots = plan_chords(sections, profile, scale, 4.0, random.Random(1))
         for i, section in enumerate(sections):
             mine = [s for s in slots if s.section == i]
@@ -127,7 +153,7 @@ def test_sections_end_with_cadences_and_start_at_home(genre: str) -> None:
                     assert scale.leading_tone_pc in closing.chord.pcs  # V has its leading tone
                 if closing.chord.degree in (1, 6):
                     assert closing.bass_pc == scale.tonic_pc  # modal cadences ride a tonic pedal
-        first = [s for s in slots if s.section == 0][0]
+        first = next(s for s in slots if s.section == 0)
         assert first.chord.degree == 0 and first.bass_pc == scale.tonic_pc
 
 
@@ -168,10 +194,19 @@ def test_tracks_are_well_formed(genre: str) -> None:
         assert drums is not None and drums.voice in ("sf2", "edrums", "chipdrums")
 
 
-@pytest.mark.parametrize("genre,excluded", [
-    ("lofi-hiphop", "drums"), ("lofi-hiphop", "piano"), ("house", "piano"), ("jazz", "saxophone"),
-    ("rock", "electric-guitar"), ("cinematic", "strings"), ("trap", "synth-bass"), ("pop", "bass"),
-])
+@pytest.mark.parametrize(
+    "genre,excluded",
+    [
+        ("lofi-hiphop", "drums"),
+        ("lofi-hiphop", "piano"),
+        ("house", "piano"),
+        ("jazz", "saxophone"),
+        ("rock", "electric-guitar"),
+        ("cinematic", "strings"),
+        ("trap", "synth-bass"),
+        ("pop", "bass"),
+    ],
+)
 def test_excluded_instruments_are_never_played(genre: str, excluded: str) -> None:
     arr = compose(make_spec(genre, exclude=[excluded]))
     assert excluded not in {t.instrument for t in arr.tracks}
@@ -185,10 +220,16 @@ def test_excluded_instruments_are_never_played(genre: str, excluded: str) -> Non
         assert default_roles <= {t.role for t in arr.tracks}
 
 
-@pytest.mark.parametrize("genre,instrument,role", [
-    ("lofi-hiphop", "strings", "pad"), ("synthwave", "saxophone", "lead"), ("ambient", "piano", "harmony"),
-    ("house", "organ", "pad"), ("ambient", "drums", "drums"),
-])
+@pytest.mark.parametrize(
+    "genre,instrument,role",
+    [
+        ("lofi-hiphop", "strings", "pad"),
+        ("synthwave", "saxophone", "lead"),
+        ("ambient", "piano", "harmony"),
+        ("house", "organ", "pad"),
+        ("ambient", "drums", "drums"),
+    ],
+)
 def test_requested_instruments_join_the_band(genre: str, instrument: str, role: str) -> None:
     spec = make_spec(genre, instruments=[instrument, "vocals"])
     arr = compose(spec)
@@ -209,8 +250,11 @@ def test_bass_locks_to_the_kick(genre: str) -> None:
     arr = compose(make_spec(genre, duration=60))
     kicks = sorted(_onsets(arr.track("drums"), arr, {KICK}))
     drummed = [(s.start_bar * 4.0, (s.start_bar + s.bars) * 4.0) for s in arr.sections]
-    bass = [b for b in _onsets(arr.track("bass"), arr)
-            if any(a <= b < e for a, e in drummed) and kicks[0] - 0.1 <= b <= kicks[-1] + 0.1]
+    bass = [
+        b
+        for b in _onsets(arr.track("bass"), arr)
+        if any(a <= b < e for a, e in drummed) and kicks[0] - 0.1 <= b <= kicks[-1] + 0.1
+    ]
     together = sum(any(abs(b - k) <= 0.08 for k in kicks) for b in bass)
     assert together / len(bass) >= 0.75, f"{genre}: only {together}/{len(bass)} bass notes on kicks"
 
@@ -258,29 +302,27 @@ def _drum_signature(arr: Arrangement) -> dict[str, list[float]]:
     out = {}
     for name, keys in families.items():
         hist = [0.0] * 16
-        for note in (drums.notes if drums else []):
+        for note in drums.notes if drums else []:
             if note.pitch in keys:
-                hist[int(round((note.start % 4.0) * 4)) % 16] += 1
+                hist[round((note.start % 4.0) * 4) % 16] += 1
         out[name] = [h / arr.bars for h in hist]
     return out
 
 
 def test_core_genres_are_measurably_distinct() -> None:
-    fingerprints = {}
+    grooves, bands = {}, {}
     for genre in CORE:
         arr = compose(make_spec(genre, tempo=120, duration=64))
-        sig = _drum_signature(arr)
-        voices = tuple(sorted((t.role, t.instrument, t.voice) for t in arr.tracks))
-        harmony = arr.track("harmony")
-        comp_rate = len(harmony.notes) / arr.bars if harmony else 0.0
-        fingerprints[genre] = (sig, voices, comp_rate, profile_for(genre).bass)
-    names = list(fingerprints)
+        grooves[genre] = _drum_signature(arr)
+        profile = profile_for(genre)
+        bands[genre] = (profile.bass, profile.comp, tuple(sorted((t.role, t.instrument, t.voice) for t in arr.tracks)))
+    names = list(grooves)
     for i, a in enumerate(names):
-        for b in names[i + 1:]:
-            sa, sb = fingerprints[a], fingerprints[b]
-            groove = sum(abs(x - y) for fam in sa[0] for x, y in zip(sa[0][fam], sb[0][fam]))
-            differs = groove > 1.0 or sa[1] != sb[1] and abs(sa[2] - sb[2]) > 2
-            assert differs, f"{a} and {b} look alike (groove distance {groove:.2f})"
+        for b in names[i + 1 :]:
+            # L1 distance between the per-step hit histograms of kick, snare and hats (hits per bar).
+            distance = sum(abs(x - y) for fam in grooves[a] for x, y in zip(grooves[a][fam], grooves[b][fam]))
+            assert distance > 2.0, f"{a} and {b} grooves look alike (distance {distance:.2f})"
+    assert len(set(bands.values())) == len(CORE)  # bass line, comping and band differ too
 
 
 @pytest.mark.parametrize("meter", ["4/4", "3/4", "6/8", "7/8", "5/4"])
@@ -288,7 +330,11 @@ def test_grooves_fit_the_meter(meter: str) -> None:
     arr = compose(make_spec("rock", meter=meter, duration=60))
     bar = arr.quarter_beats_per_bar
     drums = arr.track("drums")
-    downbeats = {round(n.start / bar) for n in drums.notes if n.pitch == KICK and abs(n.start / bar - round(n.start / bar)) < 0.03}
+    downbeats = {
+        round(n.start / bar)
+        for n in drums.notes
+        if n.pitch == KICK and abs(n.start / bar - round(n.start / bar)) < 0.03
+    }
     drummed_bars = {int(n.start // bar) for n in drums.notes}
     assert len(downbeats & drummed_bars) / len(drummed_bars) >= 0.9  # the kick marks the one
     grid = Grid(*arr.sections and (arr.beats_per_bar, arr.beat_unit))

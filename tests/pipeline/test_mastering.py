@@ -11,9 +11,9 @@ import soundfile
 
 from pipeline.limiter import LimiterParams, limit
 from pipeline.mastering import MasterParams, master
-from pipeline.qa import corrective, run_qa
 from pipeline.mixing import MixParams
-from pipeline.qa.loudness import integrated_lufs, true_peak_dbtp
+from pipeline.qa import corrective, run_qa
+from pipeline.qa.loudness import fast_integrated_lufs, integrated_lufs, true_peak_dbtp
 from tests.pipeline.audio_fixtures import SR, ebur128, make_spec, noise, song
 
 needs_ffmpeg = pytest.mark.skipif(
@@ -95,3 +95,9 @@ def test_master_params_round_trip():
 def test_mastered_loudness_agrees_with_our_meter(track):
     mastered = master(track, SR)
     assert abs(integrated_lufs(mastered, SR) + 14.0) <= 0.2
+
+
+@pytest.mark.parametrize("make", [lambda: noise(12.0, 0.1), lambda: song(100, "E", "minor", 12.0) * 0.2])
+def test_fast_meter_agrees_with_pyloudnorm(make):
+    audio = make()
+    assert abs(fast_integrated_lufs(audio, SR) - integrated_lufs(audio, SR)) < 0.02

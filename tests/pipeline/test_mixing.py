@@ -7,7 +7,16 @@ import pytest
 
 from pipeline.mixing import MixParams, active_rms_db, mix_stems
 from pipeline.score import Arrangement, Note, Track
-from tests.pipeline.audio_fixtures import SR, chord_progression, harmonic_tone, kick_pattern, make_spec, noise, sine, stereo
+from tests.pipeline.audio_fixtures import (
+    SR,
+    chord_progression,
+    harmonic_tone,
+    kick_pattern,
+    make_spec,
+    noise,
+    sine,
+    stereo,
+)
 
 BPM = 124.0
 SECONDS = 8.0
@@ -17,7 +26,13 @@ def arrangement(genre: str = "house", kicks: bool = True) -> Arrangement:
     beats = int(SECONDS * BPM / 60)
     drum_notes = [Note(start=float(b), duration=0.25, pitch=36, velocity=110) for b in range(beats)] if kicks else []
     return Arrangement(
-        tempo_bpm=BPM, beats_per_bar=4, beat_unit=4, key_tonic_pc=9, mode="minor", bars=beats // 4, sections=[],
+        tempo_bpm=BPM,
+        beats_per_bar=4,
+        beat_unit=4,
+        key_tonic_pc=9,
+        mode="minor",
+        bars=beats // 4,
+        sections=[],
         tracks=[
             Track(role="drums", instrument="drums", program=0, is_drum=True, notes=drum_notes),
             Track(role="bass", instrument="synth-bass", program=38, notes=[Note(0.0, 4.0, 33, 100)]),
@@ -25,7 +40,8 @@ def arrangement(genre: str = "house", kicks: bool = True) -> Arrangement:
             Track(role="pad", instrument="synth-pad", program=89, notes=[Note(0.0, 4.0, 57, 100)]),
             Track(role="lead", instrument="synth-lead", program=81, notes=[Note(0.0, 4.0, 69, 100)]),
         ],
-        seed=1, genre=genre,
+        seed=1,
+        genre=genre,
     )
 
 
@@ -52,7 +68,9 @@ def test_processed_stems_sum_to_the_mix(stems):
     assert np.max(np.abs(total - result.mix)) < 1e-5
 
 
-@pytest.mark.parametrize("key, role, db", [("bass", "bass", -6.0), ("synth-lead", "lead", 4.0), ("drums", "drums", -4.0)])
+@pytest.mark.parametrize(
+    "key, role, db", [("bass", "bass", -6.0), ("synth-lead", "lead", 4.0), ("drums", "drums", -4.0)]
+)
 def test_offsets_move_their_stem_by_the_db_asked(stems, key, role, db):
     plain = mix_stems(stems, arrangement(), spec(), MixParams())
     moved = mix_stems(stems, arrangement(), spec(), MixParams(stem_offsets_db={key: db}))

@@ -30,7 +30,7 @@ def good() -> np.ndarray:
 
 
 def spec_for(**overrides):
-    values = dict(tempo_bpm=120, key="A minor", duration_s=16.0, loudness_lufs=-14.0, true_peak_dbtp=-1.0)
+    values = {"tempo_bpm": 120, "key": "A minor", "duration_s": 16.0, "loudness_lufs": -14.0, "true_peak_dbtp": -1.0}
     values.update(overrides)
     return make_spec(**values)
 
@@ -39,8 +39,19 @@ def test_a_good_master_passes_every_check(good):
     report = run_qa(good, SR, spec_for())
     assert report.passed, report.failures
     names = {c.name for c in report.checks}
-    assert {"loudness", "true_peak", "clipping", "dc_offset", "phase", "silence_start", "silence_end", "gaps",
-            "duration", "tempo", "key"} <= names
+    assert {
+        "loudness",
+        "true_peak",
+        "clipping",
+        "dc_offset",
+        "phase",
+        "silence_start",
+        "silence_end",
+        "gaps",
+        "duration",
+        "tempo",
+        "key",
+    } <= names
     data = json.loads(json.dumps(report.to_dict()))
     assert data["passed"] is True and data["attempt"] == 1
 
@@ -113,8 +124,20 @@ def test_wrong_tempo_fails_qa(good):
 
 @pytest.mark.parametrize(
     "tonic, mode",
-    [("A", "minor"), ("C", "major"), ("F#", "minor"), ("Eb", "major"), ("E", "phrygian"), ("G", "mixolydian"),
-     ("F", "lydian"), ("B", "minor"), ("D", "major"), ("Bb", "minor")],
+    [
+        ("A", "minor"),
+        ("C", "major"),
+        ("F#", "minor"),
+        ("Eb", "major"),
+        ("E", "phrygian"),
+        ("G", "mixolydian"),
+        ("F", "lydian"),
+        ("B", "minor"),
+        ("D", "major"),
+        ("Bb", "minor"),
+        ("D", "dorian"),
+        ("C#", "dorian"),
+    ],
 )
 def test_key_of_a_cadential_progression(tonic, mode):
     estimate = estimate_key(chord_progression(tonic, mode, 8.0), SR)

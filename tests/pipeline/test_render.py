@@ -5,8 +5,11 @@ Arrangements are built by hand (no composer needed); audio is measured with nump
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
+import signal
+import time
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +17,9 @@ import pytest
 
 from pipeline.errors import SoundFontMissing
 from pipeline.render import STEM_PEAK_DBFS, find_soundfont, render_stems, stem_length
+from pipeline.render.parallel import WorkQueue, can_fork, shared_stem, start_child, wait_child
 from pipeline.render.schedule import Timeline, schedule_track
+from pipeline.render.soundfont import load_soundfont
 from pipeline.render.stems import VOICES, render_voice_track
 from pipeline.score import Arrangement, Note, Section, Track
 
@@ -34,13 +39,22 @@ def soundfont() -> Path:
 
 def arrangement(*tracks: Track, bars: int = 2, tempo: float = 120.0, seed: int = 5) -> Arrangement:
     return Arrangement(
-        tempo_bpm=tempo, beats_per_bar=4, beat_unit=4, key_tonic_pc=9, mode="minor", bars=bars,
-        sections=[Section("main", 0, bars, 0.5)], tracks=list(tracks), seed=seed, genre="synthwave",
+        tempo_bpm=tempo,
+        beats_per_bar=4,
+        beat_unit=4,
+        key_tonic_pc=9,
+        mode="minor",
+        bars=bars,
+        sections=[Section("main", 0, bars, 0.5)],
+        tracks=list(tracks),
+        seed=seed,
+        genre="synthwave",
     )
 
 
-def track(voice: str, notes: list[Note], *, role: str = "lead", program: int = 0, drum: bool = False,
-          pan: float = 0.0) -> Track:
+def track(
+    voice: str, notes: list[Note], *, role: str = "lead", program: int = 0, drum: bool = False, pan: float = 0.0
+) -> Track:
     return Track(role, "synth-lead", program, voice=voice, is_drum=drum, pan=pan, notes=notes)
 
 
@@ -79,7 +93,8 @@ def test_one_stem_per_role_same_length_float32(soundfont: Path) -> None:
         track("sf2", [Note(0, 4, 60, 90), Note(0, 4, 64, 90)], role="harmony"),
         track("sf2", [Note(4, 4, 67, 90)], role="harmony", program=48),  # a second harmony track: summed in
         track("warm_pad", [], role="pad"),  # no notes: a silent stem, still delivered
-        bars=2, tempo=97.0,
+        bars=2,
+        tempo=97.0,
     )
     stems = render_stems(arr, soundfont=soundfont)
     n = round(arr.duration_s * SR) + SR
@@ -98,17 +113,39 @@ def test_one_stem_per_role_same_length_float32(soundfont: Path) -> None:
     assert np.abs(stems["harmony"][:, :half]).max() > 0.05 and np.abs(stems["harmony"][:, half:]).max() > 0.05
 
 
+@pytest.mark.parametrize(("sample_rate", "meter"), [(48000, (6, 8)), (22050, (7, 8))])
+def test_other_rates_and_meters(soundfont: Path, sample_rate: int, meter: tuple[int, int]) -> None:
+    tempo, beat = 101.0, 2.25
+    arr = arrangement(
+        track("sf2", [Note(beat, 1, 60, 100)], program=0),
+        track("square_lead", [Note(beat, 1, 72, 100)], role="harmony"),
+        bars=3,
+        tempo=tempo,
+    )
+    arr.beats_per_bar, arr.beat_unit = meter
+    stems = render_stems(arr, soundfont=soundfont, sample_rate=sample_rate)
+    bar_seconds = meter[0] * 4 / meter[1] * 60 / tempo
+    n = round(3 * bar_seconds * sample_rate) + sample_rate
+    onset = round(beat * 60 / tempo * sample_rate)
+    for role, stem in stems.items():
+        assert stem.shape == (2, n), role
+        assert onset <= first_sound(stem) <= onset + 1, role
+
+
 def test_synthesised_band_is_clean(soundfont: Path) -> None:
     """A busy all-synth arrangement: every stem sounds, no NaN, no DC, nothing over the stem peak."""
     notes = [Note(b * 0.5, 0.45, 33 + (b % 3) * 5, 80 + b % 40) for b in range(32)]
     arr = arrangement(
-        track("edrums", [Note(b * 0.25, 0.1, (36, 42, 38, 42)[b % 4], 100) for b in range(64)], role="drums", drum=True),
+        track(
+            "edrums", [Note(b * 0.25, 0.1, (36, 42, 38, 42)[b % 4], 100) for b in range(64)], role="drums", drum=True
+        ),
         track("bass_808", notes, role="bass"),
         track("supersaw", [Note(b, 0.9, 57 + b % 7, 90) for b in range(16)], role="lead", pan=0.2),
         track("warm_pad", [Note(0, 8, p, 80) for p in (57, 60, 64)], role="pad"),
         track("wobble_bass", [Note(0, 8, 33, 110)], role="fx"),
         track("square_lead", [Note(b, 0.5, 81, 100) for b in range(16)], role="harmony"),
-        bars=4, tempo=140.0,
+        bars=4,
+        tempo=140.0,
     )
     stems = render_stems(arr, soundfont=soundfont)
     for role, stem in stems.items():
@@ -143,10 +180,12 @@ def test_synth_note_starts_on_its_sample(soundfont: Path, voice: str) -> None:
     tempo, a, b = 133.0, 1.37, 3.37
     drum = voice.endswith("drums")
     pitch = 36 if drum else 57
-    first = render_stems(arrangement(track(voice, [Note(a, 1.0, pitch, 100)], drum=drum), tempo=tempo),
-                         soundfont=soundfont)["lead"]
-    second = render_stems(arrangement(track(voice, [Note(b, 1.0, pitch, 100)], drum=drum), tempo=tempo),
-                          soundfont=soundfont)["lead"]
+    first = render_stems(
+        arrangement(track(voice, [Note(a, 1.0, pitch, 100)], drum=drum), tempo=tempo), soundfont=soundfont
+    )["lead"]
+    second = render_stems(
+        arrangement(track(voice, [Note(b, 1.0, pitch, 100)], drum=drum), tempo=tempo), soundfont=soundfont
+    )["lead"]
     sa, sb = sample_of(a, tempo), sample_of(b, tempo)
     assert sa <= first_sound(first) <= sa + 2
     length = first.shape[1] - sb
@@ -161,7 +200,8 @@ def test_no_drift_over_a_long_arrangement(soundfont: Path) -> None:
     arr = arrangement(
         track("sf2", [Note(0, 0.5, 60, 100), Note(beat, 0.5, 60, 100)], program=0),
         track("supersaw", [Note(beat, 0.5, 60, 100)], role="harmony"),
-        bars=bars, tempo=tempo,
+        bars=bars,
+        tempo=tempo,
     )
     stems = render_stems(arr, soundfont=soundfont)
     start = sample_of(beat, tempo)
@@ -209,16 +249,22 @@ def test_closed_hat_chokes_open_hat() -> None:
 def test_same_arrangement_renders_bit_identical(soundfont: Path) -> None:
     def build(seed: int) -> Arrangement:
         return arrangement(
-            track("edrums", [Note(b * 0.25, 0.1, (36, 42, 38, 46)[b % 4], 70 + b) for b in range(32)],
-                  role="drums", drum=True),
+            track(
+                "edrums",
+                [Note(b * 0.25, 0.1, (36, 42, 38, 46)[b % 4], 70 + b) for b in range(32)],
+                role="drums",
+                drum=True,
+            ),
             track("chipdrums", [Note(b * 0.5, 0.1, (36, 38, 42)[b % 3], 100) for b in range(16)], role="fx", drum=True),
             track("sf2", [Note(b, 0.9, 60 + b % 5, 90) for b in range(8)], role="harmony", program=4),
+            track("sf2", [Note(0, 8, p, 70) for p in (57, 60, 64)], role="pad", program=89),
+            track("sf2", [Note(b, 0.2, (36, 38)[b % 2], 100) for b in range(8)], role="lead", drum=True),
             track("wobble_bass", [Note(0, 8, 33, 120)], role="bass"),
             seed=seed,
         )
 
-    first = render_stems(build(1), soundfont=soundfont, workers=2)
-    again = render_stems(build(1), soundfont=soundfont, workers=1)  # scheduling must not matter
+    first = render_stems(build(1), soundfont=soundfont, workers=2)  # SoundFont roles shared with a fork
+    again = render_stems(build(1), soundfont=soundfont, workers=1)  # all in this process: must not matter
     other_seed = render_stems(build(2), soundfont=soundfont, workers=2)
     for role in first:
         assert first[role].tobytes() == again[role].tobytes(), role
@@ -245,26 +291,34 @@ def test_synth_voice_plays_the_pitch_asked_for(soundfont: Path, voice: str, pitc
 
 @pytest.mark.parametrize(
     ("voice", "program", "drum", "pitch"),
-    [*((v, 0, False, 57) for v in SYNTHS), ("edrums", 0, True, 38), ("edrums", 0, True, 36),
-     ("chipdrums", 0, True, 38), ("sf2", 0, False, 60), ("sf2", 0, True, 38)],
+    [
+        *((v, 0, False, 57) for v in SYNTHS),
+        ("edrums", 0, True, 38),
+        ("edrums", 0, True, 36),
+        ("chipdrums", 0, True, 38),
+        ("sf2", 0, False, 60),
+        ("sf2", 0, True, 38),
+    ],
 )
 def test_louder_velocity_is_louder(soundfont: Path, voice: str, program: int, drum: bool, pitch: int) -> None:
     velocities = (20, 50, 80, 110, 127)
     notes = [Note(2.0 * i, 0.5, pitch, v) for i, v in enumerate(velocities)]  # one note per second
-    stem = render_stems(arrangement(track(voice, notes, program=program, drum=drum), bars=3),
-                        soundfont=soundfont)["lead"]
+    stem = render_stems(arrangement(track(voice, notes, program=program, drum=drum), bars=3), soundfont=soundfont)[
+        "lead"
+    ]
     levels = []
     for i in range(len(velocities)):
         a = sample_of(2.0 * i, 120.0)
         levels.append(float(np.sqrt(np.mean(stem[:, a : a + SR // 4].astype(np.float64) ** 2))))
-    assert all(lo < hi for lo, hi in zip(levels, levels[1:], strict=False)), levels
+    assert all(lo < hi for lo, hi in itertools.pairwise(levels)), levels
 
 
 @pytest.mark.parametrize(("voice", "program"), [("analog_bass", 0), ("square_lead", 0), ("supersaw", 0), ("sf2", 33)])
 def test_pan_puts_energy_on_that_side(soundfont: Path, voice: str, program: int) -> None:
     def energy(pan: float) -> tuple[float, float]:
-        stem = render_stems(arrangement(track(voice, [Note(0, 2, 45, 100)], program=program, pan=pan)),
-                            soundfont=soundfont)["lead"].astype(np.float64)
+        stem = render_stems(
+            arrangement(track(voice, [Note(0, 2, 45, 100)], program=program, pan=pan)), soundfont=soundfont
+        )["lead"].astype(np.float64)
         return float((stem[0] ** 2).sum()), float((stem[1] ** 2).sum())
 
     left, right = energy(-0.8)
@@ -348,3 +402,63 @@ def test_unknown_voice_falls_back_to_soundfont(soundfont: Path, caplog: pytest.L
         stems = render_stems(arrangement(track("theremin", [Note(0, 1, 60, 100)])), soundfont=soundfont)
     assert np.abs(stems["lead"]).max() > 0.1
     assert any("theremin" in r.getMessage() for r in caplog.records)
+
+
+# --- parallel rendering: the forked helpers --------------------------------------------------------
+
+
+@pytest.mark.skipif(not can_fork(), reason="needs os.fork")
+def test_work_queue_hands_out_each_item_once() -> None:
+    queue = WorkQueue(200)
+    child = start_child(lambda: queue.drain(lambda index: None))
+    assert child is not None
+    mine: list[int] = []
+    queue.drain(mine.append)
+    assert wait_child(child, timeout=30)
+    theirs = set(range(200)) - set(mine)
+    assert len(mine) == len(set(mine)) and queue.claim() is None
+    assert queue.unfinished_by(child.pid) == [] and queue.unfinished_by(os.getpid()) == []
+    assert len(theirs) + len(mine) == 200
+
+
+@pytest.mark.skipif(not can_fork(), reason="needs os.fork")
+def test_a_dying_child_leaves_its_claimed_work_to_redo() -> None:
+    queue = WorkQueue(3)
+
+    def claim_then_die() -> None:
+        queue.claim()
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    child = start_child(claim_then_die)
+    assert child is not None
+    assert not wait_child(child, timeout=30)
+    assert queue.unfinished_by(child.pid) == [0]
+    assert queue.claim() == 1  # the rest is still there for this process
+
+
+@pytest.mark.skipif(not can_fork(), reason="needs os.fork")
+def test_an_overrunning_child_is_stopped() -> None:
+    child = start_child(lambda: time.sleep(60))
+    assert child is not None
+    started = time.monotonic()
+    assert not wait_child(child, timeout=0.3)
+    assert time.monotonic() - started < 10
+    with pytest.raises(ChildProcessError):
+        os.waitpid(child.pid, os.WNOHANG)  # already reaped: no zombie left behind
+
+
+@pytest.mark.skipif(not can_fork(), reason="needs os.fork")
+def test_shared_stem_sees_the_childs_writes() -> None:
+    stem = shared_stem(1000)
+
+    def fill() -> None:
+        stem[1, 10:20] = 0.5
+
+    child = start_child(fill)
+    assert child is not None and wait_child(child, timeout=30)
+    assert stem.dtype == np.float32 and stem.shape == (2, 1000)
+    assert stem[1, 10:20].tolist() == [0.5] * 10 and stem[0].sum() == 0
+
+
+def test_soundfont_is_loaded_once(soundfont: Path) -> None:
+    assert load_soundfont(soundfont) is load_soundfont(soundfont)

@@ -38,7 +38,7 @@ def _reachable(host: str, port: int) -> bool:
         return False
 
 
-async def wait_for(predicate, *, timeout: float, interval: float = 0.05, what: str = "condition"):  # noqa: ANN001
+async def wait_for(predicate, *, timeout: float, interval: float = 0.05, what: str = "condition"):
     """Poll an async or sync predicate until it returns something truthy, or fail after `timeout`."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -53,7 +53,7 @@ async def wait_for(predicate, *, timeout: float, interval: float = 0.05, what: s
         await asyncio.sleep(interval)
 
 
-def in_thread(fn):  # noqa: ANN001, ANN201
+def in_thread(fn):
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         return pool.submit(fn).result()
 
@@ -119,8 +119,13 @@ async def redis_url() -> AsyncIterator[str]:
 
 def make_settings(tmp_path: Path, **env: object) -> Settings:
     """Settings as a deployment would set them, through the environment names."""
-    values = {"AMPA_DATA_DIR": tmp_path / "data", "AMPA_PIPELINE": FAKE_PIPELINE, "AMPA_LEASE_SECONDS": 3.0,
-              "AMPA_RECONCILE_SECONDS": 0.5, **env}
+    values = {
+        "AMPA_DATA_DIR": tmp_path / "data",
+        "AMPA_PIPELINE": FAKE_PIPELINE,
+        "AMPA_LEASE_SECONDS": 3.0,
+        "AMPA_RECONCILE_SECONDS": 0.5,
+        **env,
+    }
     return Settings(_env_file=None, **{k: v for k, v in values.items() if v is not None})
 
 

@@ -49,7 +49,9 @@ class ProductionResult:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def produce(spec: Spec, out_dir: Path, *, options: ProduceOptions, hooks: Any = None, reference: Path | None = None) -> ProductionResult:
+def produce(
+    spec: Spec, out_dir: Path, *, options: ProduceOptions, hooks: Any = None, reference: Path | None = None
+) -> ProductionResult:
     stage_s = options.stage_s if options.stage_s is not None else float(os.environ.get("AMPA_FAKE_STAGE_S", "0.01"))
     if reference is not None and reference.suffix == ".bad":
         raise BadReference("That reference file is not audio; attach an MP3, WAV, FLAC or OGG file.")
@@ -86,7 +88,15 @@ def produce(spec: Spec, out_dir: Path, *, options: ProduceOptions, hooks: Any = 
             "passed": not too_hot,
             "attempt": attempt,
             "failures": ["too loud: -9.6 LUFS, target -14 ± 0.5"] if too_hot else [],
-            "checks": [{"name": "loudness", "measured": -9.6 if too_hot else -14.1, "target": -14.0, "unit": "LUFS", "passed": not too_hot}],
+            "checks": [
+                {
+                    "name": "loudness",
+                    "measured": -9.6 if too_hot else -14.1,
+                    "target": -14.0,
+                    "unit": "LUFS",
+                    "passed": not too_hot,
+                }
+            ],
         }
         reports.append(report)
         final = not too_hot or attempt > options.max_qa_retries
@@ -102,7 +112,12 @@ def produce(spec: Spec, out_dir: Path, *, options: ProduceOptions, hooks: Any = 
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "stems").mkdir(exist_ok=True)
     files: dict[str, Path] = {}
-    for name, data in (("mix.wav", b"RIFF-fake"), ("mix.mp3", b"ID3-fake"), ("song.mid", b"MThd-fake"), ("spectrogram.png", b"\x89PNG-fake")):
+    for name, data in (
+        ("mix.wav", b"RIFF-fake"),
+        ("mix.mp3", b"ID3-fake"),
+        ("song.mid", b"MThd-fake"),
+        ("spectrogram.png", b"\x89PNG-fake"),
+    ):
         (out_dir / name).write_bytes(data)
         files[name] = out_dir / name
     (out_dir / "stems" / "drums.wav").write_bytes(b"RIFF-drums")

@@ -25,17 +25,21 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 
 @pytest.fixture
-def settings(tmp_path: Path, pg_url: str, redis_url: str):  # noqa: ANN201
+def settings(tmp_path: Path, pg_url: str, redis_url: str):
     return make_settings(tmp_path, DATABASE_URL=pg_url, REDIS_URL=redis_url)
 
 
-def request(n: int = 0, **kw) -> JobRequest:  # noqa: ANN003
-    values = {"prompt": "chill lofi hip-hop with piano, 90 BPM, 8 seconds", "platform": "slack", "requester_id": f"u{n}"}
+def request(n: int = 0, **kw) -> JobRequest:
+    values = {
+        "prompt": "chill lofi hip-hop with piano, 90 BPM, 8 seconds",
+        "platform": "slack",
+        "requester_id": f"u{n}",
+    }
     values.update(kw)
     return JobRequest(**values)
 
 
-async def run_burst(settings) -> None:  # noqa: ANN001
+async def run_burst(settings) -> None:
     worker = build_worker(settings, burst=True, handle_signals=False)
     try:
         await asyncio.wait_for(worker.async_run(), 60)
@@ -43,7 +47,7 @@ async def run_burst(settings) -> None:  # noqa: ANN001
         await worker.close()
 
 
-async def test_arq_worker_runs_jobs_and_events_reach_another_process(settings) -> None:  # noqa: ANN001
+async def test_arq_worker_runs_jobs_and_events_reach_another_process(settings) -> None:
     async with await JobService.open(settings) as service:
         jobs = [await service.submit(request(n)) for n in range(3)]
         assert await service.queue.depth() == 3
@@ -64,7 +68,7 @@ async def _collect(service: JobService, job_id: str) -> list:
     return [event async for event in service.events(job_id)]
 
 
-async def test_enqueue_is_idempotent_on_the_job_id(settings) -> None:  # noqa: ANN001
+async def test_enqueue_is_idempotent_on_the_job_id(settings) -> None:
     async with await JobService.open(settings) as service:
         job = await service.submit(request())
         await service.queue.enqueue(job.id)
@@ -72,7 +76,7 @@ async def test_enqueue_is_idempotent_on_the_job_id(settings) -> None:  # noqa: A
         assert await service.queue.depth() == 1
 
 
-async def test_redis_flushed_the_reconciler_requeues_waiting_and_running_jobs(settings) -> None:  # noqa: ANN001
+async def test_redis_flushed_the_reconciler_requeues_waiting_and_running_jobs(settings) -> None:
     from worker.queue import ArqQueue
     from worker.reconciler import Reconciler
 
@@ -82,8 +86,12 @@ async def test_redis_flushed_the_reconciler_requeues_waiting_and_running_jobs(se
         # `running` was taken by a worker that then vanished: its lease runs out.
         async with service.sessions.begin() as session:
             assert await store.claim(session, job_id=running.id, owner="dead-worker", lease_s=0.2)
-            await store.transition(session, job_id=running.id, owner="dead-worker",
-                                   change=store.Change(JobStatus.PROCESSING, "Rendering", stage="rendering"))
+            await store.transition(
+                session,
+                job_id=running.id,
+                owner="dead-worker",
+                change=store.Change(JobStatus.PROCESSING, "Rendering", stage="rendering"),
+            )
         await service.redis.flushall()
         assert await service.queue.depth() == 0
         reconciler = Reconciler(sessions=service.sessions, queue=ArqQueue(service.redis), bus=service.bus)
@@ -101,7 +109,7 @@ async def test_redis_flushed_the_reconciler_requeues_waiting_and_running_jobs(se
         assert sum(e.status == JobStatus.SUCCESS for e in history) == 1
 
 
-async def test_postgres_connections_killed_the_next_operations_reconnect(settings, pg_url: str) -> None:  # noqa: ANN001
+async def test_postgres_connections_killed_the_next_operations_reconnect(settings, pg_url: str) -> None:
     import asyncpg
 
     async with await JobService.open(settings) as service:
@@ -127,18 +135,29 @@ async def test_postgres_connections_killed_the_next_operations_reconnect(setting
 
 def _start_worker(env: dict[str, str], log: Path) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "ampa.cli", "worker"], env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+        [sys.executable, "-m", "ampa.cli", "worker"],
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
 
 
 @pytest.mark.timeout(240)
-async def test_worker_killed_mid_job_another_worker_finishes_it_exactly_once(tmp_path: Path, pg_url: str, redis_url: str) -> None:
+async def test_worker_killed_mid_job_another_worker_finishes_it_exactly_once(
+    tmp_path: Path, pg_url: str, redis_url: str
+) -> None:
     """Real `ampa worker` processes and the real pipeline; one is SIGKILLed while making the track."""
-    env = subprocess_env({
-        "DATABASE_URL": pg_url, "REDIS_URL": redis_url, "AMPA_DATA_DIR": str(tmp_path / "data"),
-        "AMPA_LEASE_SECONDS": "3", "AMPA_RECONCILE_SECONDS": "0.5", "AMPA_RENDER_WORKERS": "1",
-    })
+    env = subprocess_env(
+        {
+            "DATABASE_URL": pg_url,
+            "REDIS_URL": redis_url,
+            "AMPA_DATA_DIR": str(tmp_path / "data"),
+            "AMPA_LEASE_SECONDS": "3",
+            "AMPA_RECONCILE_SECONDS": "0.5",
+            "AMPA_RENDER_WORKERS": "1",
+        }
+    )
     settings = make_settings(tmp_path, DATABASE_URL=pg_url, REDIS_URL=redis_url, AMPA_PIPELINE=None)
     workers = [_start_worker(env, tmp_path / f"worker{i}.log") for i in range(2)]
     try:
@@ -189,14 +208,21 @@ async def test_worker_killed_mid_job_another_worker_finishes_it_exactly_once(tmp
                 w.kill()
 
 
-async def _terminal(service: JobService, job_id: str):  # noqa: ANN202
+async def _terminal(service: JobService, job_id: str):
     job = await service.get(job_id)
     return job if job is not None and job.status.is_terminal else None
 
 
 def test_worker_command_refuses_bad_settings(tmp_path: Path) -> None:
     env = subprocess_env({"AMPA_DATA_DIR": str(tmp_path), "AMPA_LEASE_SECONDS": "zero"})
-    out = subprocess.run([sys.executable, "-m", "ampa.cli", "worker", "--burst"], env=env, capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-m", "ampa.cli", "worker", "--burst"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert out.returncode == 2
     assert "AMPA_LEASE_SECONDS" in out.stderr and "Traceback" not in out.stderr
     _ = os

@@ -17,24 +17,24 @@ from worker.service import FAILED_PARENT_MESSAGE, JobService
 PROMPT = "dark atmospheric synthwave at 140 BPM in A minor, 8 seconds"
 
 
-def request(**kw) -> JobRequest:  # noqa: ANN003
+def request(**kw) -> JobRequest:
     values = {"prompt": PROMPT, "platform": "discord", "requester_id": "u1", "conversation_ref": "c1"}
     values.update(kw)
     return JobRequest(**values)
 
 
-async def open_service(settings, **options) -> JobService:  # noqa: ANN001, ANN003
+async def open_service(settings, **options) -> JobService:
     return await JobService.open(settings, pipeline=fake, pipeline_options=options or None, migrate=True)
 
 
-async def finished(service: JobService, job_id: str):  # noqa: ANN201
+async def finished(service: JobService, job_id: str):
     events = [event async for event in service.events(job_id)]
     job = await service.get(job_id)
     assert job is not None
     return job, events
 
 
-async def test_job_walks_every_stage_and_records_its_history(db_settings) -> None:  # noqa: ANN001
+async def test_job_walks_every_stage_and_records_its_history(db_settings) -> None:
     async with await open_service(db_settings) as service:
         job = await service.submit(request())
         assert job.status == JobStatus.PENDING and job.version == 1
@@ -54,7 +54,7 @@ async def test_job_walks_every_stage_and_records_its_history(db_settings) -> Non
     assert not list(path.parent.parent.glob(".staging-*"))
 
 
-async def test_qa_retry_is_job_state(db_settings) -> None:  # noqa: ANN001
+async def test_qa_retry_is_job_state(db_settings) -> None:
     async with await open_service(db_settings, first_master_gain_db=4.0) as service:
         job, events = await finished(service, (await service.submit(request())).id)
     assert job.status == JobStatus.SUCCESS
@@ -67,7 +67,7 @@ async def test_qa_retry_is_job_state(db_settings) -> None:  # noqa: ANN001
     assert any(e.stage == "mixing" and e.attempt == 2 for e in events)
 
 
-async def test_qa_failing_every_retry_fails_the_job_with_reasons(db_settings) -> None:  # noqa: ANN001
+async def test_qa_failing_every_retry_fails_the_job_with_reasons(db_settings) -> None:
     async with await open_service(db_settings, qa_never_passes=True) as service:
         job, events = await finished(service, (await service.submit(request())).id)
     assert job.status == JobStatus.FAILED
@@ -77,7 +77,7 @@ async def test_qa_failing_every_retry_fails_the_job_with_reasons(db_settings) ->
     assert job.files == {}
 
 
-async def test_transient_failure_is_retried_and_not_counted_as_qa(db_settings) -> None:  # noqa: ANN001
+async def test_transient_failure_is_retried_and_not_counted_as_qa(db_settings) -> None:
     async with await open_service(db_settings, transient_failures=1) as service:
         job, events = await finished(service, (await service.submit(request())).id)
     assert job.status == JobStatus.SUCCESS
@@ -86,7 +86,7 @@ async def test_transient_failure_is_retried_and_not_counted_as_qa(db_settings) -
     assert len(snag) == 1 and "OSError" in snag[0].message
 
 
-async def test_bad_reference_fails_permanently_with_the_pipeline_message(db_settings, tmp_path: Path) -> None:  # noqa: ANN001
+async def test_bad_reference_fails_permanently_with_the_pipeline_message(db_settings, tmp_path: Path) -> None:
     bad = tmp_path / "ref.bad"
     bad.write_bytes(b"not audio")
     async with await open_service(db_settings) as service:
@@ -95,7 +95,7 @@ async def test_bad_reference_fails_permanently_with_the_pipeline_message(db_sett
     assert job.error == "That reference file is not audio; attach an MP3, WAV, FLAC or OGG file."
 
 
-async def test_missing_reference_is_rejected_at_submit(db_settings, tmp_path: Path) -> None:  # noqa: ANN001
+async def test_missing_reference_is_rejected_at_submit(db_settings, tmp_path: Path) -> None:
     async with await open_service(db_settings) as service:
         with pytest.raises(JobRejected) as info:
             await service.submit(request(reference_path=str(tmp_path / "gone.wav")))
@@ -112,7 +112,7 @@ async def test_missing_reference_is_rejected_at_submit(db_settings, tmp_path: Pa
         ({"overrides": {"key": "H minor"}}, "bad_option"),
     ],
 )
-async def test_bad_requests_are_rejected_with_a_message(db_settings, kw, reason) -> None:  # noqa: ANN001
+async def test_bad_requests_are_rejected_with_a_message(db_settings, kw, reason) -> None:
     async with await open_service(db_settings) as service:
         with pytest.raises(JobRejected) as info:
             await service.submit(request(**kw))
@@ -121,7 +121,7 @@ async def test_bad_requests_are_rejected_with_a_message(db_settings, kw, reason)
         assert await service.list_jobs() == []  # nothing half-made
 
 
-async def test_per_user_concurrency_quota_and_queue_cap(db_settings, tmp_path: Path) -> None:  # noqa: ANN001
+async def test_per_user_concurrency_quota_and_queue_cap(db_settings, tmp_path: Path) -> None:
     hold = tmp_path / "hold"
     hold.touch()
     settings = db_settings.model_copy(update={"user_concurrent_jobs": 2, "user_hourly_quota": 3, "queue_depth_cap": 3})
@@ -151,7 +151,7 @@ async def test_per_user_concurrency_quota_and_queue_cap(db_settings, tmp_path: P
         hold.unlink()
 
 
-async def test_client_ref_makes_submit_idempotent(db_settings) -> None:  # noqa: ANN001
+async def test_client_ref_makes_submit_idempotent(db_settings) -> None:
     async with await open_service(db_settings) as service:
         first = await service.submit(request(client_ref="interaction-1"))
         again = await service.submit(request(client_ref="interaction-1"))
@@ -161,7 +161,7 @@ async def test_client_ref_makes_submit_idempotent(db_settings) -> None:  # noqa:
         assert len(await service.list_jobs(limit=10)) == 2
 
 
-async def test_cancel_waiting_and_running_jobs(db_settings, tmp_path: Path) -> None:  # noqa: ANN001
+async def test_cancel_waiting_and_running_jobs(db_settings, tmp_path: Path) -> None:
     hold = tmp_path / "hold"
     hold.touch()
     async with await open_service(db_settings, hold_file=str(hold)) as service:
@@ -175,7 +175,7 @@ async def test_cancel_waiting_and_running_jobs(db_settings, tmp_path: Path) -> N
         cancelled = await service.cancel(waiting.id, requester_id="u2")
         assert cancelled.status == JobStatus.CANCELLED
         await service.cancel(running.id)
-        job, events = await finished(service, running.id)
+        job, _ = await finished(service, running.id)
         assert job.status == JobStatus.CANCELLED and job.files == {}
         assert (await service.cancel(running.id)).status == JobStatus.CANCELLED  # idempotent
         with pytest.raises(JobRejected):
@@ -187,7 +187,7 @@ async def _stage_is(service: JobService, job_id: str, stage: str) -> bool:
     return job is not None and job.stage == stage
 
 
-async def test_events_replay_then_follow_live_without_gaps(db_settings, tmp_path: Path) -> None:  # noqa: ANN001
+async def test_events_replay_then_follow_live_without_gaps(db_settings, tmp_path: Path) -> None:
     hold = tmp_path / "hold"
     hold.touch()
     async with await open_service(db_settings, hold_file=str(hold)) as service:
@@ -206,7 +206,7 @@ async def test_events_replay_then_follow_live_without_gaps(db_settings, tmp_path
         assert [e.seq async for e in service.events(job.id, after_seq=0)][-1] == seen[-1].seq
 
 
-async def test_adapter_bookkeeping_and_undelivered(db_settings) -> None:  # noqa: ANN001
+async def test_adapter_bookkeeping_and_undelivered(db_settings) -> None:
     async with await open_service(db_settings) as service:
         job = await service.submit(request())
         await service.set_status_message(job.id, "c1:m1")
@@ -222,7 +222,7 @@ async def test_adapter_bookkeeping_and_undelivered(db_settings) -> None:  # noqa
             await service.set_thread("missing", "t2")
 
 
-async def test_variation_and_regenerate_make_new_versions(db_settings) -> None:  # noqa: ANN001
+async def test_variation_and_regenerate_make_new_versions(db_settings) -> None:
     async with await open_service(db_settings) as service:
         parent, _ = await finished(service, (await service.submit(request(thread_ref="t1"))).id)
         varied = await service.variation(parent.id, requester_id="u2")
@@ -239,7 +239,7 @@ async def test_variation_and_regenerate_make_new_versions(db_settings) -> None: 
         assert child.spec["tempo_bpm"] == parent.spec["tempo_bpm"]
 
 
-async def test_follow_up_on_a_failed_job_says_so(db_settings) -> None:  # noqa: ANN001
+async def test_follow_up_on_a_failed_job_says_so(db_settings) -> None:
     async with await open_service(db_settings, qa_never_passes=True) as service:
         parent, _ = await finished(service, (await service.submit(request(thread_ref="t1"))).id)
         follow = await service.follow_up(parent.id, "make the drums quieter", requester_id="u1")
@@ -248,7 +248,7 @@ async def test_follow_up_on_a_failed_job_says_so(db_settings) -> None:  # noqa: 
             await service.follow_up("missing", "faster", requester_id="u1")
 
 
-async def test_follow_up_makes_the_next_version_in_the_thread(db_settings) -> None:  # noqa: ANN001
+async def test_follow_up_makes_the_next_version_in_the_thread(db_settings) -> None:
     async with await open_service(db_settings) as service:
         parent, _ = await finished(service, (await service.submit(request(thread_ref="t1"))).id)
         follow = await service.follow_up(parent.id, "make it faster", requester_id="u1", client_ref="m-42")
@@ -261,7 +261,7 @@ async def test_follow_up_makes_the_next_version_in_the_thread(db_settings) -> No
         assert (await service.latest_in_thread("discord", "t1")).id == child.id
 
 
-async def test_restarted_process_resumes_waiting_jobs(db_settings) -> None:  # noqa: ANN001
+async def test_restarted_process_resumes_waiting_jobs(db_settings) -> None:
     reader = await JobService.open(db_settings, run_jobs=False, migrate=True)
     job = await reader.submit(request())
     await reader.close()

@@ -52,6 +52,14 @@ NON_MUSIC = ("what's the weather in paris", "tell me a joke", "write an email to
              "how do i cook rice", "summarise this article for me")
 SLANG = {"with": ("w/", "with", "wit"), "and": ("and", "n", "&", "+"), "please": ("pls", "plz", "please"),
          "something": ("smth", "something", "sth"), "you": ("u", "you"), "about": ("bout", "about", "~")}
+PROSE = ("The opening scene is at dawn.", "It's for a school project.", "My friend is getting married next week.",
+         "The video is about cooking pasta.", "We climb the stairs in the first shot.", "Nothing too busy.",
+         "It should feel like an old memory.", "The character lives alone by the sea.", "Thanks in advance!",
+         "I'm editing a short documentary.", "Keep it simple.", "The scene changes halfway through.",
+         "Something my grandma would like.", "Imagine walking through the city at night.", "No rush.",
+         "The ending should resolve nicely.", "It's for the loading screen.", "Think sound of ocean waves.")
+META_FIELDS = (("genre", "GENRE"), ("style", "GENRE"), ("mood", "MOOD"), ("vibe", "MOOD"), ("instruments", "INST"),
+               ("lead", "INST"))
 EMOJI = ("🔥", "🎶", "✨", "🌧️", "🌙", "😎", "🚗", "💀", "🥺", "🎧", "🌆", "☕", "👀")
 
 
@@ -115,10 +123,15 @@ class Generator:
 
     def one(self) -> Example:
         rng = self.rng
-        if rng.random() < 0.05:
+        roll = rng.random()
+        if roll < 0.05:
             b = _Builder(rng, self.typo_rate)
             b.plain(rng.choice(NON_MUSIC))
             return self._finish(b)
+        if roll < 0.15:
+            return self._metadata()
+        if roll < 0.25:
+            return self._prose()
         b = _Builder(rng, self.typo_rate)
         b.plain(rng.choice(FILLER_OPENERS))
         chunks = self._chunks()
@@ -135,6 +148,53 @@ class Generator:
                 b.span(words, kind) if kind else b.plain(words)
         if rng.random() < 0.2:
             b.plain(" " + rng.choice(EMOJI) * rng.randint(1, 3))
+        return self._finish(b)
+
+    def _metadata(self) -> Example:
+        """'genre: house; bpm: 124; mood: happy' -- field names are not spans."""
+        rng = self.rng
+        b = _Builder(rng, 0.0)
+        sep = rng.choice(("\n", "; ", " | ", ", ", "\n- "))
+        assign = rng.choice((": ", "=", " = ", ":"))
+        pools = {"GENRE": self.genres, "MOOD": self.moods, "INST": self.instruments}
+        fields = rng.sample(META_FIELDS, rng.randint(1, 3))
+        values = [("bpm", rng.choice(TEMPOS).split()[0]), ("key", rng.choice(KEYS)), ("duration", rng.choice(DURATIONS)),
+                  ("length", rng.choice(DURATIONS))]
+        items: list[tuple[str, str | None, str]] = [(name, kind, rng.choice(pools[kind])) for name, kind in fields]
+        items += [(name, None, value) for name, value in rng.sample(values, rng.randint(1, 3))]
+        rng.shuffle(items)
+        if rng.random() < 0.5:
+            b.plain(rng.choice(("generate: ", "please make", "track spec", "")) + sep)
+        for i, (name, kind, value) in enumerate(items):
+            if i:
+                b.plain(sep)
+            b.plain(rng.choice((name, name.title(), name.upper())) + assign)
+            b.span(value, kind) if kind else b.plain(value)
+        return self._finish(b)
+
+    def _prose(self) -> Example:
+        """Long chatty prompts: most words are not spans."""
+        rng = self.rng
+        b = _Builder(rng, self.typo_rate)
+        b.plain(rng.choice(PROSE) + " " + rng.choice(("I'd love a ", "Could you make a ", "I need a ", "Maybe a ")))
+        if rng.random() < 0.7:
+            b.span(rng.choice(self.moods), "MOOD")
+            b.plain(rng.choice((", ", " and ", " ")))
+        if rng.random() < 0.5:
+            b.span(rng.choice(ENERGY), "ENERGY")
+            b.plain(" ")
+        if rng.random() < 0.5:
+            b.span(rng.choice(self.genres), "GENRE")
+            b.plain(" ")
+        b.plain(rng.choice(("piece", "track", "tune", "song")) + " with ")
+        b.span(rng.choice(self.instruments), "INST")
+        if rng.random() < 0.6:
+            b.plain(rng.choice((" and a ", " and some ", ", plus ")))
+            b.span(rng.choice(self.instruments), "INST")
+            b.plain(rng.choice((" that comes in halfway", " in the background", "", " later on")))
+        b.plain(". " + rng.choice(PROSE))
+        if rng.random() < 0.4:
+            b.plain(" " + rng.choice(("Around ", "About ", "Like ")) + rng.choice(DURATIONS) + ".")
         return self._finish(b)
 
     def _chunks(self) -> list[tuple[str, list[tuple[str, str | None]]]]:
@@ -164,7 +224,7 @@ class Generator:
             item = rng.choice(self.excludable)
             template = rng.choice(NEGATORS)
             if template == "{x}less":
-                word = item.rstrip("s") if item in ("drums", "vocals", "guitars", "synths") else item
+                word = rng.choice(("drum", "beat", "vocal", "bass", "guitar", "piano", "percussion"))
                 chunks.append(("excl", [(word + "less", "EXCL")]))
             else:
                 before, after = template.split("{x}")

@@ -47,6 +47,7 @@ class TrainConfig:
     lr_head: float = 2e-3
     weight_decay: float = 0.01
     max_steps: int | None = None  # for smoke tests
+    threads: int = 1  # one thread: reproducible sums, and fastest on a shared 2-core machine
 
 
 def read_handwritten(path: Path = HANDWRITTEN) -> list[Example]:
@@ -103,6 +104,18 @@ def train(config: TrainConfig, out_dir: Path = MODEL_DIR, encoder: Encoder | Non
     from safetensors.torch import save_file
 
     started = time.perf_counter()
+    threads_before = torch.get_num_threads()
+    torch.set_num_threads(config.threads)
+    try:
+        return _train(config, out_dir, encoder, started)
+    finally:
+        torch.set_num_threads(threads_before)
+
+
+def _train(config: TrainConfig, out_dir: Path, encoder: Encoder | None, started: float) -> dict[str, Any]:
+    import torch
+    from safetensors.torch import save_file
+
     random.seed(config.seed)
     torch.manual_seed(config.seed)
     encoder = encoder or Encoder.load()
@@ -155,7 +168,7 @@ def train(config: TrainConfig, out_dir: Path = MODEL_DIR, encoder: Encoder | Non
             torch.nn.utils.clip_grad_norm_(top.parameters(), 1.0)
             optimiser.step()
             scheduler.step()
-            losses.append(float(loss))
+            losses.append(loss.item())
             step += 1
     top.eval()
 

@@ -22,10 +22,12 @@ from tests.bot.discord.helpers import eventually, job_id_of, result_messages, st
 STAGE_WORDS = ["Understanding the prompt", "Composing", "Rendering", "Mixing", "Mastering", "Checking quality"]
 
 
-async def run_scenario(emu: DiscordEmulator, bot: AmpaBot, *, prompt: str, timeout: float, expect_qa_retry: bool) -> None:
+async def run_scenario(
+    emu: DiscordEmulator, bot: AmpaBot, *, prompt: str, duration: int, timeout: float, expect_qa_retry: bool
+) -> None:
     service = bot.service
     # ---- /generate: answered (deferred, privately) well within Discord's 3 s
-    interaction = await emu.slash_command("generate", {"prompt": prompt, "duration": 6, "seed": 7})
+    interaction = await emu.slash_command("generate", {"prompt": prompt, "duration": duration, "seed": 7})
     await emu.wait_for(lambda: interaction.callbacks, timeout=3, what="the deferred answer")
     callback = emu.callback(interaction)
     assert callback.json["type"] == 5 and callback.json["data"]["flags"] & 64, "deferred, ephemeral"
@@ -52,18 +54,22 @@ async def run_scenario(emu: DiscordEmulator, bot: AmpaBot, *, prompt: str, timeo
     assert all(f.size <= bot.discord_settings.upload_limit_bytes for f in upload.files)
     assert by_name["mix.mp3"].data[:3] == b"ID3" or by_name["mix.mp3"].data[:2] in (b"\xff\xfb", b"\xff\xf3", b"\xff\xf2")
     audio, rate = sf.read(io.BytesIO(by_name["mix.mp3"].data))
-    assert 4.0 < len(audio) / rate < 9.0, "the MP3 is the short track that was asked for"
+    assert duration * 0.6 < len(audio) / rate < duration * 2.5, "the MP3 is the short track that was asked for"
     assert by_name["spectrogram.png"].data[:8] == b"\x89PNG\r\n\x1a\n"
     midi = mido.MidiFile(file=io.BytesIO(by_name["song.mid"].data))
     assert sum(1 for track in midi.tracks for m in track if m.type == "note_on") > 0
     components = [c["custom_id"] for row in main["components"] for c in row["components"]]
     assert components == [f"ampa:variation:{job_id}", f"ampa:regenerate:{job_id}", f"ampa:tweak:{job_id}"]
-    stems_post = await emu.wait_for(
-        lambda: [c for c in emu.calls if c.created and c.created["channel_id"] == thread_id and any("stems" in f.filename for f in c.files)],
-        timeout=10, what="the stems zip",
-    )
-    with zipfile.ZipFile(io.BytesIO(stems_post[0].files[0].data)) as archive:
-        assert any(name.endswith(".wav") for name in archive.namelist())
+    stems_size = (await service.get(job_id)).files.get("stems.zip") and Path((await service.get(job_id)).files["stems.zip"]).stat().st_size
+    if stems_size and stems_size <= bot.discord_settings.upload_limit_bytes - 64 * 1024:
+        stems_post = await emu.wait_for(
+            lambda: [c for c in emu.calls if c.created and c.created["channel_id"] == thread_id and any("stems" in f.filename for f in c.files)],
+            timeout=10, what="the stems zip",
+        )
+        with zipfile.ZipFile(io.BytesIO(stems_post[0].files[0].data)) as archive:
+            assert any(name.endswith(".wav") for name in archive.namelist())
+    else:  # too large for Discord: the result says where to get them
+        assert f"/jobs/{job_id}/files/stems.zip" in message_text(main), message_text(main)
 
     # ---- the status message went through each stage, in order, and ended final
     texts = status_texts(emu, status["id"])
@@ -101,7 +107,7 @@ async def test_end_to_end_fast_pipeline(emulator: DiscordEmulator, job_settings:
     # The first master is forced 6 dB hot: QA fails once and the status shows the fix.
     async with open_service(job_settings, options={"first_master_gain_db": 6.0}) as service:
         async with running_bot(emulator, service, job_settings) as bot:
-            await run_scenario(emulator, bot, prompt="dark synthwave at 140 BPM in A minor", timeout=30, expect_qa_retry=True)
+            await run_scenario(emulator, bot, prompt="dark synthwave at 140 BPM in A minor", duration=6, timeout=30, expect_qa_retry=True)
 
 
 def _real_pipeline_ready() -> str | None:
@@ -122,5 +128,5 @@ async def test_end_to_end_real_pipeline(emulator: DiscordEmulator, job_settings:
         pytest.skip(reason)
     started = time.monotonic()
     async with open_service(job_settings, pipeline=None) as service, running_bot(emulator, service, job_settings) as bot:
-        await run_scenario(emulator, bot, prompt="dark synthwave at 140 BPM in A minor, 6 seconds", timeout=150, expect_qa_retry=False)
+        await run_scenario(emulator, bot, prompt="dark synthwave at 120 BPM in A minor", duration=8, timeout=180, expect_qa_retry=False)
     print(f"end-to-end with the real pipeline: {time.monotonic() - started:.1f} s")
