@@ -3,8 +3,8 @@
     python benchmarks/render_bench.py [--runs 3] [--workers 2] [--voices synth|sf2|both] [--composed]
     python benchmarks/render_bench.py --gallery DIR   # one WAV + spectrogram PNG per built-in voice
 
-Prints the median of `--runs` renders per length and the process's peak RSS (psutil, sampled every
-10 ms while rendering). By default the arrangement is synthetic (a busy 6-track band, ~16 notes per
+Prints the median of `--runs` renders per length and peak memory (psutil, sampled every 20 ms while
+rendering: this process's RSS, and the PSS of this process plus its forked render children). By default the arrangement is synthetic (a busy 6-track band, ~16 notes per
 bar per track) so figures do not depend on the composer; with --composed, pipeline.compose.compose
 writes it (when that module exists).
 """
@@ -107,6 +107,7 @@ def gallery(out_dir: Path) -> None:
         "bass_808": [Note(0, 3, 33, 110), Note(4, 1.5, 36, 110), Note(6, 2, 31, 110), Note(8, 8, 33, 127)],
         "wobble_bass": [Note(0, 4, 33, 100), Note(4, 4, 36, 120), Note(8, 8, 31, 127)],
         "warm_pad": [Note(0, 8, p, 90) for p in (57, 60, 64, 69)] + [Note(8, 8, p, 60) for p in (53, 57, 60, 65)],
+        "riser": [Note(0, 6, 60, 100), Note(8, 4, 60, 127)],
         "edrums": kit,
         "chipdrums": kit,
     }
@@ -133,19 +134,36 @@ def gallery(out_dir: Path) -> None:
         print(f"{name}: {out_dir / name}.wav/.png")
 
 
-class PeakRSS:
-    """Samples the process's resident memory every 10 ms in a background thread."""
+class PeakMemory:
+    """Samples memory in a background thread: this process's RSS, and the proportional set size (PSS)
+    of this process plus its render children (forked children share the SoundFont and the stems with
+    us; PSS splits shared pages between sharers, so the sum is the real total)."""
 
-    def __init__(self) -> None:
-        self.peak = 0
+    def __init__(self, *, pss: bool, interval: float = 0.01) -> None:
+        self.pss = pss  # reading PSS (smaps) costs milliseconds: only in a run that is not timed
+        self.rss = 0
+        self.total_pss = 0
+        self._interval = interval
         self._stop = threading.Event()
         self._proc = psutil.Process()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
+    def _sample(self) -> None:
+        self.rss = max(self.rss, self._proc.memory_info().rss)
+        if not self.pss:
+            return
+        total = 0
+        for proc in (self._proc, *self._proc.children()):
+            try:
+                total += proc.memory_full_info().pss
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                pass
+        self.total_pss = max(self.total_pss, total)
+
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.peak = max(self.peak, self._proc.memory_info().rss)
-            self._stop.wait(0.01)
+            self._sample()
+            self._stop.wait(self._interval)
 
     def __enter__(self) -> Self:
         self._thread.start()
@@ -154,7 +172,7 @@ class PeakRSS:
     def __exit__(self, *_: object) -> None:
         self._stop.set()
         self._thread.join()
-        self.peak = max(self.peak, self._proc.memory_info().rss)
+        self._sample()
 
 
 def main() -> int:
@@ -190,16 +208,18 @@ def main() -> int:
         )
         n_notes = sum(len(t.notes) for t in arrangement.tracks)
         times = []
-        with PeakRSS() as rss:
+        with PeakMemory(pss=False) as memory:
             for _ in range(args.runs):
                 t0 = time.perf_counter()
                 stems = render_stems(arrangement, soundfont=soundfont, workers=args.workers)
                 times.append(time.perf_counter() - t0)
                 del stems
+        with PeakMemory(pss=True, interval=0.05) as total:  # one more run, untimed, for the total
+            render_stems(arrangement, soundfont=soundfont, workers=args.workers)
         print(
             f"{arrangement.duration_s:6.1f} s, {len(arrangement.tracks)} tracks, {n_notes:5d} notes: "
             f"median {statistics.median(times):.2f} s (runs {', '.join(f'{t:.2f}' for t in times)}), "
-            f"peak RSS {rss.peak / 2**20:.0f} MiB"
+            f"peak RSS {memory.rss / 2**20:.0f} MiB, with children (PSS) {total.total_pss / 2**20:.0f} MiB"
         )
     return 0
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.ndimage import maximum_filter1d, uniform_filter1d
 
-from pipeline.qa.loudness import amplitude_to_db, oversampled_peaks, true_peak_dbtp
+from pipeline.qa.loudness import oversampled_peaks, true_peak_dbtp
 
 
 @dataclass(frozen=True)
@@ -86,4 +86,4 @@ def limit(
     return out
 
 
-__all__ = ["LimiterParams", "amplitude_to_db", "gain_reduction_db", "limit"]
+__all__ = ["LimiterParams", "gain_reduction_db", "limit"]

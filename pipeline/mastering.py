@@ -37,7 +37,7 @@ class MasterParams:
     # folds the loudness error back into it.
     pre_gain_db: float = 0.0
     highpass_hz: float = 25.0  # also removes any DC offset
-    glue_threshold_db: float = -22.0  # at the -20 LUFS staging level: touches the peaks only
+    glue_threshold_db: float = -22.0  # at the -20 LUFS staging level: ~1 dB average gain reduction
     glue_ratio: float = 2.0
     mud_cut_db: float = -1.0  # broad dip at 300 Hz
     air_db: float = 1.0  # high shelf at 10 kHz
@@ -77,6 +77,8 @@ def master(mix: np.ndarray, sample_rate: int, params: MasterParams = MasterParam
     A silent mix comes back silent (there is nothing to normalise).
     """
     audio = as_channels_first(np.asarray(mix, dtype=np.float32))
+    if not np.all(np.isfinite(audio)):  # a broken render must not turn the whole master into NaN
+        audio = np.nan_to_num(audio, nan=0.0, posinf=0.0, neginf=0.0)
     loudness = fast_integrated_lufs(audio, sample_rate)
     if loudness <= SILENCE_LUFS:
         return audio.copy()

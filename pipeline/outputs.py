@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -105,10 +105,10 @@ def _write_stems(out_dir: Path, stems: dict[str, np.ndarray], sample_rate: int) 
     return files
 
 
-def write_zip(path: Path, members: Iterator[Path] | list[Path] | object) -> Path:
+def write_zip(path: Path, members: Iterable[Path]) -> Path:
     """The stem WAVs, stored (WAV barely deflates and stored zips open instantly)."""
     with atomic_path(path) as tmp, zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as archive:
-        for member in members:  # type: ignore[attr-defined]
+        for member in members:
             archive.write(member, arcname=f"stems/{Path(member).name}")
     return path
 

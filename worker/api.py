@@ -7,12 +7,14 @@ only starts with `--no-auth`, and then only on 127.0.0.1 (see ampa/commands/api.
 
 # No `from __future__ import annotations` here: FastAPI reads the dependency annotations of the
 # routes defined inside build_app at runtime, and they refer to names local to that function.
+import json
 import secrets
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, HTTPException, Query, Request, status
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, status
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -124,6 +126,23 @@ def build_app(settings: Settings, service: JobService | None = None, *, require_
         out["history"] = [event.to_dict() for event in await service.history(job_id)]
         out["queue_position"] = await service.queue_position(job_id)
         return out
+
+    @app.get("/jobs/{job_id}/events", dependencies=auth, summary="Progress as Server-Sent Events, until the job ends")
+    async def job_events(
+        job_id: str,
+        service: Service,
+        after_seq: int = Query(0, ge=0),
+        last_event_id: Annotated[str | None, Header()] = None,
+    ) -> StreamingResponse:
+        await _job_or_404(service, job_id)
+        if last_event_id and last_event_id.isdigit():  # an EventSource reconnecting resumes where it was
+            after_seq = max(after_seq, int(last_event_id))
+
+        async def stream() -> AsyncIterator[str]:
+            async for event in service.events(job_id, after_seq):
+                yield f"id: {event.seq}\nevent: {event.status}\ndata: {json.dumps(event.to_dict())}\n\n"
+
+        return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 
     @app.post("/jobs/{job_id}/cancel", dependencies=auth, summary="Cancel a job")
     async def cancel(job_id: str, service: Service) -> dict[str, Any]:

@@ -46,8 +46,9 @@ def not_music(prompt: str) -> JobRejected:
     )
 
 
-async def check_capacity(session: AsyncSession, *, requester_id: str, settings: Settings) -> None:
-    """Per-user concurrency and hourly quota, then the global queue depth."""
+async def check_capacity(session: AsyncSession, *, requester_id: str, settings: Settings) -> int:
+    """Per-user concurrency and hourly quota, then the global queue depth. Returns how many jobs
+    are waiting ahead."""
     active = await store.count_jobs(session, requester_id=requester_id, statuses=store.ACTIVE_STATUSES)
     if active >= settings.user_concurrent_jobs:
         tracks = "track" if settings.user_concurrent_jobs == 1 else "tracks"
@@ -67,6 +68,7 @@ async def check_capacity(session: AsyncSession, *, requester_id: str, settings: 
             "queue_full",
             f"ampa is very busy right now ({waiting} tracks waiting); please try again in a few minutes.",
         )
+    return waiting
 
 
 def _minutes(seconds: float) -> str:

@@ -83,7 +83,9 @@ class JobRunner:
         try:
             return await run.execute()
         except asyncio.CancelledError:
-            # Shutdown (SIGTERM, deploy): give the job back at once instead of waiting for the lease.
+            # Shutdown (SIGTERM, deploy): give the job back at once instead of waiting for the lease,
+            # and make the pipeline thread stop at its next stage boundary so the process can exit.
+            run.stopping = True
             await asyncio.shield(run.release())
             raise
 
@@ -103,6 +105,7 @@ class _Run:
         self.cancel_requested = False
         self.lease_lost = False
         self.timed_out = False
+        self.stopping = False
         self.loop = asyncio.get_running_loop()
 
     # ----- writes, all conditional on our lease -----
@@ -157,6 +160,10 @@ class _Run:
     async def _execute(self) -> JobStatus | None:
         from pipeline.errors import Cancelled, PipelineError, QAFailed
 
+        try:
+            spec = self._resolved_spec()  # milliseconds: saved with the first state change below
+        except (ValueError, PipelineError) as exc:
+            return await self._fail(getattr(exc, "user_message", None) or f"The request could not be read: {exc}")
         restarted = self.attempt > 1
         await self.change(
             Change(
@@ -166,13 +173,10 @@ class _Run:
                 attempt=self.qa_attempt,
                 data={"execution_attempt": self.attempt},
             ),
+            spec=spec.to_dict(),
+            notes=list(spec.notes),
         )
         self.last_stage = ("parsing", self.qa_attempt)
-        try:
-            spec = self._resolved_spec()
-        except (ValueError, PipelineError) as exc:
-            return await self._fail(getattr(exc, "user_message", None) or f"The request could not be read: {exc}")
-        await self._save(spec=spec.to_dict(), notes=list(spec.notes))
 
         failures = 0
         while True:
@@ -300,12 +304,6 @@ class _Run:
         )
         return status
 
-    async def _save(self, **values: Any) -> None:
-        async with self.r.sessions.begin() as session:
-            if not await store.update_fields(session, job_id=self.job_id, owner=self.r.owner, **values):
-                self.lease_lost = True
-                raise LeaseLost(self.job_id)
-
     def _discard(self, staging: Path) -> None:
         import shutil
 
@@ -380,7 +378,7 @@ class _Run:
             )
 
     def should_stop(self) -> bool:
-        return self.cancel_requested or self.lease_lost or self.timed_out
+        return self.cancel_requested or self.lease_lost or self.timed_out or self.stopping
 
 
 _STAGE_WORDS = {

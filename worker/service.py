@@ -114,6 +114,7 @@ class JobService:
         self.redis = redis
         self.reconciler = reconciler
         self._reconcile_task: asyncio.Task[None] | None = None
+        self._warm_parser: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------------ lifecycle
     @classmethod
@@ -125,6 +126,7 @@ class JobService:
         pipeline: ModuleType | None = None,
         pipeline_options: dict[str, Any] | None = None,
         migrate: bool | None = None,
+        warm_parser: bool = True,
     ) -> JobService:
         """Connect to the database and the queue.
 
@@ -132,6 +134,7 @@ class JobService:
         `ampa submit --wait`); False for processes that only read and submit (`ampa jobs`).
         migrate: bring the schema up to date first; default: yes for SQLite (the embedded default
         needs no setup), no for PostgreSQL (`ampa db upgrade` is a deploy step).
+        warm_parser: load the prompt parser in the background now, so the first submit is quick.
         """
         url = settings.resolved_database_url
         if migrate if migrate is not None else is_sqlite(url):
@@ -155,6 +158,7 @@ class JobService:
                 artifacts=artifacts,
                 redis=pool,
             )
+            service._start_warm_up(warm_parser)
             return service
         bus = LocalEventBus()
         queue: JobQueue | None = None
@@ -180,12 +184,20 @@ class JobService:
             artifacts=artifacts,
             reconciler=reconciler,
         )
+        service._start_warm_up(warm_parser)
         if reconciler is not None:
             # Jobs left waiting or half-done by a previous run of this process resume now.
             service._reconcile_task = asyncio.create_task(reconciler.run_forever(), name="ampa-reconciler")
         return service
 
+    def _start_warm_up(self, wanted: bool) -> None:
+        if wanted:
+            self._warm_parser = asyncio.create_task(asyncio.to_thread(_load_parser), name="ampa-parser-warm-up")
+
     async def close(self) -> None:
+        if self._warm_parser is not None:
+            with contextlib.suppress(Exception):
+                await self._warm_parser  # a thread cannot be cancelled; let it finish
         if self._reconcile_task is not None:
             self._reconcile_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -225,7 +237,7 @@ class JobService:
                     raise JobRejected("not_found", "That track no longer exists — start again with a new prompt.")
                 parent_version = parent.version
             await self._serialise_user(session, request.requester_id)
-            await limits.check_capacity(session, requester_id=request.requester_id, settings=self.settings)
+            ahead = await limits.check_capacity(session, requester_id=request.requester_id, settings=self.settings)
             job = Job(
                 id=uuid.uuid4().hex,
                 platform=request.platform,
@@ -252,7 +264,13 @@ class JobService:
             )
             try:
                 async with session.begin_nested():
-                    first = await store.insert_job(session, job=job, first=Change(JobStatus.PENDING, "Queued"))
+                    first = await store.insert_job(
+                        session,
+                        job=job,
+                        first=Change(
+                            JobStatus.PENDING, f"Queued — position {ahead + 1}", data={"queue_position": ahead + 1}
+                        ),
+                    )
             except IntegrityError:
                 if request.client_ref:  # the same interaction/event raced us: answer with its job
                     existing = None
@@ -293,6 +311,9 @@ class JobService:
             except ValueError as exc:
                 raise JobRejected("bad_spec", f"That spec could not be read: {exc}") from None
         else:
+            if self._warm_parser is not None:  # never load the parser twice at once
+                with contextlib.suppress(Exception):
+                    await self._warm_parser
             result = await asyncio.to_thread(_parse_prompt, request.prompt)
             if result is not None and not result.is_music_request and not request.overrides:
                 raise limits.not_music(request.prompt)
@@ -553,6 +574,14 @@ class JobService:
     async def queue_depth(self) -> int:
         async with self.sessions() as session:
             return await store.count_jobs(session, statuses=(JobStatus.PENDING,))
+
+
+def _load_parser() -> None:
+    try:
+        from pipeline.understanding import load_parser
+    except ImportError:
+        return
+    load_parser()
 
 
 def _parse_prompt(text: str) -> Any:

@@ -188,11 +188,11 @@ async def claim(session: AsyncSession, *, job_id: str, owner: str, lease_s: floa
             started_at=func.coalesce(Job.started_at, now),
             updated_at=now,
         )
-        .returning(Job.id)
+        .returning(Job)
     )
-    if (await session.execute(stmt)).scalar_one_or_none() is None:
-        return None
-    return await get_job(session, job_id=job_id)
+    # One round trip: the UPDATE hands back the whole row.
+    result = await session.execute(select(Job).from_statement(stmt).execution_options(populate_existing=True))
+    return result.scalar_one_or_none()
 
 
 async def renew_lease(session: AsyncSession, *, job_id: str, owner: str, lease_s: float) -> bool | None:

@@ -16,7 +16,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="run the Discord bot",
         description="Run the Discord bot. Needs DISCORD_TOKEN; DATABASE_URL and REDIS_URL pick the job store and queue.",
     )
-    parser.add_argument("--guild", type=int, default=None, help="register the slash commands in this server only (instant; for development)")
+    parser.add_argument(
+        "--guild",
+        type=int,
+        default=None,
+        help="register the slash commands in this server only (instant; for development)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -35,7 +40,10 @@ def run(args: argparse.Namespace) -> int:
         for error in exc.errors():
             name = error["loc"][0] if error["loc"] else "setting"
             if error["type"] == "missing":
-                print(f"ampa discord: {str(name).upper()} is not set. Create a bot at https://discord.com/developers/applications and export its token.", file=sys.stderr)
+                print(
+                    f"ampa discord: {str(name).upper()} is not set. Create a bot at https://discord.com/developers/applications and export its token.",
+                    file=sys.stderr,
+                )
             else:
                 print(f"ampa discord: {str(name).upper()}: {error['msg']}", file=sys.stderr)
         return 2
@@ -55,7 +63,7 @@ class LoginRefused(Exception):
     pass
 
 
-async def serve(job_settings, discord_settings) -> None:  # noqa: ANN001 - types imported lazily
+async def serve(job_settings, discord_settings) -> None:
     import discord
 
     from bot.discord.client import AmpaBot
@@ -66,7 +74,9 @@ async def serve(job_settings, discord_settings) -> None:  # noqa: ANN001 - types
     try:
         await bot.start_with_settings()
     except discord.LoginFailure:
-        raise LoginRefused("Discord refused the token (DISCORD_TOKEN). Copy it again from the Bot page of your application.") from None
+        raise LoginRefused(
+            "Discord refused the token (DISCORD_TOKEN). Copy it again from the Bot page of your application."
+        ) from None
     except discord.PrivilegedIntentsRequired:
         raise LoginRefused(
             "Discord refused the Message Content intent. Switch on 'Message Content Intent' on the Bot page "

@@ -28,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
         from worker.service import JobService
 
         settings = load_settings()
-        service = await JobService.open(settings, run_jobs=False)
+        service = await JobService.open(settings, run_jobs=False, warm_parser=False)
         try:
             if args.action == "list":
                 if args.limit < 1:

@@ -28,7 +28,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "SLACK_SIGNING_SECRET with --http. DATABASE_URL and REDIS_URL pick the job store and queue."
         ),
     )
-    parser.add_argument("--http", action="store_true", help="serve Slack's HTTP requests at /slack/events instead of Socket Mode")
+    parser.add_argument(
+        "--http", action="store_true", help="serve Slack's HTTP requests at /slack/events instead of Socket Mode"
+    )
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"HTTP port (default {DEFAULT_PORT})")
     parser.add_argument("--host", default="0.0.0.0", help="HTTP address to bind (default 0.0.0.0)")
     parser.set_defaults(func=run)
@@ -66,21 +68,33 @@ def load_settings(*, http: bool) -> tuple[Any, Any]:
         for error in exc.errors():
             name = str(error["loc"][0]).upper() if error["loc"] else "A setting"
             if error["type"] == "missing":
-                lines.append(f"{name} is not set. Copy the Bot User OAuth Token (xoxb-…) from your Slack app's "
-                             "OAuth & Permissions page and export it.")
+                lines.append(
+                    f"{name} is not set. Copy the Bot User OAuth Token (xoxb-…) from your Slack app's "
+                    "OAuth & Permissions page and export it."
+                )
             else:
                 lines.append(f"{name}: {error['msg']}")
         raise StartError("\n".join(lines)) from None
     if http and slack_settings.slack_signing_secret is None:
         raise StartError("--http needs SLACK_SIGNING_SECRET (Basic Information → App Credentials → Signing Secret).")
     if not http and slack_settings.slack_app_token is None:
-        raise StartError("Socket Mode needs SLACK_APP_TOKEN (an app-level token xapp-… with connections:write, "
-                         "Basic Information → App-Level Tokens). Or run `ampa slack --http` with a public URL.")
+        raise StartError(
+            "Socket Mode needs SLACK_APP_TOKEN (an app-level token xapp-… with connections:write, "
+            "Basic Information → App-Level Tokens). Or run `ampa slack --http` with a public URL."
+        )
     return job_settings, slack_settings
 
 
-async def serve(job_settings: Any, slack_settings: Any, *, http: bool, host: str = "0.0.0.0",
-                port: int = DEFAULT_PORT, stop: Any = None, service: Any = None) -> None:
+async def serve(
+    job_settings: Any,
+    slack_settings: Any,
+    *,
+    http: bool,
+    host: str = "0.0.0.0",
+    port: int = DEFAULT_PORT,
+    stop: Any = None,
+    service: Any = None,
+) -> None:
     """Run until `stop` (an asyncio.Event) is set, or forever. `service`: an open JobService to use."""
     import asyncio
 
@@ -100,8 +114,10 @@ async def serve(job_settings: Any, slack_settings: Any, *, http: bool, host: str
         try:
             await client.auth_test()
         except SlackApiError as exc:
-            raise StartError(f"Slack refused SLACK_BOT_TOKEN ({exc.response.get('error')}). Copy it again from "
-                             "your app's OAuth & Permissions page.") from None
+            raise StartError(
+                f"Slack refused SLACK_BOT_TOKEN ({exc.response.get('error')}). Copy it again from "
+                "your app's OAuth & Permissions page."
+            ) from None
         if http:
             runner = web.AppRunner(bot.web_app())  # its start-up hook resumes undelivered jobs
             await runner.setup()

@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
             raise CommandError(f"--duration must be a positive number of seconds (got {args.duration:g}).", 2)
         settings = load_settings()
         reference = keep_reference(settings, args.reference) if args.reference else None
-        service = await JobService.open(settings, run_jobs=args.wait)
+        service = await JobService.open(settings, run_jobs=args.wait, warm_parser=False)
         try:
             job = await service.submit(
                 JobRequest(

@@ -16,7 +16,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, default=0, help="random seed (same seed -> same weights)")
     parser.add_argument("--out", type=Path, metavar="DIR", help="where to write the weights (default: the package)")
     parser.add_argument("--examples", type=int, default=3000, help="how many generated examples")
-    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--top-layers", type=int, default=1, help="how many top encoder layers to fine-tune")
     parser.add_argument("--max-steps", type=int, help="stop after this many steps (smoke tests)")
     parser.set_defaults(func=run)

@@ -71,7 +71,7 @@ async def _embedded(settings, *, burst: bool, max_jobs: int) -> int:
     from worker.service import JobService
 
     settings = settings.model_copy(update={"in_process_concurrency": max_jobs})
-    service = await JobService.open(settings, run_jobs=True)
+    service = await JobService.open(settings, run_jobs=True, warm_parser=False)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

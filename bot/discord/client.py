@@ -51,7 +51,9 @@ class AmpaBot(discord.Client):
         **options: Any,
     ) -> None:
         options.setdefault("intents", intents())
-        options.setdefault("allowed_mentions", discord.AllowedMentions(everyone=False, roles=False, users=True, replied_user=False))
+        options.setdefault(
+            "allowed_mentions", discord.AllowedMentions(everyone=False, roles=False, users=True, replied_user=False)
+        )
         super().__init__(**options)
         self.service = service
         self.discord_settings = settings

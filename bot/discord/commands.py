@@ -7,7 +7,9 @@ status message that the tracker edits from then on. The private answer then link
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import discord
@@ -78,12 +80,16 @@ def guided_overrides(genre: str | None, mood: str | None, tempo: int | None, key
     if genre:
         slug = genre.strip().lower().replace(" ", "-")
         if slug not in GENRES:
-            raise UserFacingError(f"I don't know the genre “{genre}”. Pick one from the list, e.g. {', '.join(GENRES[:6])}…")
+            raise UserFacingError(
+                f"I don't know the genre “{genre}”. Pick one from the list, e.g. {', '.join(GENRES[:6])}…"
+            )
         overrides["genre"] = slug
     if mood:
         slug = mood.strip().lower()
         if slug not in MOODS:
-            raise UserFacingError(f"I don't know the mood “{mood}”. Pick one from the list, e.g. {', '.join(MOODS[:6])}…")
+            raise UserFacingError(
+                f"I don't know the mood “{mood}”. Pick one from the list, e.g. {', '.join(MOODS[:6])}…"
+            )
         overrides["mood"] = slug
     if tempo is not None:
         overrides["tempo_bpm"] = float(tempo)
@@ -98,7 +104,9 @@ def guided_overrides(genre: str | None, mood: str | None, tempo: int | None, key
 def check_prompt(prompt: str, has_guidance: bool) -> str:
     prompt = prompt.strip()
     if not prompt and not has_guidance:
-        raise UserFacingError("Your prompt is empty. Describe the track, e.g. “chill lofi hip-hop with piano, 2 minutes”.")
+        raise UserFacingError(
+            "Your prompt is empty. Describe the track, e.g. “chill lofi hip-hop with piano, 2 minutes”."
+        )
     if len(prompt) > MAX_PROMPT_CHARS:
         raise UserFacingError(
             f"Your prompt is {len(prompt):,} characters; keep it under {MAX_PROMPT_CHARS:,}. "
@@ -116,18 +124,27 @@ async def download_reference(bot: AmpaBot, attachment: discord.Attachment) -> st
             f"{limits.max_reference_bytes / 1e6:.0f} MB. Send a shorter excerpt (30–60 s is plenty) or an MP3."
         )
     content_type = (attachment.content_type or "").split(";")[0]
-    if content_type and not content_type.startswith("audio/") and not attachment.filename.lower().endswith(AUDIO_SUFFIXES):
-        raise UserFacingError(f"{attachment.filename} doesn't look like audio. Attach a WAV, FLAC, MP3 or OGG file as the reference.")
+    if (
+        content_type
+        and not content_type.startswith("audio/")
+        and not attachment.filename.lower().endswith(AUDIO_SUFFIXES)
+    ):
+        raise UserFacingError(
+            f"{attachment.filename} doesn't look like audio. Attach a WAV, FLAC, MP3 or OGG file as the reference."
+        )
     data = await attachment.read()
-    import asyncio
-
     path = await asyncio.to_thread(
-        check_reference, data, attachment.filename, max_bytes=limits.max_reference_bytes, max_seconds=limits.max_reference_seconds
+        check_reference,
+        data,
+        attachment.filename,
+        max_bytes=limits.max_reference_bytes,
+        max_seconds=limits.max_reference_seconds,
     )
     return str(path)
 
 
 @app_commands.command(name="generate", description="Make a track from a description")
+@app_commands.guild_only()  # results go in a thread, and DMs have none
 @app_commands.describe(
     prompt="What to make, e.g. 'dark atmospheric synthwave at 140 BPM in A minor, 2 minutes'",
     reference="An audio file whose tempo, key and feel to follow",
@@ -141,7 +158,7 @@ async def download_reference(bot: AmpaBot, attachment: discord.Attachment) -> st
 @app_commands.autocomplete(genre=genre_autocomplete, mood=mood_autocomplete, key=key_autocomplete)
 async def generate(
     interaction: discord.Interaction,
-    prompt: app_commands.Range[str, 0, MAX_PROMPT_CHARS],
+    prompt: app_commands.Range[str, 1, MAX_PROMPT_CHARS],
     reference: discord.Attachment | None = None,
     duration: app_commands.Range[int, 5, 600] | None = None,
     seed: app_commands.Range[int, 0, 2**31 - 1] | None = None,
@@ -171,7 +188,12 @@ async def generate(
         overrides=overrides,
         client_ref=str(interaction.id),
     )
-    job = await bot.service.submit(request)
+    try:
+        job = await bot.service.submit(request)
+    except Exception:
+        if reference_path is not None:  # refused: the saved reference belongs to no job
+            Path(reference_path).unlink(missing_ok=True)
+        raise
     message = await bot.tracker.announce(job, channel)
     await interaction.edit_original_response(content=f"On it! Follow your track here: {message.jump_url}")
 
@@ -179,7 +201,9 @@ async def generate(
 @app_commands.command(name="jobs", description="Your recent tracks")
 async def jobs(interaction: discord.Interaction) -> None:
     bot = _bot(interaction)
-    recent = await bot.service.list_jobs(platform="discord", requester_id=str(interaction.user.id), limit=bot.discord_settings.recent_jobs_shown)
+    recent = await bot.service.list_jobs(
+        platform="discord", requester_id=str(interaction.user.id), limit=bot.discord_settings.recent_jobs_shown
+    )
     if not recent:
         await interaction.response.send_message("You haven't made anything yet — try /generate.", ephemeral=True)
         return
@@ -200,7 +224,9 @@ async def cancel_autocomplete(interaction: discord.Interaction, current: str) ->
     bot = _bot(interaction)
     recent = await bot.service.list_jobs(platform="discord", requester_id=str(interaction.user.id), limit=25)
     active = [j for j in recent if not j.status.is_terminal and j.id.startswith(current.strip())]
-    return [app_commands.Choice(name=f"{j.id[:8]} · {(j.summary or j.prompt)[:80]}", value=j.id) for j in active][:MAX_CHOICES]
+    return [app_commands.Choice(name=f"{j.id[:8]} · {(j.summary or j.prompt)[:80]}", value=j.id) for j in active][
+        :MAX_CHOICES
+    ]
 
 
 @app_commands.command(name="cancel", description="Stop a track that is still in the works")
@@ -241,7 +267,9 @@ async def _resolve_job_id(bot: AmpaBot, requester: str, text: str) -> str:
 
 @app_commands.command(name="help", description="How to use ampa")
 async def help_command(interaction: discord.Interaction) -> None:
-    await interaction.response.send_message(embed=discord.Embed(title="ampa — music from a sentence", description=HELP_TEXT), ephemeral=True)
+    await interaction.response.send_message(
+        embed=discord.Embed(title="ampa — music from a sentence", description=HELP_TEXT), ephemeral=True
+    )
 
 
 COMMANDS = (generate, jobs, cancel, help_command)

@@ -34,12 +34,16 @@ async def follow_up_on(
     if not text:
         raise UserFacingError("Tell me what to change, e.g. “make the drums quieter” or “faster, in D minor”.")
     if len(text) > MAX_REPLY_CHARS:
-        raise UserFacingError(f"That's {len(text)} characters; keep a change under {MAX_REPLY_CHARS} — one or two sentences is plenty.")
+        raise UserFacingError(
+            f"That's {len(text)} characters; keep a change under {MAX_REPLY_CHARS} — one or two sentences is plenty."
+        )
     latest = job
     if job.thread_ref:
         latest = await bot.service.latest_in_thread("discord", job.thread_ref) or job
     if latest.status == JobStatus.FAILED:
-        raise UserFacingError("The latest version in this thread failed, so there is nothing to change yet — press Regenerate or start again with /generate.")
+        raise UserFacingError(
+            "The latest version in this thread failed, so there is nothing to change yet — press Regenerate or start again with /generate."
+        )
     follow = await bot.service.follow_up(latest.id, text, requester_id=requester_id, client_ref=client_ref)
     return follow.job, follow.message
 
@@ -53,9 +57,13 @@ async def on_message(bot: AmpaBot, message: discord.Message) -> None:
         if job is None:
             return
         text = _MENTION.sub("", message.content).strip()
-        new_job, note = await follow_up_on(bot, job, text, requester_id=str(message.author.id), client_ref=str(message.id))
+        new_job, note = await follow_up_on(
+            bot, job, text, requester_id=str(message.author.id), client_ref=str(message.id)
+        )
         if new_job is None:
-            await message.reply(note or "I couldn't find anything to change in that. Try e.g. “make it slower”.", mention_author=False)
+            await message.reply(
+                note or "I couldn't find anything to change in that. Try e.g. “make it slower”.", mention_author=False
+            )
             return
         target = bot.get_partial_messageable(int(new_job.thread_ref)) if new_job.thread_ref else message.channel
         await bot.tracker.announce(new_job, target, reply_to=message if target.id == message.channel.id else None)
@@ -81,9 +89,14 @@ async def _job_for(bot: AmpaBot, message: discord.Message) -> JobView | None:
             if job_id is not None:
                 job = await bot.service.get(job_id)
                 if job is None:
-                    raise UserFacingError("I no longer have that track (it may have been deleted). Start a new one with /generate.")
+                    raise UserFacingError(
+                        "I no longer have that track (it may have been deleted). Start a new one with /generate."
+                    )
                 return job
     # Any message (or mention of the bot) in a thread ampa made for a job.
-    if isinstance(message.channel, discord.Thread) or message.channel.type in (discord.ChannelType.public_thread, discord.ChannelType.private_thread):
+    if isinstance(message.channel, discord.Thread) or message.channel.type in (
+        discord.ChannelType.public_thread,
+        discord.ChannelType.private_thread,
+    ):
         return await bot.service.latest_in_thread("discord", str(message.channel.id))
     return None

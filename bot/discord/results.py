@@ -131,7 +131,9 @@ async def post_results(
             if mp3 is not None:
                 uploads.append(Upload("mix.mp3", mp3))
             else:
-                notes.append(f"The track is too long to upload here; download it from the API at `/jobs/{job.id}/files/mix.mp3`.")
+                notes.append(
+                    f"The track is too long to upload here; download it from the API at `/jobs/{job.id}/files/mix.mp3`."
+                )
         uploads += extras
         embed = discord.Embed(description=result_text(job), colour=discord.Colour.green())
         embed.set_footer(text=job_footer(job))
@@ -141,11 +143,15 @@ async def post_results(
             notes.append(stems_hint(job, public_base_url, stems.stat().st_size))
         if notes:
             embed.add_field(name="Downloads", value="\n".join(notes)[:1024], inline=False)
+        requester = job.requester_id if job.requester_id.isdigit() else None
         main = await thread.send(
+            content=f"<@{requester}> here it is:" if requester else None,  # the one ping of a job: it is ready
             embed=embed,
             files=[discord.File(u.path, filename=_download_name(job, u.name)) for u in uploads],
             view=view,
-            allowed_mentions=discord.AllowedMentions.none(),
+            allowed_mentions=discord.AllowedMentions(
+                users=[discord.Object(id=int(requester))] if requester else False, everyone=False, roles=False
+            ),
         )
         if stems is not None and stems_fit:
             await thread.send(

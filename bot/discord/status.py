@@ -168,7 +168,9 @@ class StatusMessage:
             # discord.py already retried rate limits; keep the state pending for the next round.
             self._failures += 1
             if self._failures >= _MAX_FAILURES:
-                log.error("status edit failed %d times in a row (%s); giving up on this message", self._failures, exc.status)
+                log.error(
+                    "status edit failed %d times in a row (%s); giving up on this message", self._failures, exc.status
+                )
                 self._pending = None
                 return
             log.warning("status edit failed (%s); will retry", exc.status)

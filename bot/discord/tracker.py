@@ -42,16 +42,19 @@ class JobTracker:
         self._posted: dict[str, Rendered] = {}  # what announce() posted, so the first edit is not a repeat
 
     @property
-    def service(self):  # noqa: ANN201 - JobService
+    def service(self):
         return self._bot.service
 
     async def announce(
         self, job: JobView, channel: discord.abc.Messageable, *, reply_to: discord.Message | None = None
     ) -> discord.Message:
         """Post the job's status message in `channel`, record it, and start following the job."""
-        events = [e async for e in _history(self.service, job.id)] if job.status.is_terminal else []
-        rendered = await self._render(job, events)
-        kwargs = {"content": rendered.content, "embed": rendered.embed, "allowed_mentions": discord.AllowedMentions.none()}
+        rendered = await self._render(job, [])  # the tracker catches up with the job's events from here
+        kwargs = {
+            "content": rendered.content,
+            "embed": rendered.embed,
+            "allowed_mentions": discord.AllowedMentions.none(),
+        }
         message = await (reply_to.reply(**kwargs) if reply_to is not None else channel.send(**kwargs))
         self._posted[job.id] = rendered
         await self.service.set_status_message(job.id, status_ref(message))
@@ -71,11 +74,16 @@ class JobTracker:
         for job in jobs:
             if job.status_message_ref:
                 self.track(job.id)
+            elif job.thread_ref or job.conversation_ref:
+                # The bot stopped between accepting the job and posting its status message: post it now.
+                try:
+                    channel = await self._channel(int(job.thread_ref or job.conversation_ref))
+                    await self.announce(job, channel)
+                except (discord.HTTPException, ValueError):
+                    log.warning("job %s: its channel is gone; marking it delivered", job.id)
+                    await self.service.mark_delivered(job.id)
         log.info("resumed %d undelivered Discord jobs", len(jobs))
         return len(jobs)
-
-    async def wait_idle(self) -> None:
-        await asyncio.gather(*self._tasks.values(), return_exceptions=True)
 
     async def close(self) -> None:
         for task in self._tasks.values():
@@ -104,7 +112,9 @@ class JobTracker:
         async def edit(rendered: Rendered) -> None:
             await message.edit(content=rendered.content, embed=rendered.embed, view=rendered.view)
 
-        status = StatusMessage(edit, interval=self._bot.discord_settings.status_edit_interval_s, shown=self._posted.pop(job_id, None))
+        status = StatusMessage(
+            edit, interval=self._bot.discord_settings.status_edit_interval_s, shown=self._posted.pop(job_id, None)
+        )
         events: list[JobEvent] = []
         try:
             async for event in self.service.events(job_id, after_seq=0):
@@ -136,7 +146,9 @@ class JobTracker:
         if job.status == JobStatus.PENDING and not any("queue_position" in e.data for e in events):
             position = await self.service.queue_position(job.id)
             if position:
-                view = dataclasses.replace(view, lines=[f"⏳ Waiting in the queue — position {position}", *view.lines[1:]])
+                view = dataclasses.replace(
+                    view, lines=[f"⏳ Waiting in the queue — position {position}", *view.lines[1:]]
+                )
         from bot.discord.views import buttons_for  # views import the client; import late to keep one direction
 
         buttons = buttons_for(job) if job.status in (JobStatus.FAILED, JobStatus.CANCELLED) else None
@@ -146,7 +158,12 @@ class JobTracker:
         if job.delivered:
             return
         if job.status == JobStatus.SUCCESS and not status_gone:
-            thread = await self._thread_for(job, status_message)
+            try:
+                thread = await self._thread_for(job, status_message)
+            except discord.Forbidden:
+                # No "Create Public Threads" permission here: the results go under the status message.
+                log.warning("job %s: not allowed to start a thread; posting the results in the channel", job.id)
+                thread = status_message.channel
             from bot.discord.views import buttons_for
 
             if not await already_posted(thread, job, self._bot.user):
@@ -173,8 +190,3 @@ class JobTracker:
             thread = self._bot.get_partial_messageable(status_message.id)  # a message's thread has its id
         await self.service.set_thread(job.id, str(thread.id))
         return thread
-
-
-async def _history(service, job_id: str):  # noqa: ANN001, ANN202
-    async for event in service.events(job_id, after_seq=0):
-        yield event

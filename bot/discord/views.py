@@ -36,7 +36,9 @@ def _bot(interaction: discord.Interaction) -> AmpaBot:
 async def _load(interaction: discord.Interaction, job_id: str) -> JobView:
     job = await _bot(interaction).service.get(job_id)
     if job is None:
-        raise UserFacingError("That track is no longer in my records (it may have been deleted), so I can't build on it. Start a new one with /generate.")
+        raise UserFacingError(
+            "That track is no longer in my records (it may have been deleted), so I can't build on it. Start a new one with /generate."
+        )
     return job
 
 
@@ -50,11 +52,17 @@ async def _started(interaction: discord.Interaction, job: JobView) -> None:
 
 class VariationButton(discord.ui.DynamicItem[discord.ui.Button], template=rf"ampa:variation:{_JOB_ID}"):
     def __init__(self, job_id: str) -> None:
-        super().__init__(discord.ui.Button(label="Variation", emoji="🎲", style=discord.ButtonStyle.primary, custom_id=f"ampa:variation:{job_id}"))
+        super().__init__(
+            discord.ui.Button(
+                label="Variation", emoji="🎲", style=discord.ButtonStyle.primary, custom_id=f"ampa:variation:{job_id}"
+            )
+        )
         self.job_id = job_id
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]) -> VariationButton:
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
+    ) -> VariationButton:
         return cls(match["job_id"])
 
     async def callback(self, interaction: discord.Interaction) -> None:
@@ -71,11 +79,20 @@ class VariationButton(discord.ui.DynamicItem[discord.ui.Button], template=rf"amp
 
 class RegenerateButton(discord.ui.DynamicItem[discord.ui.Button], template=rf"ampa:regenerate:{_JOB_ID}"):
     def __init__(self, job_id: str) -> None:
-        super().__init__(discord.ui.Button(label="Regenerate", emoji="🔁", style=discord.ButtonStyle.secondary, custom_id=f"ampa:regenerate:{job_id}"))
+        super().__init__(
+            discord.ui.Button(
+                label="Regenerate",
+                emoji="🔁",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"ampa:regenerate:{job_id}",
+            )
+        )
         self.job_id = job_id
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]) -> RegenerateButton:
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
+    ) -> RegenerateButton:
         return cls(match["job_id"])
 
     async def callback(self, interaction: discord.Interaction) -> None:
@@ -92,18 +109,26 @@ class RegenerateButton(discord.ui.DynamicItem[discord.ui.Button], template=rf"am
 
 class TweakButton(discord.ui.DynamicItem[discord.ui.Button], template=rf"ampa:tweak:{_JOB_ID}"):
     def __init__(self, job_id: str) -> None:
-        super().__init__(discord.ui.Button(label="Tweak…", emoji="🎛️", style=discord.ButtonStyle.secondary, custom_id=f"ampa:tweak:{job_id}"))
+        super().__init__(
+            discord.ui.Button(
+                label="Tweak…", emoji="🎛️", style=discord.ButtonStyle.secondary, custom_id=f"ampa:tweak:{job_id}"
+            )
+        )
         self.job_id = job_id
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]) -> TweakButton:
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
+    ) -> TweakButton:
         return cls(match["job_id"])
 
     async def callback(self, interaction: discord.Interaction) -> None:
         try:
             job = await _load(interaction, self.job_id)
             if job.status != JobStatus.SUCCESS:
-                raise UserFacingError("That version didn't finish, so there is nothing to tweak — try Regenerate or a new /generate.")
+                raise UserFacingError(
+                    "That version didn't finish, so there is nothing to tweak — try Regenerate or a new /generate."
+                )
             await interaction.response.send_modal(TweakModal(job.id))
         except Exception as exc:  # noqa: BLE001
             await report_to_user(interaction, exc)
@@ -128,7 +153,9 @@ class TweakModal(discord.ui.Modal, title="Tweak this track"):
             job = await _load(interaction, self.job_id)
             from bot.discord.followups import follow_up_on  # followups import views' helpers; keep one direction
 
-            new_job, message = await follow_up_on(bot, job, self.change.value, requester_id=str(interaction.user.id), client_ref=str(interaction.id))
+            new_job, message = await follow_up_on(
+                bot, job, self.change.value, requester_id=str(interaction.user.id), client_ref=str(interaction.id)
+            )
             if new_job is None:
                 await interaction.edit_original_response(content=message)
                 return

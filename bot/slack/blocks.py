@@ -21,7 +21,7 @@ HELP_TEXT = (
     "• Or use `/generate dark synthwave at 140 BPM in A minor, 2 minutes`.\n"
     "• I answer in a thread with a status message, then post the mastered track, its spectrogram, the MIDI "
     "and the stems.\n"
-    "• Reply in that thread to refine it (\"slower\", \"no drums\", \"make it 90 seconds\"): each reply makes a "
+    '• Reply in that thread to refine it ("slower", "no drums", "make it 90 seconds"): each reply makes a '
     "new version in the same thread. *Variation* makes another take of the same brief; *Regenerate* starts "
     "again from your original words."
 )

@@ -58,7 +58,9 @@ async def deliver(
     if missing:
         comment += "\nNot uploaded: " + "; ".join(missing) + ". Ask the operator to fetch them from the job store."
     if not uploads:
-        await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=comment + "\n(No files were produced.)")
+        await client.chat_postMessage(
+            channel=channel, thread_ts=thread_ts, text=comment + "\n(No files were produced.)"
+        )
         return []
     await client.files_upload_v2(file_uploads=uploads, channel=channel, thread_ts=thread_ts, initial_comment=comment)
     names = [item.artifact for item in DELIVERABLES if any(u["title"] == item.title for u in uploads)]

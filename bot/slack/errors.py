@@ -66,7 +66,7 @@ async def handle_error(error: Exception, body: dict[str, Any], client: AsyncWebC
     text = describe(error)
     try:
         await reply(client, body, text, respond=respond)
-    except Exception as exc:  # the reply itself failing must not raise out of the error handler
+    except Exception as exc:  # noqa: BLE001 - the reply itself failing must not raise out of the error handler
         log.warning("could not tell the user about an error: %s", exc)
 
 

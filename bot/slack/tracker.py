@@ -35,7 +35,9 @@ class JobTracker:
         self._settings = settings
         self._tasks: dict[str, asyncio.Task[None]] = {}
 
-    async def start_job(self, job: JobView, *, channel: str, thread_ts: str, status_ref: MessageRef | None = None) -> MessageRef:
+    async def start_job(
+        self, job: JobView, *, channel: str, thread_ts: str, status_ref: MessageRef | None = None
+    ) -> MessageRef:
         """Post (or adopt) the job's status message, record it on the job, and follow the job."""
         view = render_status(job, [])
         shown = (status_text(view), status_blocks(view, job))
@@ -50,7 +52,12 @@ class JobTracker:
         return status_ref
 
     def follow(
-        self, job_id: str, status_ref: MessageRef, thread_ts: str, *, shown: tuple[str, list[dict[str, Any]]] | None = None
+        self,
+        job_id: str,
+        status_ref: MessageRef,
+        thread_ts: str,
+        *,
+        shown: tuple[str, list[dict[str, Any]]] | None = None,
     ) -> None:
         if job_id in self._tasks and not self._tasks[job_id].done():
             return
@@ -105,7 +112,7 @@ class JobTracker:
                             view = render_status(job, events)
                             await status.show(status_text(view), status_blocks(view, job))
                     break
-                except (OSError, ConnectionError, asyncio.TimeoutError) as exc:
+                except (TimeoutError, OSError, ConnectionError) as exc:
                     # The event stream dropped (database or Redis restart): pick up after the last seq.
                     log.warning("event stream for job %s broke (%s); retrying", job_id, type(exc).__name__)
                     await asyncio.sleep(min(2**attempt, 10))

@@ -34,6 +34,11 @@ _BIG_KINDS = ("chorus", "drop", "climax")
 
 
 def compose(spec: Spec) -> Arrangement:
+    """Plan the form and the chords, then write each stem's part over them.
+
+    Tempo, meter and key are the spec's exactly; the length is round(duration / bar) bars (at
+    least 4). An unresolved spec is resolved first.
+    """
     if not spec.is_resolved:
         spec = resolve(spec)
     try:
@@ -71,10 +76,8 @@ def compose(spec: Spec) -> Arrangement:
     band = choose_band(spec, style, profile)
     tracks: list[Track] = []
     for role in ROLES:
-        if role == "fx":
-            continue
-        if role not in band:
-            continue
+        if role == "fx" or role not in band:
+            continue  # the fx stem is written below, from the form alone
         player = player_for(role, band[role], profile)
         notes = _write_part(role, context(role), profile)
         tracks.append(_track(player, notes))
@@ -86,8 +89,14 @@ def compose(spec: Spec) -> Arrangement:
     total = bars * grid.bar_beats
     _end_on_tonic(tracks, context("ending"), total)
     for track in tracks:
-        track.notes = _tidy(track.notes, total, track.is_drum)
+        track.notes = _tidy(track.notes, total)
     tracks = [t for t in tracks if t.notes]
+    if not [t for t in tracks if t.role != "fx"]:
+        raise BadInput(
+            "every instrument that could play this piece was excluded ("
+            + ", ".join(spec.exclude_values)
+            + "); allow at least one instrument"
+        )
     return Arrangement(
         tempo_bpm=tempo,
         beats_per_bar=numerator,
@@ -211,7 +220,7 @@ def _end_on_tonic(tracks: list[Track], ctx: Context, total: float) -> None:
             track.notes += [Note(last_bar, ctx.bar_beats, p, 80) for p in voicing]
 
 
-def _tidy(notes: list[Note], total: float, is_drum: bool) -> list[Note]:
+def _tidy(notes: list[Note], total: float) -> list[Note]:
     """Quantise to MIDI ticks, keep everything inside the piece, and stop same-pitch overlaps."""
     out: list[Note] = []
     last_end: dict[int, int] = {}

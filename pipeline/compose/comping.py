@@ -228,10 +228,9 @@ def _chug(ctx: Context, section: Section, bar: int, start: float, voicer: Voicer
         vel = ctx.human.velocity(_velocity(section, 1.05 if ring else 0.85))
         at = ctx.human.time(beat)
         notes += [Note(at, (1.0 if ring else unit * STEP * 0.45), p, vel) for p in (root, root + 7)]
-        if s % 4 == 0:
-            notes.append(
-                Note(at, unit * STEP * 0.45 if not ring else 1.0, _tenth(ctx, beat, root), max(1, round(vel * 0.7)))
-            )
+        if s % 4 == 0:  # the third on the beats only: palm-muted chugs stay tight
+            length = 1.0 if ring else unit * STEP * 0.45
+            notes.append(Note(at, length, _tenth(ctx, beat, root), max(1, round(vel * 0.7))))
     return notes
 
 

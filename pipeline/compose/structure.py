@@ -76,7 +76,8 @@ def section_kind(name: str) -> str:
 
 
 def bar_count(duration_s: float, bar_seconds: float) -> int:
-    return max(4, round(duration_s / bar_seconds))
+    """Whole bars nearest the asked length: the length is exact to within one bar, even for short, slow pieces."""
+    return max(1, round(duration_s / bar_seconds))
 
 
 def plan_sections(
@@ -84,6 +85,8 @@ def plan_sections(
 ) -> list[Section]:
     """Sections covering exactly `bars` bars, in phrase-sized pieces where the length allows."""
     form = tuple(names) if names else _choose_form(profile, bars)
+    if bars < 3 and not names:
+        form = ("main",)  # too short for an intro and an outro
     form = form[:bars]  # never more sections than bars
     if form == ("intro", "main", "outro"):
         edge = max(1, min(4, bars // 5))

@@ -145,7 +145,9 @@ def lead_voices(
         return min(options, key=lambda v: (abs(sum(v) / len(v) - center), v))
 
     def motion(v: tuple[int, ...]) -> tuple[float, tuple[int, ...]]:
-        # Total voice motion, plus a gentle pull back to the centre so voicings do not drift away.
-        return sum(abs(a - b) for a, b in zip(v, previous)) + 0.25 * abs(sum(v) / len(v) - center), v
+        # Total voice motion, plus a pull back to the centre (strong once it strays beyond a fourth)
+        # so that a long run of smooth moves cannot walk the voicing out of its register.
+        drift = abs(sum(v) / len(v) - center)
+        return sum(abs(a - b) for a, b in zip(v, previous)) + 0.3 * drift + 2.0 * max(0.0, drift - 5), v
 
     return min(options, key=motion)

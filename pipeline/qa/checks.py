@@ -49,6 +49,15 @@ def true_peak(measured_dbtp: float, ceiling_dbtp: float) -> Check:
     )
 
 
+def finite(audio: np.ndarray) -> Check:
+    """NaN or infinite samples (a broken render or effect): everything else is measured without them."""
+    count = int(audio.size - np.count_nonzero(np.isfinite(audio)))
+    ok = count == 0
+    return Check(
+        "finite", count, 0, "samples", ok, "" if ok else f"broken audio: {count} samples are not numbers (NaN/inf)"
+    )
+
+
 def clipping(audio: np.ndarray) -> Check:
     count = int(np.count_nonzero(np.abs(audio) >= CLIP_LEVEL))
     ok = count == 0

@@ -8,14 +8,14 @@ from collections.abc import Collection
 import numpy as np
 
 from pipeline.qa import checks
-from pipeline.qa.key import chroma_profile, key_from_chroma
+from pipeline.qa.key import chroma_profile, combine_chromas, key_from_chroma
 from pipeline.qa.loudness import as_channels_first, integrated_lufs, true_peak_dbtp
 from pipeline.qa.report import Check, QAReport
 from pipeline.qa.tempo import tempo_from_mono, to_analysis_mono
 from pipeline.score import Arrangement
 from pipeline.spec import Key, Spec
 
-# Roles whose notes carry pitch: the key is read from their sum when stems are given.
+# Roles whose notes carry pitch: with stems, the key is read from their profiles (see combine_chromas).
 PITCHED_ROLES = ("bass", "harmony", "pad", "lead")
 
 
@@ -37,6 +37,11 @@ def run_qa(
     started = time.perf_counter()
     audio = as_channels_first(np.asarray(audio, dtype=np.float32))
     found: list[Check] = []
+    validity = checks.finite(audio)
+    if not validity.passed:
+        found.append(validity)
+        audio = np.nan_to_num(audio, nan=0.0, posinf=1.0, neginf=-1.0)
+        stems = {role: np.nan_to_num(stem) for role, stem in (stems or {}).items()} or None
 
     found.append(checks.loudness(integrated_lufs(audio, sample_rate), spec.loudness_lufs.value))
     found.append(checks.true_peak(true_peak_dbtp(audio), spec.true_peak_dbtp.value))
@@ -56,9 +61,12 @@ def run_qa(
 
     if spec.key is not None:
         target = Key.parse(spec.key.value)
-        pitched = _pitched_sum(stems)
-        source = to_analysis_mono(pitched if pitched is not None else audio, sample_rate)
-        estimate_key = key_from_chroma(chroma_profile(source))
+        pitched = _pitched_stems(stems)
+        if pitched:
+            chroma = combine_chromas([chroma_profile(to_analysis_mono(stem, sample_rate)) for stem in pitched])
+        else:
+            chroma = chroma_profile(to_analysis_mono(audio, sample_rate))
+        estimate_key = key_from_chroma(chroma)
         found.append(checks.key(estimate_key, target.tonic, target.mode, advisory="key" in advisory))
 
     if stems:
@@ -77,11 +85,10 @@ def _bar_seconds(spec: Spec, arrangement: Arrangement | None) -> float:
     return num * 4.0 / den * 60.0 / bpm
 
 
-def _pitched_sum(stems: dict[str, np.ndarray] | None) -> np.ndarray | None:
+def _pitched_stems(stems: dict[str, np.ndarray] | None) -> list[np.ndarray]:
+    """The audible pitched stems (bass, harmony, pad, lead): the key is read from them, not the drums."""
     if not stems:
-        return None
-    pitched = [as_channels_first(stems[r]) for r in PITCHED_ROLES if r in stems]
-    if not pitched:
-        return None
-    total = np.sum(pitched, axis=0)
-    return total if np.max(np.abs(total)) > 1e-6 else None
+        return []
+    return [
+        as_channels_first(stems[role]) for role in PITCHED_ROLES if role in stems and np.max(np.abs(stems[role])) > 1e-6
+    ]

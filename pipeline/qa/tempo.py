@@ -17,13 +17,14 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.ndimage import uniform_filter1d
-from scipy.signal import resample_poly
+from scipy.signal import firwin, resample_poly, upfirdn
 
 ANALYSIS_RATE = 11025
 N_FFT = 512
 HOP = 64
 MIN_BPM = 40.0
 MAX_BPM = 240.0
+_DECIMATOR = firwin(32, 0.85 / 4).astype(np.float32)
 _GRID = np.arange(MIN_BPM, MAX_BPM + 0.001, 0.05)
 # Metrical relatives of the strongest periodicity, and the share of its score each must reach to
 # count as an equally valid reading. Octaves are lenient: a half-time groove (trap, dubstep, drum
@@ -51,6 +52,10 @@ def to_analysis_mono(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     mono = np.asarray(audio, dtype=np.float32)
     if mono.ndim == 2:
         mono = mono.mean(axis=0)
+    if sample_rate == ANALYSIS_RATE * 4:
+        # 44.1 kHz, the pipeline's rate: a short anti-alias FIR is plenty for onsets and chroma
+        # (both read below 5.5 kHz) and ~5x cheaper than resample_poly's default filter.
+        return upfirdn(_DECIMATOR, mono, down=4).astype(np.float32)[_DECIMATOR.size // 8 :][: -(-mono.size // 4)]
     if sample_rate != ANALYSIS_RATE:
         from math import gcd
 
@@ -65,7 +70,9 @@ def onset_envelope(mono: np.ndarray) -> np.ndarray:
         return np.zeros(0, np.float32)
     frames = np.lib.stride_tricks.sliding_window_view(mono, N_FFT)[::HOP]
     spectrum = np.abs(np.fft.rfft(frames * np.hanning(N_FFT).astype(np.float32), axis=1))
-    log_mag = np.log1p(1000.0 * spectrum)
+    # Compression gamma 100: 1000 lifted a steady noise bed (a noisy pad, vinyl crackle) until its
+    # random flux hid the kick; 10..100 all read the 41 rendered test tracks right.
+    log_mag = np.log1p(100.0 * spectrum)
     flux = np.maximum(np.diff(log_mag, axis=0), 0.0).sum(axis=1)
     # Remove the slowly varying part so sustained loud passages do not count as onsets.
     flux = flux - uniform_filter1d(flux, size=int(0.4 * ANALYSIS_RATE / HOP))

@@ -60,10 +60,9 @@ def _time(seconds: float, sr: int) -> np.ndarray:
     return np.arange(int(seconds * sr), dtype=np.float64) / sr
 
 
-def _metal(t: np.ndarray, scale: float = 1.0) -> np.ndarray:
-    """Six detuned square waves summed: the metallic core of 808 hats and cymbals."""
-    sr = round(1.0 / (t[1] - t[0])) if t.size > 1 else 44100
-    return _metal_table(scale, sr)[: t.size]
+def _metal(n: int, sr: int, scale: float = 1.0) -> np.ndarray:
+    """Six detuned square waves summed: the metallic core of 808 hats and cymbals (n samples)."""
+    return _metal_table(scale, sr)[:n]
 
 
 @functools.lru_cache(maxsize=8)
@@ -122,14 +121,14 @@ def _clap(b: float, rng: np.random.Generator, sr: int) -> np.ndarray:
 
 def _hat(decay: float, length: float, b: float, rng: np.random.Generator, sr: int) -> np.ndarray:
     t = _time(length, sr)
-    raw = 0.6 * _metal(t) + 0.5 * rng.standard_normal(t.size)
+    raw = 0.6 * _metal(t.size, sr) + 0.5 * rng.standard_normal(t.size)
     bright = dsp.highpass(raw, 7000.0 - 1500.0 * b, sr, order=4)
     return 0.37 * bright * np.exp(-t / decay)
 
 
 def _cymbal(decay: float, length: float, lo: float, b: float, rng: np.random.Generator, sr: int) -> np.ndarray:
     t = _time(length, sr)
-    raw = 0.5 * _metal(t, 1.37) + 0.7 * rng.standard_normal(t.size)
+    raw = 0.5 * _metal(t.size, sr, 1.37) + 0.7 * rng.standard_normal(t.size)
     shaped = dsp.bandpass(raw, lo, 15000.0, sr)
     swell = np.minimum(t / 0.002, 1.0)
     return 0.22 * (0.8 + 0.3 * b) * shaped * np.exp(-t / decay) * swell
@@ -138,7 +137,7 @@ def _cymbal(decay: float, length: float, lo: float, b: float, rng: np.random.Gen
 def _ride(b: float, rng: np.random.Generator, sr: int) -> np.ndarray:
     t = _time(1.2, sr)
     bell = sum(np.sin(dsp.TWO_PI * f * t) * a for f, a in ((2960.0, 0.3), (4420.0, 0.2), (5810.0, 0.12)))
-    wash = dsp.bandpass(0.5 * _metal(t, 2.1) + 0.4 * rng.standard_normal(t.size), 4000.0, 14000.0, sr)
+    wash = dsp.bandpass(0.5 * _metal(t.size, sr, 2.1) + 0.4 * rng.standard_normal(t.size), 4000.0, 14000.0, sr)
     return 0.37 * (bell * np.exp(-t / 0.25) + 0.9 * wash * np.exp(-t / 0.4)) * (0.6 + 0.3 * b)
 
 

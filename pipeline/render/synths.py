@@ -211,4 +211,35 @@ class WarmPad(Voice):
         return (stereo * env * self.level).astype(np.float32)
 
 
-SYNTH_VOICES: tuple[type[Voice], ...] = (SuperSaw, SquareLead, AnalogBass, Bass808, WobbleBass, WarmPad)
+class Riser(Voice):
+    """FX riser (a synthesised reverse cymbal): noise swelling and opening up until the key is released,
+    with a rising tone an octave below the note's pitch; a short tail after the release. Wide stereo.
+
+    For the fx role of all-synth genres, so their render needs no SoundFont at all.
+    """
+
+    name = "riser"
+    stereo = True
+    cacheable = False  # the noise is the note's own
+    level = 0.6
+    release_s = 0.12
+
+    def render(self, req: NoteRequest) -> np.ndarray:
+        sr = req.sample_rate
+        m = req.gate + int(self.release_s * sr)
+        t = np.arange(m, dtype=np.float64) / sr
+        rise = np.clip((np.arange(m) + 1.0) / max(req.gate, 1), 0.0, 1.0)  # 0 -> 1 over the gate
+        rng = dsp.rng_for(*req.seed, 0x51)
+        noise = rng.standard_normal((2, m))  # two streams: decorrelated left and right
+        b = dsp.brightness(req.velocity)
+        cutoff = 300.0 * ((8000.0 + 8000.0 * b) / 300.0) ** rise  # opens from 300 Hz to 8-16 kHz
+        wash = np.stack([dsp.swept_lowpass(noise[c], cutoff, 1.2, sr, block=128) for c in range(2)])
+        wash = dsp.highpass(wash, 200.0, sr)
+        f0 = dsp.midi_to_hz(req.pitch - 12)
+        tone = 0.25 * np.sin(dsp.TWO_PI * dsp.phase_from_freq(f0 * 2.0**rise, sr))  # rises an octave
+        swell = rise**3  # slow start, steep finish: the peak lands on the release
+        release = np.where(t > req.gate / sr, np.exp(-(t - req.gate / sr) / (self.release_s / 5.0)), 1.0)
+        return ((wash + tone) * swell * release * self.level).astype(np.float32)
+
+
+SYNTH_VOICES: tuple[type[Voice], ...] = (SuperSaw, SquareLead, AnalogBass, Bass808, WobbleBass, WarmPad, Riser)

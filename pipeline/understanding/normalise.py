@@ -9,6 +9,7 @@ unknown and the caller reports it instead of forcing it onto a near slug.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import logging
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 CACHE_FILE = "vocab_embeddings.safetensors"
 # Tuned on the generator's held-apart paraphrases: below these, a span is "unknown", not a slug.
 THRESHOLDS = {"genres": 0.62, "moods": 0.62, "instruments": 0.62}
+FUZZY_CUTOFF = 0.85
 
 _DESCRIPTIONS: dict[str, str] = {
     "lofi-hiphop": "lo-fi hip hop beats to study and relax to", "hip-hop": "hip hop rap instrumental beat",
@@ -71,6 +73,7 @@ class Normaliser:
 
     def __init__(self, encoder: Encoder, table: dict[str, list[tuple[str, str]]], matrices: dict[str, Any]) -> None:
         self.encoder, self.table, self.matrices = encoder, table, matrices
+        self._forms: dict[str, dict[str, str]] = {}
 
     @classmethod
     def load(cls, encoder: Encoder, cache_dir: Path | None = None) -> Normaliser:
@@ -88,16 +91,33 @@ class Normaliser:
         return found
 
     def nearest_many(self, texts: list[str], field: str) -> list[tuple[str, float] | None]:
+        """Misspellings of a known form first ("agressive", "tecno"), then embedding similarity."""
         if not texts:
             return []
-        vectors = self.encoder.sentence_embeddings([t.strip().lower() for t in texts])
+        out: list[tuple[str, float] | None] = [self.spelled_like(t, field) for t in texts]
+        todo = [i for i, found in enumerate(out) if found is None]
+        if not todo:
+            return out
+        vectors = self.encoder.sentence_embeddings([texts[i].strip().lower() for i in todo])
         sims = vectors @ self.matrices[field].T
         best, index = sims.max(dim=-1)
-        out: list[tuple[str, float] | None] = []
-        for score, i in zip(best.tolist(), index.tolist()):
-            slug = self.table[field][i][0]
-            out.append((slug, round(score, 3)) if score >= THRESHOLDS[field] else None)
+        for i, score, j in zip(todo, best.tolist(), index.tolist()):
+            slug = self.table[field][j][0]
+            out[i] = (slug, round(score, 3)) if score >= THRESHOLDS[field] else None
         return out
+
+    def spelled_like(self, text: str, field: str, cutoff: float = 0.0) -> tuple[str, float] | None:
+        """A typo of a lexicon form (difflib ratio >= 0.85 on words of 5+ letters): its slug."""
+        words = lx.fold(text.strip().lower())
+        if len(words) < 5:
+            return None
+        forms = self._forms.get(field)
+        if forms is None:
+            forms = self._forms[field] = {lx.fold(p): slug for slug, p in self.table[field] if len(p) >= 4}
+        close = difflib.get_close_matches(words, list(forms), n=1, cutoff=max(cutoff, FUZZY_CUTOFF))
+        if not close:
+            return None
+        return forms[close[0]], round(difflib.SequenceMatcher(None, words, close[0]).ratio(), 3)
 
 
 def _read_cache(cache_dir: Path, fingerprint: str) -> dict[str, Any] | None:

@@ -29,9 +29,10 @@ from pipeline.vocabulary import UNRENDERABLE_INSTRUMENTS
 log = logging.getLogger(__name__)
 
 LEXICON_CONFIDENCE = 0.95
-TAGGER_MIN_SCORE = 0.8  # mean token probability of a tagged span
+TAGGER_MIN_SCORE = 0.6  # mean token probability of a tagged span
 TAGGER_MIN_SIMILARITY = 0.75  # cosine to the nearest vocabulary phrase
-_TAGGER_FIELDS = {"GENRE": "genres", "MOOD": "moods", "INST": "instruments", "EXCL": "exclude"}
+UNTAGGED_FUZZY_CUTOFF = 0.88  # difflib ratio for a word the tagger did not tag
+_TAGGER_FIELDS = {"GENRE": "genres", "MOOD": "moods", "INST": "instruments", "EXCL": "exclude", "ENERGY": "moods"}
 _META_WORDS = frozenset({"genre", "genres", "mood", "moods", "vibe", "vibes", "bpm", "key", "length", "duration",
                          "tempo", "music", "track", "song", "sound", "sounds", "feel", "style", "type", "thing",
                          "piece", "beat", "tune", "instrument", "instruments", "solo", "solos", "noise", "double"})
@@ -51,6 +52,17 @@ _FILLER = re.compile(r"^\s*(?:(?:the|any|a|an|real|live|more|heavy|loud|big|othe
 _CHAIN = re.compile(r"^\s*(?:,?\s*(?:and|or|nor|&|\+|/)\s*(?:no\s+|any\s+|the\s+)?|,?\s*no\s+|,\s*(?=\w))\s*$")
 _PART_WORDS = frozenset({"keys", "keyboard", "keyboards", "synths", "synth", "melody", "chords", "stabs", "loop",
                          "sample", "lead", "licks", "solo", "solos", "line", "riffs"})
+_ENERGY_WORDS: tuple[tuple[re.Pattern[str], float], ...] = tuple(
+    (re.compile(pattern), level) for pattern, level in (
+        (r"\bnot (?:too|very|that|so) (?:fast|quick|busy|intense)\b", 0.4),
+        (r"\bnot (?:too|very|that|so) slow\b", 0.6),
+        (r"\b(?:very|super|really) (?:fast|high energy)\b|\bbanger\b|\bhigh octane\b", 0.9),
+        (r"\b(?:fast|uptempo|up tempo|upbeat|high energy|driving|quick)\b", 0.75),
+        (r"\b(?:very|super|really) slow\b", 0.15),
+        (r"\b(?:slow|downtempo|down tempo|gentle|slowly|sleepy|relaxed)\b", 0.3),
+        (r"\b(?:mid tempo|midtempo|medium tempo|moderate)\b", 0.5),
+    )
+)
 _NOT_MUSIC = re.compile(
     r"\b(?:weather|forecast|cover letter|resume|cv|joke|jokes|recipe|email|e-mail|essay|homework|translate|"
     r"stock|stocks|news|capital of|who won|math|code|python|javascript|poem|story)\b",
@@ -140,10 +152,21 @@ def _parse(text: str) -> ParseResult:
         data["duration_s"] = {"value": float(duration.value), "source": "prompt", "confidence": 1.0}
     if meter is not None and meter.value:
         data["time_signature"] = {"value": meter.value, "source": "prompt", "confidence": 1.0}
+    energy = _energy(folded)
+    if energy is not None:
+        data["energy"] = {"value": energy, "source": "prompt", "confidence": 0.6}
     data["notes"] = list(dict.fromkeys(notes))
     understood = [u for items in fields.values() for u in items.values()]
     ignored = [n for n in data["notes"] if n.startswith("ignored")]
     return ParseResult(spec=Spec.model_validate(data), is_music_request=True, ignored=ignored, understood=understood)
+
+
+def _energy(folded: str) -> float | None:
+    """Tempo/energy words ("slow", "upbeat", "not too fast") as an energy level; None if none."""
+    for pattern, level in _ENERGY_WORDS:
+        if pattern.search(folded):
+            return level
+    return None
 
 
 def _has_music_noun(folded: str) -> bool:
@@ -257,28 +280,61 @@ def _from_tagger(cleaned: str, folded: str) -> list[Understood]:
     """Spans the model tags where the lexicon found nothing, normalised onto the vocabulary.
 
     The tagger only adds: a span is kept when the lexicon has no opinion on its characters, it
-    is not a number or a field name ("genre=", "bpm"), the tagger is sure of it and its nearest
-    vocabulary phrase is close. All spans of a field are embedded in one batch.
+    is not a number or a field name ("genre=", "bpm"), the tagger is fairly sure of it and it is
+    either a misspelling of a known form (of its own field first, then of any field: the model
+    is better at "this is a music word" than at which kind) or close to a vocabulary phrase by
+    embedding similarity. Words nobody tagged still get a strict spelling check.
     """
     from pipeline.understanding.loader import load_parser
 
     parser = load_parser()
-    if parser.tagger is None or parser.normaliser is None:
+    if parser.normaliser is None:
         return []
+    normaliser = parser.normaliser
     known = [(m.start, m.end) for m in lx.find(folded)] + [m.span() for m in _LESS_SUFFIX.finditer(folded)]
-    wanted: dict[str, list[Any]] = {}
-    for span in parser.tagger.tag(cleaned):
-        field_name = _TAGGER_FIELDS.get(span.label)
-        words = span.text.strip(" -'\"").lower()
-        if (field_name is None or span.score < TAGGER_MIN_SCORE or len(words) < 3 or re.search(r"\d", words)
-                or words in _META_WORDS or any(s < span.end and span.start < e for s, e in known)):
-            continue
-        wanted.setdefault(field_name, []).append((span, words))
     out: list[Understood] = []
+    covered: list[tuple[int, int]] = []
+    wanted: dict[str, list[Any]] = {}
+    for span in parser.tagger.tag(cleaned) if parser.tagger is not None else []:
+        words = span.text.strip(" -'\"").lower()
+        if (span.label not in _TAGGER_FIELDS or span.score < TAGGER_MIN_SCORE or len(words) < 3
+                or re.search(r"\d", words) or words in _META_WORDS
+                or any(s < span.end and span.start < e for s, e in known)):
+            continue
+        field_name = _TAGGER_FIELDS[span.label]
+        spelled = _spelled(normaliser, words, field_name)
+        if spelled is not None:
+            field_name, slug, ratio = spelled
+            out.append(Understood(field_name, slug, span.text, round(min(span.score, ratio), 3), "tagger"))
+            covered.append((span.start, span.end))
+        elif span.label != "ENERGY":
+            wanted.setdefault(field_name, []).append((span, words))
     for field_name, spans in wanted.items():
         vocabulary_field = "instruments" if field_name == "exclude" else field_name
-        for (span, _), match in zip(spans, parser.normaliser.nearest_many([w for _, w in spans], vocabulary_field)):
+        for (span, _), match in zip(spans, normaliser.nearest_many([w for _, w in spans], vocabulary_field)):
             if match is not None and match[1] >= TAGGER_MIN_SIMILARITY:
                 slug, similarity = match
                 out.append(Understood(field_name, slug, span.text, round(min(span.score, similarity), 3), "tagger"))
+            covered.append((span.start, span.end))
+    # typos nobody tagged: a strict spelling check on the remaining unknown words
+    for m in re.finditer(r"[a-z]{5,}", folded):
+        if any(s < m.end() and m.start() < e for s, e in known + covered) or m.group(0) in _META_WORDS:
+            continue
+        for field_name in ("genres", "moods", "instruments"):
+            found = normaliser.spelled_like(m.group(0), field_name, cutoff=UNTAGGED_FUZZY_CUTOFF)
+            if found is not None:
+                out.append(Understood(field_name, found[0], m.group(0), round(found[1] * 0.8, 3), "spelling"))
+                break
     return out
+
+
+def _spelled(normaliser: Any, words: str, field_name: str) -> tuple[str, str, float] | None:
+    """(field, slug, ratio) of a misspelt known form, own field first; exclusions stay exclusions."""
+    if field_name == "exclude":
+        found = normaliser.spelled_like(words, "instruments")
+        return ("exclude", *found) if found else None
+    for candidate in dict.fromkeys((field_name, "genres", "moods", "instruments")):
+        found = normaliser.spelled_like(words, candidate)
+        if found is not None:
+            return candidate, *found
+    return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import collections
 import functools
+import random
 import time
 
 import pytest
@@ -16,6 +17,7 @@ from pipeline.compose.rhythm import Grid, swing
 from pipeline.compose.structure import plan_sections
 from pipeline.compose.theory import MODE_SCALES, Scale
 from pipeline.defaults import resolve
+from pipeline.errors import BadInput
 from pipeline.score import Arrangement
 from pipeline.spec import Spec
 from pipeline.styles import ROLES, STYLES
@@ -139,8 +141,6 @@ def test_sections_end_with_cadences_and_start_at_home(genre: str) -> None:
         tonic, mode = key.split()
         scale = Scale(("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B").index(tonic), mode)
         sections = plan_sections(profile, 64, 0.6)
-        import random
-
         slots = plan_chords(sections, profile, scale, 4.0, random.Random(1))
         for i, section in enumerate(sections):
             mine = [s for s in slots if s.section == i]
@@ -166,8 +166,6 @@ def test_same_seed_same_arrangement_other_seed_differs() -> None:
 
 
 def test_composing_leaves_global_random_alone() -> None:
-    import random
-
     random.seed(123)
     expected = random.random()
     random.seed(123)
@@ -218,6 +216,11 @@ def test_excluded_instruments_are_never_played(genre: str, excluded: str) -> Non
         # A stand-in takes the part: the role still plays.
         default_roles = {r for r, i in STYLES[genre].band.items() if i == excluded}
         assert default_roles <= {t.role for t in arr.tracks}
+
+
+def test_excluding_every_instrument_is_a_clear_error() -> None:
+    with pytest.raises(BadInput, match="excluded"):
+        compose(make_spec("ambient", exclude=list(INSTRUMENTS)))
 
 
 @pytest.mark.parametrize(
@@ -337,7 +340,7 @@ def test_grooves_fit_the_meter(meter: str) -> None:
     }
     drummed_bars = {int(n.start // bar) for n in drums.notes}
     assert len(downbeats & drummed_bars) / len(drummed_bars) >= 0.9  # the kick marks the one
-    grid = Grid(*arr.sections and (arr.beats_per_bar, arr.beat_unit))
+    grid = Grid(arr.beats_per_bar, arr.beat_unit)
     assert grid.bar_beats == bar
 
 
@@ -368,10 +371,17 @@ def test_requested_sections_are_honoured() -> None:
     assert [s.name for s in arr.sections] == ["intro", "verse", "chorus", "bridge", "chorus", "outro"]
 
 
-def test_short_pieces_are_intro_main_outro_and_at_least_four_bars() -> None:
-    arr = compose(make_spec("pop", tempo=120, duration=5))
-    assert arr.bars == 4
+def test_short_pieces_are_intro_main_outro() -> None:
+    arr = compose(make_spec("pop", tempo=120, duration=10))
+    assert arr.bars == 5
     assert [s.name for s in arr.sections] == ["intro", "main", "outro"]
+
+
+@pytest.mark.parametrize(("tempo", "duration"), [(40, 8), (60, 5), (120, 2)])
+def test_very_short_slow_pieces_stay_within_one_bar_of_the_asked_length(tempo, duration) -> None:
+    arr = compose(make_spec("ambient", tempo=tempo, duration=duration))
+    assert abs(arr.duration_s - duration) <= arr.bar_seconds
+    assert sum(s.bars for s in arr.sections) == arr.bars >= 1
 
 
 def test_energy_scales_density() -> None:

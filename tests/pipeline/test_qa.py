@@ -16,6 +16,7 @@ from tests.pipeline.audio_fixtures import (
     SR,
     chord_progression,
     clicks,
+    kick_pattern,
     make_spec,
     noise,
     song,
@@ -181,3 +182,27 @@ def test_corrective_for_phase_and_dc(good):
 def test_quiet_noise_reports_loudness_far_below_target():
     report = run_qa(noise(5.0, 0.001), SR, make_spec(loudness_lufs=-14.0))
     assert report.check("loudness").measured < -40 and report.failed("loudness")
+
+
+def test_nan_samples_fail_clearly_and_do_not_break_other_checks(good):
+    broken = good.copy()
+    broken[0, 1000:1010] = np.nan
+    report = run_qa(broken, SR, spec_for())
+    assert report.failed("finite") and "not numbers" in report.check("finite").detail
+    assert not report.failed("loudness")
+
+
+def test_key_from_stems_trusts_clear_lines_over_smeared_ones():
+    # A clear A-minor bass/lead line and a noisy, pitch-smeared 'distorted guitar' stem.
+    line = chord_progression("A", "minor", 8.0)
+    smear = noise(8.0, 0.3, seed=5)
+    report = run_qa(master(line + smear, SR), SR, spec_for(duration_s=8.0), stems={"lead": line, "harmony": smear})
+    assert not report.failed("key"), report.check("key").extra
+
+
+def test_tempo_survives_a_noise_bed():
+    # Kicks under chords and a steady noise pad (think vinyl crackle): the pad must not hide the pulse.
+    seconds = 20.0
+    track = kick_pattern(124, seconds) + 1.8 * chord_progression("A", "minor", seconds, bpm=124) + noise(seconds, 0.05)
+    estimate = estimate_tempo(master(track, SR), SR, expected_bpm=124)
+    assert abs(estimate.bpm - 124) / 124 <= 0.02, estimate.candidates

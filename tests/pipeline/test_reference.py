@@ -131,3 +131,13 @@ def test_the_prompt_wins_and_defaults_yield():
     assert out.key.value == "A minor"
     assert out.energy.value == 0.8 and out.energy.source == "reference"
     assert any("keeping the prompt" in note for note in out.notes)
+
+
+def test_a_48_khz_reference_reads_the_same(tmp_path, reference_audio):
+    from scipy.signal import resample_poly
+
+    audio_48k = resample_poly(reference_audio, 160, 147, axis=1).astype(np.float32)
+    soundfile.write(tmp_path / "ref48.flac", audio_48k.T, 48000)
+    ref = analyse_reference(tmp_path / "ref48.flac")
+    assert abs(ref.tempo_bpm - 128) / 128 <= 0.02 and ref.key == "D minor"
+    assert abs(ref.duration_s - 12.0) < 0.05

@@ -3,7 +3,8 @@ that measure the job system itself (AMPA_PIPELINE=tests.worker.fake_pipeline).
 
 It walks the real stage names, calls the hooks as the real pipeline does, honours cancellation
 between stages, and writes small real files. Behaviour switches are ProduceOptions fields (in-process
-tests) or environment variables (worker subprocesses): AMPA_FAKE_STAGE_S seconds per stage.
+tests) or environment variables (worker subprocesses): AMPA_FAKE_STAGE_S seconds per stage,
+AMPA_FAKE_HOLD_FILE stay in rendering while that file exists.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ def produce(
     spec: Spec, out_dir: Path, *, options: ProduceOptions, hooks: Any = None, reference: Path | None = None
 ) -> ProductionResult:
     stage_s = options.stage_s if options.stage_s is not None else float(os.environ.get("AMPA_FAKE_STAGE_S", "0.01"))
+    hold_file = options.hold_file or os.environ.get("AMPA_FAKE_HOLD_FILE")
     if reference is not None and reference.suffix == ".bad":
         raise BadReference("That reference file is not audio; attach an MP3, WAV, FLAC or OGG file.")
     key = str(out_dir.parent)
@@ -69,8 +71,8 @@ def produce(
             hooks.on_stage(name, attempt)
         start = time.monotonic()
         time.sleep(stage_s)
-        if name == "rendering" and options.hold_file:
-            while Path(options.hold_file).exists():
+        if name == "rendering" and hold_file:
+            while Path(hold_file).exists():
                 if hooks is not None and hooks.is_cancelled():
                     raise Cancelled("Cancelled.")
                 time.sleep(0.05)

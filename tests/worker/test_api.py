@@ -51,6 +51,11 @@ async def test_submit_follow_and_download(client: httpx.AsyncClient) -> None:
     assert stem.status_code == 200
     listed = (await client.get("/jobs", params={"limit": 5})).json()
     assert [j["id"] for j in listed] == [job["id"]]
+    stream = await client.get(f"/jobs/{job['id']}/events", headers={"Last-Event-ID": "2"})
+    assert stream.status_code == 200 and stream.headers["content-type"].startswith("text/event-stream")
+    ids = [int(line[4:]) for line in stream.text.splitlines() if line.startswith("id: ")]
+    assert ids == list(range(3, len(body["history"]) + 1))
+    assert "event: SUCCESS" in stream.text
 
 
 @pytest.mark.parametrize("name", ["../../../../etc/passwd", "..%2F..%2Fetc%2Fpasswd", "%2Fetc%2Fpasswd", "nope.wav"])
@@ -130,3 +135,41 @@ async def _done(service: JobService, job_id: str) -> bool:
 def test_api_refuses_to_start_without_a_token(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         build_app(make_settings(tmp_path))
+
+
+def test_ampa_api_serves_real_http(tmp_path: Path) -> None:
+    """`ampa api` as deployed: uvicorn on a real socket."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    from tests.worker.conftest import subprocess_env
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = subprocess_env({"AMPA_DATA_DIR": str(tmp_path / "data"), "AMPA_API_TOKEN": TOKEN})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ampa.cli", "api", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None, proc.stderr.read().decode()
+                assert time.monotonic() < deadline, "ampa api did not start"
+                time.sleep(0.1)
+        assert health.status_code == 200 and health.json()["database"] == "ok"
+        assert httpx.get(f"http://127.0.0.1:{port}/jobs").status_code == 401
+        listed = httpx.get(f"http://127.0.0.1:{port}/jobs", headers={"Authorization": f"Bearer {TOKEN}"})
+        assert listed.status_code == 200 and listed.json() == []
+    finally:
+        proc.terminate()
+        proc.wait(15)

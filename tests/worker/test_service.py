@@ -42,6 +42,7 @@ async def test_job_walks_every_stage_and_records_its_history(db_settings) -> Non
     assert job.status == JobStatus.SUCCESS, job.error
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
     assert events[0].status == JobStatus.PENDING and events[-1].status == JobStatus.SUCCESS
+    assert events[0].data == {"queue_position": 1}  # what the status renderers show while waiting
     stages = [e.stage for e in events if e.status == JobStatus.PROCESSING]
     assert stages[:1] == ["parsing"] and {"composing", "rendering", "mixing", "mastering", "qa"} <= set(stages)
     assert job.spec and job.spec["seed"]["value"] is not None  # resolved by the worker

@@ -58,18 +58,23 @@ async def new_track(
                 client_ref=client_ref,
             )
         )
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - every error becomes the placeholder's text (see errors.py)
         await deps.client.chat_update(channel=placeholder.channel, ts=placeholder.ts, text=describe(exc), blocks=[])
         return None
     if job.status_message_ref and job.status_message_ref != placeholder.to_ref():
         # The job system already knew this request (a redelivery after a restart): one status message only.
         await deps.client.chat_update(
-            channel=placeholder.channel, ts=placeholder.ts, text="I'm already on this one — see the status above.", blocks=[]
+            channel=placeholder.channel,
+            ts=placeholder.ts,
+            text="I'm already on this one — see the status above.",
+            blocks=[],
         )
         return job
     if len(files) > 1:
         await deps.client.chat_postMessage(
-            channel=channel, thread_ts=thread_ts, text=f"I used {files[0].get('name', 'the first file')} as the reference and ignored the other files."
+            channel=channel,
+            thread_ts=thread_ts,
+            text=f"I used {files[0].get('name', 'the first file')} as the reference and ignored the other files.",
         )
     await deps.tracker.start_job(job, channel=channel, thread_ts=thread_ts, status_ref=placeholder)
     return job
@@ -81,7 +86,10 @@ async def refine(
     """A reply in a job's thread: a follow-up against the thread's latest version."""
     follow = await deps.service.follow_up(latest.id, text, requester_id=user, client_ref=client_ref)
     if follow.job is None:
-        message = follow.message or "I didn't find anything to change in that. Try e.g. “slower”, “no drums” or “make it 90 seconds”."
+        message = (
+            follow.message
+            or "I didn't find anything to change in that. Try e.g. “slower”, “no drums” or “make it 90 seconds”."
+        )
         await deps.client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=message)
         return None
     job: JobView = follow.job
@@ -101,4 +109,4 @@ def is_thread_reply(event: dict[str, Any]) -> bool:
     return bool(event.get("thread_ts")) and event.get("thread_ts") != event.get("ts")
 
 
-__all__ = ["new_track", "refine", "thread_root", "is_thread_reply", "MessageRef"]
+__all__ = ["MessageRef", "is_thread_reply", "new_track", "refine", "thread_root"]

@@ -28,7 +28,9 @@ async def handle_mention(deps: Deps, event: dict[str, Any], event_id: str, bot_u
     if is_thread_reply(event) and prompt:
         latest = await deps.service.latest_in_thread(PLATFORM, root)
         if latest is not None:
-            await refine(deps, latest, text=prompt, user=event["user"], channel=channel, thread_ts=root, client_ref=event_id)
+            await refine(
+                deps, latest, text=prompt, user=event["user"], channel=channel, thread_ts=root, client_ref=event_id
+            )
             return
     await new_track(
         deps,

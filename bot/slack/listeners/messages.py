@@ -42,7 +42,9 @@ async def handle_message(deps: Deps, event: dict[str, Any], event_id: str, bot_u
             return  # somebody else's thread
         prompt = strip_mentions(text, bot_user_id)
         if prompt:
-            await refine(deps, latest, text=prompt, user=event["user"], channel=channel, thread_ts=root, client_ref=event_id)
+            await refine(
+                deps, latest, text=prompt, user=event["user"], channel=channel, thread_ts=root, client_ref=event_id
+            )
         return
     if event.get("channel_type") == "im":
         await new_track(

@@ -40,10 +40,11 @@ class TrainConfig:
     seed: int = 0
     n_generated: int = 3000
     handwritten_repeats: int = 3
+    typo_rate: float = 0.06
     n_top: int = 1
-    epochs: int = 4
+    epochs: int = 6
     batch_size: int = 32
-    lr_top: float = 1e-4
+    lr_top: float = 2e-4
     lr_head: float = 2e-3
     weight_decay: float = 0.01
     max_steps: int | None = None  # for smoke tests
@@ -93,7 +94,7 @@ def token_labels(encoding: Any, row: int, spans: list[tuple[int, int, str]]) -> 
 
 
 def build_dataset(config: TrainConfig) -> list[Example]:
-    generated = Generator(config.seed).generate(config.n_generated)
+    generated = Generator(config.seed, typo_rate=config.typo_rate).generate(config.n_generated)
     handwritten = read_handwritten() * config.handwritten_repeats
     return generated + handwritten
 

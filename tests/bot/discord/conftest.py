@@ -83,7 +83,9 @@ def discord_settings(emu: DiscordEmulator, **overrides: Any) -> DiscordSettings:
 
 
 @contextlib.asynccontextmanager
-async def running_bot(emu: DiscordEmulator, service: Any, job_settings: Settings, **overrides: Any) -> AsyncIterator[AmpaBot]:
+async def running_bot(
+    emu: DiscordEmulator, service: Any, job_settings: Settings, **overrides: Any
+) -> AsyncIterator[AmpaBot]:
     """ampa's bot, logged in to the emulator and ready (commands registered, guild cached)."""
     bot = AmpaBot(service, discord_settings(emu, **overrides), job_settings=job_settings, guild_ready_timeout=0.05)
     runner = asyncio.create_task(bot.start_with_settings())

@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Self
 
 from aiohttp import WSMsgType, web
 
@@ -92,7 +92,7 @@ class DiscordEmulator:
     """Discord's REST API, gateway and CDN for one test guild."""
 
     def __init__(self, *, edit_rate_limit: tuple[int, float] | None = (5, 5.0)) -> None:
-        self._ids = itertools.count(int((time.time() * 1000 - _EPOCH_MS)) << 22)
+        self._ids = itertools.count(int(time.time() * 1000 - _EPOCH_MS) << 22)
         self.app_id = self.new_id()
         self.bot_user = {
             "id": self.app_id,
@@ -128,6 +128,7 @@ class DiscordEmulator:
         self.interactions: dict[str, Interaction] = {}
         self.commands: list[dict[str, Any]] = []  # the schema the bot registered
         self.cdn: dict[str, tuple[str, bytes, str]] = {}  # attachment id -> (filename, bytes, content type)
+        self.cdn_requests: list[Call] = []
         self.identifies = 0
         self.resumes = 0
         self.rate_limited: list[Call] = []
@@ -142,7 +143,7 @@ class DiscordEmulator:
         self._changed = asyncio.Event()
 
     # ------------------------------------------------------------------ lifecycle
-    async def __aenter__(self) -> DiscordEmulator:
+    async def __aenter__(self) -> Self:
         await self.start()
         return self
 
@@ -324,11 +325,20 @@ class DiscordEmulator:
                 if part.name == "payload_json":
                     body = json.loads(await part.text())
                 elif part.filename is not None:
-                    files.append(UploadedFile(part.filename, part.headers.get("Content-Type"), bytes(await part.read())))
+                    files.append(
+                        UploadedFile(part.filename, part.headers.get("Content-Type"), bytes(await part.read()))
+                    )
         elif request.can_read_body:
             raw = await request.read()
             body = json.loads(raw) if raw else None
-        call = Call(request.method, request.path[len(API_PREFIX) :], time.monotonic(), body, files, headers=dict(request.headers))
+        call = Call(
+            request.method,
+            request.path[len(API_PREFIX) :],
+            time.monotonic(),
+            body,
+            files,
+            headers=dict(request.headers),
+        )
         request[CALL] = call
         self.calls.append(call)
         response = await handler(request)
@@ -342,10 +352,16 @@ class DiscordEmulator:
         return [c for c in self.calls if c.method == method and rx.search(c.path)]
 
     def message_edits(self, message_id: str) -> list[Call]:
-        return [c for c in self.calls if c.method == "PATCH" and c.path.endswith(f"/messages/{message_id}") and c.status == 200]
+        return [
+            c
+            for c in self.calls
+            if c.method == "PATCH" and c.path.endswith(f"/messages/{message_id}") and c.status == 200
+        ]
 
     def messages_in(self, channel_id: str) -> list[dict[str, Any]]:
-        return [m for m in self.messages.values() if m["channel_id"] == channel_id and m["id"] not in self.deleted_messages]
+        return [
+            m for m in self.messages.values() if m["channel_id"] == channel_id and m["id"] not in self.deleted_messages
+        ]
 
     async def wait_for(self, condition: Callable[[], Any], *, timeout: float = 10.0, what: str = "condition") -> Any:
         """Wait until condition() is truthy (re-checked on every REST call and every 50 ms); return its value."""
@@ -401,7 +417,13 @@ class DiscordEmulator:
     async def _bulk_commands(self, request: web.Request) -> web.Response:
         commands = request[CALL].json or []
         self.commands = [
-            {**c, "id": self.new_id(), "application_id": self.app_id, "version": self.new_id(), "default_member_permissions": None}
+            {
+                **c,
+                "id": self.new_id(),
+                "application_id": self.app_id,
+                "version": self.new_id(),
+                "default_member_permissions": None,
+            }
             for c in commands
         ]
         return _json(self.commands)
@@ -523,9 +545,16 @@ class DiscordEmulator:
                 retry_after = window - (now - recent[0])
                 return web.Response(
                     status=429,
-                    body=json.dumps({"message": "You are being rate limited.", "retry_after": retry_after, "global": False}).encode(),
+                    body=json.dumps(
+                        {"message": "You are being rate limited.", "retry_after": retry_after, "global": False}
+                    ).encode(),
                     # discord.py takes a 429 without "Via" for a Cloudflare ban and gives up; Discord's API sends it.
-                    headers={"Content-Type": "application/json", "Retry-After": f"{retry_after:.3f}", "X-RateLimit-Scope": "user", "Via": "1.1 google"},
+                    headers={
+                        "Content-Type": "application/json",
+                        "Retry-After": f"{retry_after:.3f}",
+                        "X-RateLimit-Scope": "user",
+                        "Via": "1.1 google",
+                    },
                 )
             self._edit_times[channel_id] = [*recent, now]
         self._apply_edit(message, call)
@@ -575,10 +604,13 @@ class DiscordEmulator:
         return _json(thread, status=201)
 
     async def _cdn(self, request: web.Request) -> web.StreamResponse:
+        self.cdn_requests.append(
+            Call(request.method, request.path, time.monotonic(), None, headers=dict(request.headers))
+        )
         entry = self.cdn.get(request.match_info["attachment_id"])
         if entry is None:
             return web.Response(status=404)
-        filename, data, content_type = entry
+        _, data, content_type = entry
         return web.Response(body=data, content_type=content_type)
 
     # ------------------------------------------------------------------ gateway
@@ -628,9 +660,19 @@ class DiscordEmulator:
             if not ws.closed:
                 await self._send(ws, event, data)
 
+    async def drop_connections(self, code: int = 4000) -> None:
+        """Close every gateway connection the way Discord does before asking a client to resume
+        (4000 "unknown error": discord.py reconnects to resume_gateway_url and sends RESUME)."""
+        for ws in list(self._sockets):
+            await ws.close(code=code, message=b"emulator: reconnect")
+
     async def wait_for_client(self, timeout: float = 10.0) -> None:
         """Wait until a client is connected and identified (or resumed)."""
-        await self.wait_for(lambda: any(not ws.closed for ws in self._sockets) and self.identifies, timeout=timeout, what="a gateway client")
+        await self.wait_for(
+            lambda: any(not ws.closed for ws in self._sockets) and self.identifies,
+            timeout=timeout,
+            what="a gateway client",
+        )
 
     # ------------------------------------------------------------------ test API: what users do
     def add_attachment(self, filename: str, data: bytes, content_type: str = "audio/wav") -> dict[str, Any]:
@@ -646,7 +688,9 @@ class DiscordEmulator:
             "content_type": content_type,
         }
 
-    def _interaction_base(self, kind: int, data: dict[str, Any], *, user: dict[str, Any] | None, channel_id: str | None) -> dict[str, Any]:
+    def _interaction_base(
+        self, kind: int, data: dict[str, Any], *, user: dict[str, Any] | None, channel_id: str | None
+    ) -> dict[str, Any]:
         interaction_id = self.new_id()
         channel_id = channel_id or self.channel_id
         return {
@@ -681,7 +725,9 @@ class DiscordEmulator:
                 return command
         raise AssertionError(f"the bot did not register /{name}; registered: {[c['name'] for c in self.commands]}")
 
-    def _options(self, name: str, values: dict[str, Any], focused: str | None = None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    def _options(
+        self, name: str, values: dict[str, Any], focused: str | None = None
+    ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         schema = {o["name"]: o for o in self._command(name).get("options", [])}
         options, resolved = [], {}
         for key, value in values.items():
@@ -697,7 +743,12 @@ class DiscordEmulator:
         return options, resolved
 
     async def slash_command(
-        self, name: str, options: dict[str, Any] | None = None, *, user: dict[str, Any] | None = None, channel_id: str | None = None
+        self,
+        name: str,
+        options: dict[str, Any] | None = None,
+        *,
+        user: dict[str, Any] | None = None,
+        channel_id: str | None = None,
     ) -> Interaction:
         opts, resolved = self._options(name, options or {})
         command = self._command(name)
@@ -706,7 +757,9 @@ class DiscordEmulator:
             data["resolved"] = resolved
         return await self._send_interaction(self._interaction_base(2, data, user=user, channel_id=channel_id))
 
-    async def autocomplete(self, name: str, options: dict[str, Any], focused: str, *, user: dict[str, Any] | None = None) -> Interaction:
+    async def autocomplete(
+        self, name: str, options: dict[str, Any], focused: str, *, user: dict[str, Any] | None = None
+    ) -> Interaction:
         opts, _ = self._options(name, options, focused=focused)
         command = self._command(name)
         data = {"id": command["id"], "name": name, "type": 1, "options": opts}
@@ -714,12 +767,19 @@ class DiscordEmulator:
 
     async def click(self, message_id: str, custom_id: str, *, user: dict[str, Any] | None = None) -> Interaction:
         message = self.messages[message_id]
-        payload = self._interaction_base(3, {"custom_id": custom_id, "component_type": 2}, user=user, channel_id=message["channel_id"])
+        payload = self._interaction_base(
+            3, {"custom_id": custom_id, "component_type": 2}, user=user, channel_id=message["channel_id"]
+        )
         payload["message"] = message
         return await self._send_interaction(payload)
 
     async def submit_modal(
-        self, modal: dict[str, Any], values: dict[str, str], *, channel_id: str | None = None, message: dict[str, Any] | None = None,
+        self,
+        modal: dict[str, Any],
+        values: dict[str, str],
+        *,
+        channel_id: str | None = None,
+        message: dict[str, Any] | None = None,
         user: dict[str, Any] | None = None,
     ) -> Interaction:
         """Answer a modal the bot opened (the `data` of its type-9 callback) with text for each input's custom_id."""
@@ -750,7 +810,11 @@ class DiscordEmulator:
         author = user or self.user
         body: dict[str, Any] = {"content": content}
         if reply_to is not None:
-            body["message_reference"] = {"message_id": reply_to, "channel_id": self.messages[reply_to]["channel_id"], "guild_id": self.guild_id}
+            body["message_reference"] = {
+                "message_id": reply_to,
+                "channel_id": self.messages[reply_to]["channel_id"],
+                "guild_id": self.guild_id,
+            }
         message = self._message(channel_id, body, [], author=author)
         if mention_bot:
             message["mentions"] = [self.bot_user]
@@ -768,7 +832,9 @@ class DiscordEmulator:
         return self._original(interaction.token)
 
     def followups(self, interaction: Interaction) -> list[Call]:
-        return [c for c in self.calls if c.method == "POST" and c.path == f"/webhooks/{self.app_id}/{interaction.token}"]
+        return [
+            c for c in self.calls if c.method == "POST" and c.path == f"/webhooks/{self.app_id}/{interaction.token}"
+        ]
 
     def said_to(self, interaction: Interaction) -> list[str]:
         """Everything the bot told the user in answer to an interaction (callback, edits of the original, followups), as text."""
@@ -776,7 +842,10 @@ class DiscordEmulator:
         for call in self.calls:
             if call.json is None or not isinstance(call.json, dict):
                 continue
-            if call.path.startswith(f"/interactions/{interaction.id}/") or f"/webhooks/{self.app_id}/{interaction.token}" in call.path:
+            if (
+                call.path.startswith(f"/interactions/{interaction.id}/")
+                or f"/webhooks/{self.app_id}/{interaction.token}" in call.path
+            ):
                 body = call.json.get("data", call.json) if call.path.endswith("/callback") else call.json
                 if isinstance(body, dict):
                     texts.append(message_text(body))

@@ -55,7 +55,9 @@ class ProductionResult:
     notes: list[str] = field(default_factory=list)
 
 
-def produce(spec: Spec, out_dir: Path, *, options: ProduceOptions, hooks: Any = None, reference: Path | None = None) -> ProductionResult:
+def produce(
+    spec: Spec, out_dir: Path, *, options: ProduceOptions, hooks: Any = None, reference: Path | None = None
+) -> ProductionResult:
     def stage(name: str, attempt: int = 1) -> None:
         if hooks is not None:
             if hooks.is_cancelled():
@@ -89,7 +91,10 @@ def produce(spec: Spec, out_dir: Path, *, options: ProduceOptions, hooks: Any = 
         report = {
             "passed": not too_loud,
             "failures": ["too loud (-8.1 LUFS)"] if too_loud else [],
-            "checks": [{"name": "integrated_loudness", "measured": -8.1 if too_loud else -14.0}, {"name": "true_peak", "measured": -1.2}],
+            "checks": [
+                {"name": "integrated_loudness", "measured": -8.1 if too_loud else -14.0},
+                {"name": "true_peak", "measured": -1.2},
+            ],
         }
         reports.append(report)
         if hooks is not None:
@@ -99,7 +104,14 @@ def produce(spec: Spec, out_dir: Path, *, options: ProduceOptions, hooks: Any = 
         attempt += 1
     out_dir.mkdir(parents=True, exist_ok=True)
     files = _write_files(out_dir, mix, stems, seed)
-    return ProductionResult(spec=spec, files=files, qa_reports=reports, timings={"composing": 0.01, "rendering": 0.02, "total": 0.1}, passed=True, attempts=attempt)
+    return ProductionResult(
+        spec=spec,
+        files=files,
+        qa_reports=reports,
+        timings={"composing": 0.01, "rendering": 0.02, "total": 0.1},
+        passed=True,
+        attempts=attempt,
+    )
 
 
 def _write_files(out: Path, mix: np.ndarray, stems: dict[str, np.ndarray], seed: int) -> dict[str, Path]:
@@ -107,7 +119,18 @@ def _write_files(out: Path, mix: np.ndarray, stems: dict[str, np.ndarray], seed:
     sf.write(out / "mix.wav", np.stack([mix, mix], axis=1), RATE)
     files["mix.wav"] = out / "mix.wav"
     subprocess.run(
-        ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", str(out / "mix.wav"), "-b:a", "320k", str(out / "mix.mp3")],
+        [
+            "ffmpeg",
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-y",
+            "-i",
+            str(out / "mix.wav"),
+            "-b:a",
+            "320k",
+            str(out / "mix.mp3"),
+        ],
         check=True,
     )
     files["mix.mp3"] = out / "mix.mp3"

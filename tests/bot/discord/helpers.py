@@ -21,12 +21,17 @@ def status_messages(emu: DiscordEmulator, channel_id: str) -> list[dict[str, Any
     return [
         m
         for m in emu.messages_in(channel_id)
-        if m["author"]["id"] == emu.app_id and job_id_of(m) and not m["attachments"] and m.get("interaction_token") is None
+        if m["author"]["id"] == emu.app_id
+        and job_id_of(m)
+        and not m["attachments"]
+        and m.get("interaction_token") is None
     ]
 
 
 def result_messages(emu: DiscordEmulator, channel_id: str) -> list[dict[str, Any]]:
-    return [m for m in emu.messages_in(channel_id) if m["author"]["id"] == emu.app_id and job_id_of(m) and m["attachments"]]
+    return [
+        m for m in emu.messages_in(channel_id) if m["author"]["id"] == emu.app_id and job_id_of(m) and m["attachments"]
+    ]
 
 
 def status_texts(emu: DiscordEmulator, message_id: str) -> list[str]:

@@ -24,9 +24,13 @@ async def emulator():
         yield emu
 
 
-async def test_discord_py_logs_in_receives_events_and_posts(emulator: DiscordEmulator, caplog: pytest.LogCaptureFixture) -> None:
+async def test_discord_py_logs_in_receives_events_and_posts(
+    emulator: DiscordEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
-    configure_endpoints(DiscordSettings(DISCORD_TOKEN=TOKEN, DISCORD_API_URL=emulator.api_url, DISCORD_GATEWAY_URL=emulator.gateway_url))
+    configure_endpoints(
+        DiscordSettings(DISCORD_TOKEN=TOKEN, DISCORD_API_URL=emulator.api_url, DISCORD_GATEWAY_URL=emulator.gateway_url)
+    )
     intents = discord.Intents.default()
     intents.message_content = True
     client = discord.Client(intents=intents, guild_ready_timeout=0.1)
@@ -50,6 +54,14 @@ async def test_discord_py_logs_in_receives_events_and_posts(emulator: DiscordEmu
         assert [f.filename for f in call.files] == ["proof.txt"] and call.files[0].size > 100
         thread = await sent.create_thread(name="results")
         await emulator.wait_for(lambda: client.get_channel(thread.id), timeout=5, what="THREAD_CREATE in the cache")
+
+        # The gateway drops the connection: the client resumes its session at resume_gateway_url.
+        await emulator.drop_connections()
+        await emulator.wait_for(lambda: emulator.resumes == 1 and emulator._sockets, timeout=15, what="a RESUME")
+        assert emulator.identifies == 1
+        await emulator.post_message(str(thread.id), "still there?")
+        message = await asyncio.wait_for(received.get(), timeout=5)
+        assert message.content == "still there?" and message.channel.id == thread.id
     finally:
         await client.close()
         await runner
@@ -57,7 +69,7 @@ async def test_discord_py_logs_in_receives_events_and_posts(emulator: DiscordEmu
     assert TOKEN not in caplog.text
 
 
-def _on_message(queue: asyncio.Queue[discord.Message]):  # noqa: ANN202
+def _on_message(queue: asyncio.Queue[discord.Message]):
     async def on_message(message: discord.Message) -> None:
         await queue.put(message)
 

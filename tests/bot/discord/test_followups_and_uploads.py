@@ -21,21 +21,31 @@ async def _delivered(service: Any, job_id: str) -> Any:
 
 async def test_reply_to_the_status_message_and_mention_in_thread(emulator: DiscordEmulator, bot: Any) -> None:
     await emulator.slash_command("generate", {"prompt": "funky disco with brass", "duration": 6})
-    status = (await emulator.wait_for(lambda: status_messages(emulator, emulator.channel_id), timeout=60, what="a status message"))[0]
+    status = (
+        await emulator.wait_for(
+            lambda: status_messages(emulator, emulator.channel_id), timeout=60, what="a status message"
+        )
+    )[0]
     first = job_id_of(status)
     await eventually(lambda: _delivered(bot.service, first), timeout=60, what="v1 delivered")
     thread_id = status["id"]
 
     # A reply (in the channel) to ampa's status message: the next version goes to the job's thread.
     await emulator.post_message(emulator.channel_id, "slower please", reply_to=status["id"])
-    v2_status = (await emulator.wait_for(lambda: status_messages(emulator, thread_id), timeout=60, what="v2 in the thread"))[0]
+    v2_status = (
+        await emulator.wait_for(lambda: status_messages(emulator, thread_id), timeout=60, what="v2 in the thread")
+    )[0]
     v2 = await eventually(lambda: _delivered(bot.service, job_id_of(v2_status)), timeout=60, what="v2 delivered")
     assert v2.parent_id == first and v2.version == 2
 
     # A mention of the bot in the thread builds on the newest version (v2).
     await emulator.post_message(thread_id, "add strings", mention_bot=True)
     await emulator.wait_for(lambda: len(status_messages(emulator, thread_id)) == 2, timeout=60, what="v3 in the thread")
-    v3 = await eventually(lambda: _delivered(bot.service, job_id_of(status_messages(emulator, thread_id)[-1])), timeout=60, what="v3 delivered")
+    v3 = await eventually(
+        lambda: _delivered(bot.service, job_id_of(status_messages(emulator, thread_id)[-1])),
+        timeout=60,
+        what="v3 delivered",
+    )
     assert v3.parent_id == v2.id and v3.version == 3 and v3.prompt == "add strings"
 
     # Chat in an unrelated channel is ignored.
@@ -54,12 +64,18 @@ async def test_mp3_resized_to_the_upload_limit_and_stems_offered_by_link(
     limit = 400_000
     async with open_service(settings) as service, running_bot(emulator, service, settings, DISCORD_UPLOAD_LIMIT=limit):
         await emulator.slash_command("generate", {"prompt": "ambient drone", "duration": 14})
-        status = (await emulator.wait_for(lambda: status_messages(emulator, emulator.channel_id), timeout=60, what="a status message"))[0]
-        result = (await emulator.wait_for(lambda: result_messages(emulator, status["id"]), timeout=60, what="results"))[0]
+        status = (
+            await emulator.wait_for(
+                lambda: status_messages(emulator, emulator.channel_id), timeout=60, what="a status message"
+            )
+        )[0]
+        result = (await emulator.wait_for(lambda: result_messages(emulator, status["id"]), timeout=60, what="results"))[
+            0
+        ]
         job = await service.get(job_id_of(result))
     upload = next(c for c in emulator.calls if c.created is not None and c.created["id"] == result["id"])
     mp3 = next(f for f in upload.files if f.filename.endswith(".mp3"))
-    original = (await _size(job.files["mix.mp3"]))
+    original = await _size(job.files["mix.mp3"])
     assert original > limit and sum(f.size for f in upload.files) <= limit
     audio, rate = sf.read(io.BytesIO(mp3.data))
     assert abs(len(audio) / rate - 14.0) < 0.5, "the whole track, at a lower bitrate"
@@ -71,3 +87,27 @@ async def _size(path: str) -> int:
     from pathlib import Path
 
     return Path(path).stat().st_size
+
+
+async def test_reference_attachment_is_downloaded_checked_and_used(emulator: DiscordEmulator, bot: Any) -> None:
+    import numpy as np
+
+    from tests.bot.discord.conftest import TOKEN
+
+    buffer = io.BytesIO()
+    t = np.arange(22050 * 3) / 22050
+    sf.write(buffer, 0.3 * np.sin(2 * np.pi * 220 * t), 22050, format="WAV")
+    attachment = emulator.add_attachment("groove.wav", buffer.getvalue(), "audio/wav")
+    await emulator.slash_command("generate", {"prompt": "something like this, but darker", "reference": attachment})
+    status = (
+        await emulator.wait_for(
+            lambda: status_messages(emulator, emulator.channel_id), timeout=60, what="a status message"
+        )
+    )[0]
+    job = await eventually(lambda: _delivered(bot.service, job_id_of(status)), timeout=60, what="delivered")
+    assert job.status.value == "SUCCESS"
+    assert "Analysing the reference" in message_text(emulator.messages[status["id"]])
+    assert len(emulator.cdn_requests) == 1
+    assert all(TOKEN not in value for value in emulator.cdn_requests[0].headers.values()), (
+        "the token stays with the API"
+    )

@@ -3,6 +3,7 @@ the token never reaches a log; /jobs, /cancel, /help and autocomplete answer pri
 
 from __future__ import annotations
 
+import itertools
 import logging
 from typing import Any
 
@@ -25,14 +26,18 @@ async def test_status_edits_are_coalesced_paced_and_end_final(
     caplog.set_level(logging.DEBUG)
     monkeypatch.setattr(fast_pipeline, "STAGE_SECONDS", 0.02)  # events far faster than Discord allows edits
     await emulator.slash_command("generate", {"prompt": "fast drum-and-bass", "duration": 6})
-    status = (await emulator.wait_for(lambda: status_messages(emulator, emulator.channel_id), timeout=60, what="a status message"))[0]
+    status = (
+        await emulator.wait_for(
+            lambda: status_messages(emulator, emulator.channel_id), timeout=60, what="a status message"
+        )
+    )[0]
     job_id = job_id_of(status)
     await eventually(lambda: _delivered(bot.service, job_id), timeout=60, what="delivered")
     events = await bot.service.history(job_id)
     edits = emulator.message_edits(status["id"])
     interval = bot.discord_settings.status_edit_interval_s
     assert 1 <= len(edits) < len(events), f"{len(edits)} edits for {len(events)} events"
-    gaps = [b.at - a.at for a, b in zip(edits, edits[1:], strict=False)]
+    gaps = [b.at - a.at for a, b in itertools.pairwise(edits)]
     assert all(gap >= interval * 0.9 for gap in gaps), f"edits closer than {interval} s: {gaps}"
     assert "Your track is ready" in message_text(edits[-1].json), "the last edit is the final state"
     assert not emulator.rate_limited
@@ -46,7 +51,11 @@ async def test_status_edits_are_coalesced_paced_and_end_final(
 async def test_jobs_cancel_help_and_autocomplete(emulator: DiscordEmulator, bot: Any) -> None:
     fast_pipeline.GATE.clear()
     await emulator.slash_command("generate", {"prompt": "dreamy ambient pads", "duration": 6})
-    status = (await emulator.wait_for(lambda: status_messages(emulator, emulator.channel_id), timeout=60, what="a status message"))[0]
+    status = (
+        await emulator.wait_for(
+            lambda: status_messages(emulator, emulator.channel_id), timeout=60, what="a status message"
+        )
+    )[0]
     job_id = job_id_of(status)
 
     jobs = await emulator.slash_command("jobs")
@@ -59,12 +68,20 @@ async def test_jobs_cancel_help_and_autocomplete(emulator: DiscordEmulator, bot:
 
     other = emulator.make_user("mallory")
     denied = await emulator.slash_command("cancel", {"job": job_id}, user=other)
-    assert "Only the person" in await emulator.wait_for(lambda: "".join(emulator.said_to(denied)), timeout=30, what="refusal")
+    assert "Only the person" in await emulator.wait_for(
+        lambda: "".join(emulator.said_to(denied)), timeout=30, what="refusal"
+    )
 
     cancel = await emulator.slash_command("cancel")
-    await emulator.wait_for(lambda: "Stopping" in "".join(emulator.said_to(cancel)), timeout=30, what="/cancel of a running job")
+    await emulator.wait_for(
+        lambda: "Stopping" in "".join(emulator.said_to(cancel)), timeout=30, what="/cancel of a running job"
+    )
     fast_pipeline.GATE.set()
-    await emulator.wait_for(lambda: "Cancelled" in message_text(emulator.messages[status["id"]]), timeout=30, what="the status showing cancelled")
+    await emulator.wait_for(
+        lambda: "Cancelled" in message_text(emulator.messages[status["id"]]),
+        timeout=30,
+        what="the status showing cancelled",
+    )
     job = await eventually(lambda: _delivered(bot.service, job_id), timeout=30, what="delivered")
     assert job.status.value == "CANCELLED"
 

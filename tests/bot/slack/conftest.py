@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
@@ -18,9 +19,9 @@ from slack_sdk.signature import SignatureVerifier
 from bot.slack.app import SlackBot, build_bot, build_client
 from bot.slack.settings import SlackSettings
 from tests.bot.slack import fast_pipeline
+from tests.bot.slack.emulator import BOT_USER_ID, TEAM_ID, OtherServer, SlackEmulator
 from worker.service import JobService
 from worker.settings import Settings
-from tests.bot.slack.emulator import BOT_USER_ID, TEAM_ID, OtherServer, SlackEmulator
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 BOT_TOKEN = "xoxb-1234-5678-secretbottoken"
@@ -65,7 +66,12 @@ class SlackHarness:
     session: aiohttp.ClientSession
 
     async def post(
-        self, body: str, content_type: str, *, secret: str | None = SIGNING_SECRET, timestamp: int | None = None,
+        self,
+        body: str,
+        content_type: str,
+        *,
+        secret: str | None = SIGNING_SECRET,
+        timestamp: int | None = None,
         extra_headers: dict[str, str] | None = None,
     ) -> aiohttp.ClientResponse:
         headers = {"Content-Type": content_type, **(extra_headers or {})}
@@ -77,34 +83,62 @@ class SlackHarness:
             await response.read()
             return response
 
-    async def send_event(self, event: dict[str, Any], *, event_id: str | None = None, **kwargs: Any) -> aiohttp.ClientResponse:
+    async def send_event(
+        self, event: dict[str, Any], *, event_id: str | None = None, **kwargs: Any
+    ) -> aiohttp.ClientResponse:
         return await self.post(json.dumps(event_callback(event, event_id)), "application/json", **kwargs)
 
-    async def send_command(self, text: str, *, user: str = "UALICE", channel: str = "CGENERAL", **kwargs: Any) -> aiohttp.ClientResponse:
+    async def send_command(
+        self, text: str, *, user: str = "UALICE", channel: str = "CGENERAL", **kwargs: Any
+    ) -> aiohttp.ClientResponse:
         form = {
-            "token": "legacy", "team_id": TEAM_ID, "channel_id": channel, "user_id": user, "command": "/generate",
-            "text": text, "response_url": self.emulator.response_url("cmd"), "trigger_id": f"trig-{uuid.uuid4().hex}",
+            "token": "legacy",
+            "team_id": TEAM_ID,
+            "channel_id": channel,
+            "user_id": user,
+            "command": "/generate",
+            "text": text,
+            "response_url": self.emulator.response_url("cmd"),
+            "trigger_id": f"trig-{uuid.uuid4().hex}",
             "api_app_id": "A111",
         }
         return await self.post(urlencode(form), "application/x-www-form-urlencoded", **kwargs)
 
-    async def click(self, action_id: str, job_id: str, *, user: str = "UALICE", channel: str = "CGENERAL",
-                    message_ts: str = "1.0") -> aiohttp.ClientResponse:
+    async def click(
+        self, action_id: str, job_id: str, *, user: str = "UALICE", channel: str = "CGENERAL", message_ts: str = "1.0"
+    ) -> aiohttp.ClientResponse:
         payload = {
-            "type": "block_actions", "team": {"id": TEAM_ID}, "user": {"id": user}, "api_app_id": "A111",
-            "trigger_id": f"trig-{uuid.uuid4().hex}", "channel": {"id": channel},
+            "type": "block_actions",
+            "team": {"id": TEAM_ID},
+            "user": {"id": user},
+            "api_app_id": "A111",
+            "trigger_id": f"trig-{uuid.uuid4().hex}",
+            "channel": {"id": channel},
             "container": {"type": "message", "message_ts": message_ts, "channel_id": channel},
-            "message": {"ts": message_ts, "type": "message"}, "response_url": self.emulator.response_url("act"),
-            "actions": [{"action_id": action_id, "block_id": f"ampa_actions:{job_id}", "value": job_id,
-                         "type": "button", "action_ts": str(time.time())}],
+            "message": {"ts": message_ts, "type": "message"},
+            "response_url": self.emulator.response_url("act"),
+            "actions": [
+                {
+                    "action_id": action_id,
+                    "block_id": f"ampa_actions:{job_id}",
+                    "value": job_id,
+                    "type": "button",
+                    "action_ts": str(time.time()),
+                }
+            ],
         }
         return await self.post(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
 
 
 def event_callback(event: dict[str, Any], event_id: str | None = None) -> dict[str, Any]:
     return {
-        "token": "legacy", "team_id": TEAM_ID, "api_app_id": "A111", "type": "event_callback",
-        "event": event, "event_id": event_id or f"Ev{uuid.uuid4().hex[:10].upper()}", "event_time": int(time.time()),
+        "token": "legacy",
+        "team_id": TEAM_ID,
+        "api_app_id": "A111",
+        "type": "event_callback",
+        "event": event,
+        "event_id": event_id or f"Ev{uuid.uuid4().hex[:10].upper()}",
+        "event_time": int(time.time()),
         "authorizations": [{"team_id": TEAM_ID, "user_id": BOT_USER_ID, "is_bot": True}],
     }
 
@@ -116,10 +150,22 @@ def new_ts() -> str:
     return f"{1_800_000_000 + next(_ts)}.000200"
 
 
-def mention(text: str, *, user: str = "UALICE", channel: str = "CGENERAL", files: list[dict[str, Any]] | None = None,
-            thread_ts: str | None = None) -> dict[str, Any]:
-    event: dict[str, Any] = {"type": "app_mention", "user": user, "text": f"<@{BOT_USER_ID}> {text}".strip(),
-                             "ts": new_ts(), "channel": channel, "event_ts": "1"}
+def mention(
+    text: str,
+    *,
+    user: str = "UALICE",
+    channel: str = "CGENERAL",
+    files: list[dict[str, Any]] | None = None,
+    thread_ts: str | None = None,
+) -> dict[str, Any]:
+    event: dict[str, Any] = {
+        "type": "app_mention",
+        "user": user,
+        "text": f"<@{BOT_USER_ID}> {text}".strip(),
+        "ts": new_ts(),
+        "channel": channel,
+        "event_ts": "1",
+    }
     if files:
         event["files"] = files
     if thread_ts:
@@ -127,10 +173,25 @@ def mention(text: str, *, user: str = "UALICE", channel: str = "CGENERAL", files
     return event
 
 
-def message(text: str, *, user: str = "UALICE", channel: str = "CGENERAL", thread_ts: str | None = None,
-            ts: str | None = None, **extra: Any) -> dict[str, Any]:
-    event: dict[str, Any] = {"type": "message", "user": user, "text": text, "ts": ts or new_ts(), "channel": channel,
-                             "channel_type": "channel", "event_ts": "1", **extra}
+def message(
+    text: str,
+    *,
+    user: str = "UALICE",
+    channel: str = "CGENERAL",
+    thread_ts: str | None = None,
+    ts: str | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    event: dict[str, Any] = {
+        "type": "message",
+        "user": user,
+        "text": text,
+        "ts": ts or new_ts(),
+        "channel": channel,
+        "channel_type": "channel",
+        "event_ts": "1",
+        **extra,
+    }
     if thread_ts:
         event["thread_ts"] = thread_ts
     return event
@@ -138,8 +199,9 @@ def message(text: str, *, user: str = "UALICE", channel: str = "CGENERAL", threa
 
 def job_settings(data_dir: Path) -> Settings:
     """The embedded default (SQLite + in-process runner) in a temp folder, with small limits."""
-    return Settings(AMPA_DATA_DIR=data_dir, AMPA_USER_CONCURRENT_JOBS=2, AMPA_USER_HOURLY_QUOTA=50,
-                    AMPA_MAX_REFERENCE_SECONDS=60.0)
+    return Settings(
+        AMPA_DATA_DIR=data_dir, AMPA_USER_CONCURRENT_JOBS=2, AMPA_USER_HOURLY_QUOTA=50, AMPA_MAX_REFERENCE_SECONDS=60.0
+    )
 
 
 @pytest.fixture
@@ -159,8 +221,9 @@ async def service(tmp_path: Path, pipeline_options: dict[str, Any], real_pipelin
     if real_pipeline:
         svc = await JobService.open(job_settings(tmp_path / "ampa"))
     else:
-        svc = await JobService.open(job_settings(tmp_path / "ampa"), pipeline=fast_pipeline,
-                                    pipeline_options=pipeline_options)
+        svc = await JobService.open(
+            job_settings(tmp_path / "ampa"), pipeline=fast_pipeline, pipeline_options=pipeline_options
+        )
     yield svc
     await svc.close()
 
@@ -175,7 +238,8 @@ async def slack(emulator: SlackEmulator, slack_settings: SlackSettings, service:
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     async with aiohttp.ClientSession() as session:
-        yield SlackHarness(bot=bot, service=service, emulator=emulator, url=f"http://127.0.0.1:{port}/slack/events",
-                           session=session)
+        yield SlackHarness(
+            bot=bot, service=service, emulator=emulator, url=f"http://127.0.0.1:{port}/slack/events", session=session
+        )
     await runner.cleanup()
     await bot.close()

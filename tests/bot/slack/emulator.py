@@ -15,8 +15,9 @@ import asyncio
 import itertools
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import WSMsgType, web
@@ -114,7 +115,9 @@ class SlackEmulator:
                     return value
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise AssertionError(f"condition not met within {timeout} s; calls: {[c.method for c in self.calls]}")
+                    raise AssertionError(
+                        f"condition not met within {timeout} s; calls: {[c.method for c in self.calls]}"
+                    )
                 try:
                     await asyncio.wait_for(self._changed.wait(), remaining)
                 except TimeoutError:
@@ -162,8 +165,15 @@ class SlackEmulator:
         return f"{1_700_000_000 + next(self._ts)}.000100"
 
     def _m_auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
-        return {"url": "https://emulated.slack.com/", "team": "Test", "user": "ampa", "team_id": TEAM_ID,
-                "user_id": BOT_USER_ID, "bot_id": BOT_ID, "is_enterprise_install": False}
+        return {
+            "url": "https://emulated.slack.com/",
+            "team": "Test",
+            "user": "ampa",
+            "team_id": TEAM_ID,
+            "user_id": BOT_USER_ID,
+            "bot_id": BOT_ID,
+            "is_enterprise_install": False,
+        }
 
     def _m_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
         ts = self._next_ts()
@@ -188,7 +198,12 @@ class SlackEmulator:
 
     def _m_files_completeUploadExternal(self, args: dict[str, Any]) -> dict[str, Any]:
         files = args.get("files") or []
-        return {"files": [{"id": f["id"], "title": f.get("title"), "name": self.uploads.get(f["id"], {}).get("filename")} for f in files]}
+        return {
+            "files": [
+                {"id": f["id"], "title": f.get("title"), "name": self.uploads.get(f["id"], {}).get("filename")}
+                for f in files
+            ]
+        }
 
     def _m_apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"url": f"ws://127.0.0.1:{self.port}/socket"}

@@ -42,8 +42,15 @@ class ProductionResult:
     attempts: int
 
 
-def produce(spec: Spec, out_dir: Path, *, options: ProduceOptions, hooks: Any = None, reference: Path | None = None,
-            seed_text: str = "") -> ProductionResult:
+def produce(
+    spec: Spec,
+    out_dir: Path,
+    *,
+    options: ProduceOptions,
+    hooks: Any = None,
+    reference: Path | None = None,
+    seed_text: str = "",
+) -> ProductionResult:
     timings: dict[str, float] = {}
     stages = ["parsing", "analysing"] if reference is not None else ["parsing"]
     for stage in [*stages, "composing", "rendering", "mixing", "mastering", "qa"]:
@@ -54,8 +61,13 @@ def produce(spec: Spec, out_dir: Path, *, options: ProduceOptions, hooks: Any = 
         while stage == "rendering" and options.hold_file and Path(options.hold_file).exists():
             time.sleep(0.02)
         timings[stage] = time.monotonic() - started
-    report = {"passed": True, "checks": [{"name": "integrated_loudness", "measured": -14.1, "passed": True},
-                                         {"name": "true_peak", "measured": -1.3, "passed": True}]}
+    report = {
+        "passed": True,
+        "checks": [
+            {"name": "integrated_loudness", "measured": -14.1, "passed": True},
+            {"name": "true_peak", "measured": -1.3, "passed": True},
+        ],
+    }
     if spec.tempo_bpm is not None and spec.tempo_bpm.value == FAILING_TEMPO:
         if hooks is not None:
             hooks.on_qa({**report, "passed": False}, 1, [])

@@ -5,13 +5,17 @@ from __future__ import annotations
 import asyncio
 import inspect
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from tests.bot.slack.emulator import Call, SlackEmulator
 
 
 async def eventually(
-    predicate: Callable[[], Any], timeout: float = 20.0, interval: float = 0.05, explain: Callable[[], Any] | None = None
+    predicate: Callable[[], Any],
+    timeout: float = 20.0,
+    interval: float = 0.05,
+    explain: Callable[[], Any] | None = None,
 ) -> Any:
     """Poll `predicate` (sync or async) until truthy; fail with the last value at the deadline."""
     deadline = time.monotonic() + timeout

@@ -19,7 +19,9 @@ async def _placeholder_says(slack, event, fragment: str, timeout: float = 20) ->
 
 
 async def test_non_audio_file(slack):
-    event = mention("funk like this, 6 seconds", files=[slack.emulator.add_file("notes.pdf", b"%PDF-1.4 ...", "application/pdf")])
+    event = mention(
+        "funk like this, 6 seconds", files=[slack.emulator.add_file("notes.pdf", b"%PDF-1.4 ...", "application/pdf")]
+    )
     await slack.send_event(event)
     said = await _placeholder_says(slack, event, "doesn't look like audio")
     assert "WAV" in said
@@ -27,7 +29,9 @@ async def test_non_audio_file(slack):
 
 
 async def test_corrupt_audio_file(slack):
-    event = mention("funk like this, 6 seconds", files=[slack.emulator.add_file("broken.wav", b"RIFF\x00\x00garbage" * 50)])
+    event = mention(
+        "funk like this, 6 seconds", files=[slack.emulator.add_file("broken.wav", b"RIFF\x00\x00garbage" * 50)]
+    )
     await slack.send_event(event)
     said = await _placeholder_says(slack, event, "couldn't read")
     assert "exporting it again" in said
@@ -93,7 +97,9 @@ async def test_reply_in_a_thread_whose_job_failed(slack):
     await emu.wait_for(lambda: [t for t in texts(emu.of("chat.update")) if "failed" in t], 30)
     await slack.bot.tracker.wait_idle(10)
     await slack.send_event(message("make it slower", thread_ts=event["ts"]))
-    said = await emu.wait_for(lambda: [t for t in texts(thread_posts(emu, event["ts"])) if "That version failed" in t], 20)
+    said = await emu.wait_for(
+        lambda: [t for t in texts(thread_posts(emu, event["ts"])) if "That version failed" in t], 20
+    )
     assert said
     assert len(await _jobs(slack)) == 1
 

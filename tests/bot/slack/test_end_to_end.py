@@ -17,10 +17,21 @@ from worker.schemas import JobStatus
 
 pytestmark = pytest.mark.timeout(240)
 
-STAGE_WORDS = {"Understanding the prompt": "parsing", "Analysing the reference": "analysing", "Composing": "composing",
-               "Rendering": "rendering", "Mixing": "mixing", "Mastering": "mastering", "Checking quality": "qa"}
-MAGIC = {"mix.mp3": (b"ID3", b"\xff\xfb", b"\xff\xf3"), "spectrogram.png": (b"\x89PNG",), "song.mid": (b"MThd",),
-         "stems.zip": (b"PK",)}
+STAGE_WORDS = {
+    "Understanding the prompt": "parsing",
+    "Analysing the reference": "analysing",
+    "Composing": "composing",
+    "Rendering": "rendering",
+    "Mixing": "mixing",
+    "Mastering": "mastering",
+    "Checking quality": "qa",
+}
+MAGIC = {
+    "mix.mp3": (b"ID3", b"\xff\xfb", b"\xff\xf3"),
+    "spectrogram.png": (b"\x89PNG",),
+    "song.mid": (b"MThd",),
+    "stems.zip": (b"PK",),
+}
 
 
 @pytest.fixture
@@ -71,7 +82,10 @@ async def test_mention_with_reference_then_reply_makes_version_two(slack):
     status_ts = status_post.response["ts"]
 
     # Files into the same thread.
-    complete = await emu.wait_for(lambda: emu.of("files.completeUploadExternal"), 180)
+    try:
+        complete = await emu.wait_for(lambda: emu.of("files.completeUploadExternal"), 150)
+    except AssertionError:
+        raise AssertionError(f"no files; the status said: {[c.args['text'] for c in emu.of('chat.update')][-1:]}") from None
     assert complete[0].args["channel_id"] == "CGENERAL" and complete[0].args["thread_ts"] == root
     assert "v1" in complete[0].args["initial_comment"]
     uploaded = _uploaded(emu, complete[0])
@@ -115,4 +129,3 @@ async def test_mention_with_reference_then_reply_makes_version_two(slack):
     assert second_status_ts != status_ts
     assert any("ready — v2" in c.args["text"] for c in updates_of(emu, second_status_ts))
     assert len(await service.list_jobs(platform="slack")) == 2
-

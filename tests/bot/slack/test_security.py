@@ -28,8 +28,9 @@ async def test_unsigned_wrongly_signed_and_stale_requests_are_refused(slack):
     wrong = await slack.post(body, "application/json", secret="not-the-secret")
     stale = await slack.post(body, "application/json", timestamp=int(time.time()) - 10 * 60)  # replayed later
     tampered_headers = {"X-Slack-Request-Timestamp": str(int(time.time()))}
-    tampered = await slack.post(body, "application/json", secret=None, extra_headers={
-        **tampered_headers, "X-Slack-Signature": "v0=" + "0" * 64})
+    tampered = await slack.post(
+        body, "application/json", secret=None, extra_headers={**tampered_headers, "X-Slack-Signature": "v0=" + "0" * 64}
+    )
     assert [r.status for r in (unsigned, wrong, stale, tampered)] == [401, 401, 401, 401]
     command = await slack.post("command=%2Fgenerate&text=funk", "application/x-www-form-urlencoded", secret="nope")
     assert command.status == 401
@@ -42,8 +43,9 @@ async def test_retried_event_makes_no_second_job(slack):
     emu = slack.emulator
     event = mention("upbeat funk, 6 seconds")
     first = await slack.send_event(event, event_id="EvRETRY1")
-    retry = await slack.send_event(event, event_id="EvRETRY1", extra_headers={
-        "X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"})
+    retry = await slack.send_event(
+        event, event_id="EvRETRY1", extra_headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+    )
     assert first.status == 200 and retry.status == 200
     await emu.wait_for(lambda: emu.of("files.completeUploadExternal"), 30)
     await _help_barrier(slack)
@@ -63,11 +65,18 @@ async def test_retry_of_an_event_never_seen_is_still_handled(slack):
 
 async def test_file_url_outside_slack_gets_no_token(slack, other_server):
     emu = slack.emulator
-    evil = {"id": "FEVIL", "name": "ref.wav", "size": 1000, "url_private": other_server.url("ref.wav"),
-            "url_private_download": other_server.url("ref.wav")}
+    evil = {
+        "id": "FEVIL",
+        "name": "ref.wav",
+        "size": 1000,
+        "url_private": other_server.url("ref.wav"),
+        "url_private_download": other_server.url("ref.wav"),
+    }
     event = mention("funk like this, 6 seconds", files=[evil])
     await slack.send_event(event)
-    said = await emu.wait_for(lambda: [t for t in texts(emu.of("chat.update")) if "only fetch files uploaded to Slack" in t])
+    said = await emu.wait_for(
+        lambda: [t for t in texts(emu.of("chat.update")) if "only fetch files uploaded to Slack" in t]
+    )
     assert "Upload the audio file directly" in said[0]
     assert other_server.requests == []  # not even asked, let alone with the token
     assert await _jobs(slack) == []
@@ -94,8 +103,9 @@ async def test_own_messages_and_other_bots_are_ignored(slack):
     # Our own status message echoed back, as a bot message and as a plain message from our bot user.
     await slack.send_event(message("✅ Your track is ready", user=BOT_USER_ID, thread_ts=root, bot_id=BOT_ID))
     await slack.send_event(message("slower please", user=BOT_USER_ID, thread_ts=root))
-    await slack.send_event(message("make it faster", user="UOTHERBOT", thread_ts=root, bot_id="BOTHER",
-                                   subtype="bot_message"))
+    await slack.send_event(
+        message("make it faster", user="UOTHERBOT", thread_ts=root, bot_id="BOTHER", subtype="bot_message")
+    )
     await _help_barrier(slack)
     assert len(await _jobs(slack)) == 1
 
