@@ -57,7 +57,7 @@ def latency(prompts: list[str], runs: int) -> tuple[float, float]:
             times.append(time.perf_counter() - t)
         per_prompt.append(statistics.median(times))
     per_prompt.sort()
-    p95 = per_prompt[min(len(per_prompt) - 1, int(round(0.95 * (len(per_prompt) - 1))))]
+    p95 = per_prompt[min(len(per_prompt) - 1, round(0.95 * (len(per_prompt) - 1)))]
     return statistics.median(per_prompt) * 1000, p95 * 1000
 
 
@@ -69,7 +69,13 @@ def main() -> int:
 
     from pipeline.spec import Spec
     from pipeline.understanding import apply_reply, parse_prompt
-    from pipeline.understanding.evaluate import format_edit_report, format_prompt_report, read_jsonl, score_edits, score_prompts
+    from pipeline.understanding.evaluate import (
+        format_edit_report,
+        format_prompt_report,
+        read_jsonl,
+        score_edits,
+        score_prompts,
+    )
 
     cold = cold_runs(args.runs)
     print(f"model load (cold, fresh process, incl. imports): median {statistics.median(c['load_s'] for c in cold):.2f} s "

@@ -13,7 +13,8 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import dataclass, field
+import hashlib
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -126,12 +127,13 @@ def produce(
     from pipeline.mixing import MixParams
     from pipeline.qa import corrective, run_qa
 
-    mix_params = MixParams(stem_offsets_db=dict(spec.mix))
-    master_params = MasterParams(
-        target_lufs=spec.loudness_lufs.value,
-        ceiling_dbtp=spec.true_peak_dbtp.value,
-        pre_gain_db=options.first_master_gain_db,
-    )
+    def fresh_params() -> tuple[MixParams, MasterParams]:
+        return MixParams(stem_offsets_db=dict(spec.mix)), MasterParams(
+            target_lufs=spec.loudness_lufs.value, ceiling_dbtp=spec.true_peak_dbtp.value
+        )
+
+    mix_params, master_params = fresh_params()
+    master_params = replace(master_params, pre_gain_db=options.first_master_gain_db)
     reports: list[dict[str, Any]] = []
     while True:
         stage("mixing")
@@ -148,11 +150,27 @@ def produce(
             hooks.on_qa(report_dict, attempt, [])
             break
         correction = corrective(report, mix_params, master_params)
-        hooks.on_qa(report_dict, attempt, list(correction.actions))
-        if not correction.actions:
+        failed, attempt = attempt, attempt + 1
+        if correction.actions:
+            # A mix or master problem: keep the stems, re-run from the mixing stage.
+            hooks.on_qa(report_dict, failed, list(correction.actions))
+            mix_params, master_params = correction.mix_params, correction.master_params
+        elif generated.arrangement is not None:
+            # Nothing in the mix can fix a key, tempo or silence problem: compose a new take. Its
+            # seed derives from the asked one, so the same request still makes the same track, and
+            # the spec records the seed the final take used.
+            new_seed = derive_seed(spec.seed.value, failed)
+            hooks.on_qa(report_dict, failed, [f"compose a new take (seed {new_seed})"])
+            spec = spec.with_updates(
+                seed=Sourced[int](value=new_seed, source=spec.seed.source).model_dump(),
+                notes=[*spec.notes, f"QA attempt {failed} failed ({'; '.join(report.failures)}); made a new take with seed {new_seed}"],
+            )
+            generated = backend.generate(spec, on_stage=stage)
+            mix_params, master_params = fresh_params()
+        else:
+            hooks.on_qa(report_dict, failed, [])
+            attempt = failed
             break
-        mix_params, master_params = correction.mix_params, correction.master_params
-        attempt += 1
 
     clock.enter("export")
     files = _write_outputs(out_dir, spec, generated, mastered, stems)
@@ -181,6 +199,12 @@ def produce(
     return ProductionResult(
         spec=spec, files=files, qa_reports=reports, timings=timings, passed=passed, attempts=attempt, notes=spec.notes
     )
+
+
+def derive_seed(seed: int, attempt: int) -> int:
+    """The seed of the take after `attempt`: fixed by the asked seed, so retries are reproducible."""
+    digest = hashlib.sha256(f"{seed}:retake:{attempt}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") % 2**31
 
 
 def _with_targets(spec: Spec, options: ProduceOptions) -> Spec:

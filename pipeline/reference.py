@@ -150,6 +150,11 @@ def energy_score(loudness_lufs: float, tempo_bpm: float, brightness_hz: float) -
     return float(0.5 * loud + 0.25 * pace + 0.25 * bright)
 
 
+# Below this the onsets are not periodic enough to call it a tempo (a sustained chord scores ~0.3,
+# rendered grooves 0.5–0.7): a guess would only make ampa compose at a tempo nobody asked for.
+MIN_TEMPO_CONFIDENCE = 0.4
+
+
 def apply_reference(spec: Spec, ref: ReferenceAnalysis) -> Spec:
     """Fill tempo, key and energy from the reference where the spec has none or only a default.
 
@@ -168,7 +173,9 @@ def apply_reference(spec: Spec, ref: ReferenceAnalysis) -> Spec:
         elif current.source == "prompt" and current.value != value:
             notes.append(f"the reference suggests {shown}; keeping the prompt's {_show(current.value, name)}")
 
-    if ref.tempo_bpm > 0:
+    if ref.tempo_bpm > 0 and ref.tempo_confidence < MIN_TEMPO_CONFIDENCE:
+        notes.append(f"the reference has no steady beat (tempo confidence {ref.tempo_confidence:.2f}); tempo not taken from it")
+    elif ref.tempo_bpm > 0:
         fill("tempo_bpm", float(ref.tempo_bpm), min(1.0, max(0.1, ref.tempo_confidence)), f"{ref.tempo_bpm:g} BPM")
     fill("key", ref.key, min(1.0, max(0.1, ref.key_confidence)), ref.key)
     fill("energy", float(ref.energy), 0.6, f"energy {ref.energy:.2f}")

@@ -19,7 +19,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from pipeline.vocabulary import MODES, TIME_SIGNATURES, TONICS
+from pipeline.vocabulary import MODES, TIME_SIGNATURES, TONICS, UNRENDERABLE_INSTRUMENTS
 
 Source = Literal["prompt", "reference", "default"]
 T = TypeVar("T")
@@ -231,7 +231,8 @@ class Spec(BaseModel):
             parts.append(f"{seconds // 60}:{seconds % 60:02d}")
         if self.moods:
             parts.append(", ".join(m.value for m in self.moods))
-        asked = [i.value for i in self.instruments if i.source != "default"]  # not the band ampa filled in
+        # what the user asked for and ampa can play: not the band it filled in, not vocals
+        asked = [i.value for i in self.instruments if i.source != "default" and i.value not in UNRENDERABLE_INSTRUMENTS]
         if asked:
             parts.append("with " + ", ".join(asked))
         if self.exclude:

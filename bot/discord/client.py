@@ -17,7 +17,7 @@ from discord import app_commands
 from bot.discord import commands, followups
 from bot.discord.settings import DiscordSettings
 from bot.discord.tracker import JobTracker
-from bot.discord.views import DYNAMIC_ITEMS
+from bot.discord.views import DYNAMIC_ITEMS, handle_tweak_form, tweak_form_job_id
 from worker.settings import Settings
 
 if TYPE_CHECKING:
@@ -90,6 +90,11 @@ class AmpaBot(discord.Client):
             await self.tree.sync()
         # REST works from here on, the gateway not yet: resuming only edits and posts messages.
         await self.tracker.resume()
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        job_id = tweak_form_job_id(interaction)
+        if job_id is not None:  # Tweak… forms, including ones opened before a restart
+            await handle_tweak_form(interaction, job_id)
 
     async def on_message(self, message: discord.Message) -> None:
         await followups.on_message(self, message)

@@ -45,8 +45,8 @@ Optional: `reference` (an audio file whose tempo, key and feel to follow), `dura
 I post a status message that updates as the track is composed, rendered, mixed, mastered and checked, then \
 a thread with the MP3, a spectrogram, the MIDI and the stems.
 **In the thread** reply with a change — *make the drums quieter*, *faster*, *add strings* — and I make \
-the next version there. Buttons: 🎲 Variation (same idea, new seed), 🔁 Regenerate (start over from the \
-prompt), 🎛️ Tweak… (type a change).
+the next version there. Buttons: 🎲 Variation (same idea, new seed), 🔁 Regenerate (that version made \
+again, e.g. after a failure), 🎛️ Tweak… (type a change).
 **/jobs** — your recent tracks. **/cancel** — stop one that is still in the works.
 """
 

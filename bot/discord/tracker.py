@@ -48,7 +48,15 @@ class JobTracker:
     async def announce(
         self, job: JobView, channel: discord.abc.Messageable, *, reply_to: discord.Message | None = None
     ) -> discord.Message:
-        """Post the job's status message in `channel`, record it, and start following the job."""
+        """Post the job's status message in `channel`, record it, and start following the job.
+
+        A job that already has one (the same interaction delivered twice: submit is idempotent on
+        the interaction id) keeps it; nothing is posted twice.
+        """
+        if job.status_message_ref:
+            channel_id, message_id = parse_status_ref(job.status_message_ref)
+            self.track(job.id)
+            return (await self._channel(channel_id)).get_partial_message(message_id)  # type: ignore[return-value]
         rendered = await self._render(job, [])  # the tracker catches up with the job's events from here
         kwargs = {
             "content": rendered.content,
@@ -66,7 +74,9 @@ class JobTracker:
         task = self._tasks.get(job_id)
         if task is not None and not task.done():
             return
-        self._tasks[job_id] = asyncio.create_task(self._follow(job_id), name=f"discord-track-{job_id}")
+        task = asyncio.create_task(self._follow(job_id), name=f"discord-track-{job_id}")
+        self._tasks[job_id] = task
+        task.add_done_callback(lambda done: self._tasks.pop(job_id, None) if self._tasks.get(job_id) is done else None)
 
     async def resume(self) -> int:
         """After a (re)start: follow every job whose final state this bot has not posted yet."""
@@ -86,9 +96,10 @@ class JobTracker:
         return len(jobs)
 
     async def close(self) -> None:
-        for task in self._tasks.values():
+        tasks = list(self._tasks.values())
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         self._tasks.clear()
 
     # ----------------------------------------------------------------- one job

@@ -134,39 +134,70 @@ class TweakButton(discord.ui.DynamicItem[discord.ui.Button], template=rf"ampa:tw
             await report_to_user(interaction, exc)
 
 
+TWEAK_FORM_PREFIX = "ampa:tweak-form:"
+TWEAK_INPUT_ID = "change"
+
+
 class TweakModal(discord.ui.Modal, title="Tweak this track"):
+    """The form behind Tweak…. Its answer is handled by `handle_tweak_form` (from the client's
+    on_interaction), not by this object, so a form opened before a restart still works after it."""
+
     change: discord.ui.TextInput[Any] = discord.ui.TextInput(
         label="What should change?",
         placeholder="e.g. make the drums quieter, faster, add strings, in D minor",
         style=discord.TextStyle.paragraph,
         max_length=TWEAK_MAX_CHARS,
+        custom_id=TWEAK_INPUT_ID,
     )
 
     def __init__(self, job_id: str) -> None:
-        super().__init__(timeout=None, custom_id=f"ampa:tweak-form:{job_id}")
-        self.job_id = job_id
+        super().__init__(timeout=900, custom_id=f"{TWEAK_FORM_PREFIX}{job_id}")
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
-        try:
-            await interaction.response.defer(ephemeral=True, thinking=True)
-            bot = _bot(interaction)
-            job = await _load(interaction, self.job_id)
-            from bot.discord.followups import follow_up_on  # followups import views' helpers; keep one direction
+        pass  # answered by handle_tweak_form
 
-            new_job, message = await follow_up_on(
-                bot, job, self.change.value, requester_id=str(interaction.user.id), client_ref=str(interaction.id)
-            )
-            if new_job is None:
-                await interaction.edit_original_response(content=message)
-                return
-            await _started(interaction, new_job)
-            if message:
-                await interaction.followup.send(message, ephemeral=True)
-        except Exception as exc:  # noqa: BLE001
-            await report_to_user(interaction, exc)
 
-    async def on_error(self, interaction: discord.Interaction, error: Exception, /) -> None:
-        await report_to_user(interaction, error)
+def tweak_form_job_id(interaction: discord.Interaction) -> str | None:
+    if interaction.type != discord.InteractionType.modal_submit:
+        return None
+    custom_id = str((interaction.data or {}).get("custom_id", ""))
+    match = re.fullmatch(rf"{TWEAK_FORM_PREFIX}{_JOB_ID}", custom_id)
+    return match["job_id"] if match else None
+
+
+def form_value(data: dict[str, Any], custom_id: str) -> str:
+    """The text typed into one input of a submitted form (inputs sit in action rows or labels)."""
+    stack = list(data.get("components", []))
+    while stack:
+        component = stack.pop(0)
+        if component.get("custom_id") == custom_id and "value" in component:
+            return str(component["value"])
+        stack += component.get("components", [])
+        if "component" in component:
+            stack.append(component["component"])
+    return ""
+
+
+async def handle_tweak_form(interaction: discord.Interaction, job_id: str) -> None:
+    """A submitted Tweak… form: the text is a follow-up on the newest version in the job's thread."""
+    try:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        bot = _bot(interaction)
+        job = await _load(interaction, job_id)
+        from bot.discord.followups import follow_up_on  # followups import views' helpers; keep one direction
+
+        text = form_value(interaction.data or {}, TWEAK_INPUT_ID)  # type: ignore[arg-type]
+        new_job, message = await follow_up_on(
+            bot, job, text, requester_id=str(interaction.user.id), client_ref=str(interaction.id)
+        )
+        if new_job is None:
+            await interaction.edit_original_response(content=message)
+            return
+        await _started(interaction, new_job)
+        if message:
+            await interaction.followup.send(message, ephemeral=True)
+    except Exception as exc:  # noqa: BLE001 - the one error handler decides what the user reads
+        await report_to_user(interaction, exc)
 
 
 DYNAMIC_ITEMS = (VariationButton, RegenerateButton, TweakButton)

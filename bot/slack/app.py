@@ -54,6 +54,9 @@ class SlackBot:
 
     def web_app(self, path: str = EVENTS_PATH) -> web.Application:
         """The aiohttp application for the HTTP transport (Events API, interactivity, slash commands)."""
+        if self.settings.slack_signing_secret is None:
+            # Without the secret nothing could tell Slack's requests from anyone else's.
+            raise ValueError("the HTTP transport needs SLACK_SIGNING_SECRET to verify requests")
         web_app = self.app.web_app(path=path)
 
         async def on_startup(_: web.Application) -> None:

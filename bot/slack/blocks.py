@@ -34,7 +34,14 @@ def status_text(view: StatusView) -> str:
 def status_blocks(view: StatusView, job: JobView) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = [
         {"type": "section", "text": {"type": "mrkdwn", "text": f"*{_escape(view.headline)}*"}},
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": f"Understood: {_escape(view.understood)}"}]},
+        {
+            "type": "context",
+            "elements": [
+                # Who asked and what, so a status message at the top of a channel (/generate) says it too.
+                {"type": "mrkdwn", "text": f"<@{job.requester_id}>: “{_escape(_shorten(job.prompt, 200))}”"},
+                {"type": "mrkdwn", "text": f"Understood: {_escape(view.understood)}"},
+            ],
+        },
     ]
     if view.lines:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _escape("\n".join(view.lines))}})
@@ -62,6 +69,10 @@ def home_view() -> dict[str, Any]:
 def _button(label: str, action_id: str, job_id: str) -> dict[str, Any]:
     # The job id travels in the button's value, so buttons keep working after a restart.
     return {"type": "button", "text": {"type": "plain_text", "text": label}, "action_id": action_id, "value": job_id}
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _escape(text: str) -> str:

@@ -253,8 +253,10 @@ _JAZZ_RHYTHMS = (
 def _jazz(ctx: Context, section: Section, bar: int, start: float, voicer: Voicer) -> list[Note]:
     if ctx.grid.steps == 16:
         rhythm = _JAZZ_RHYTHMS[ctx.rng.randrange(len(_JAZZ_RHYTHMS))]
-        if _changes(ctx, start):
-            rhythm = ((0.0, 1.4), (2.0, 1.4))  # two chords in the bar: one hit each
+        if _changes(ctx, start) or start == 0.0:
+            # Two chords in the bar get one hit each; the piece's first bar starts on the downbeat,
+            # so the track never opens with a second of silence.
+            rhythm = ((0.0, 1.4), (2.0, 1.4))
     else:
         rhythm = tuple((g * STEP, 0.9) for g in ctx.grid.groups)
     hits = [(start + b, d, _velocity(section, 0.9)) for b, d in rhythm]

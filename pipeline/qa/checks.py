@@ -193,11 +193,23 @@ def duration(measured_s: float, target_s: float, bar_s: float) -> Check:
     )
 
 
-def tempo(estimate: TempoEstimate, target_bpm: float, advisory: bool = False) -> Check:
-    error = (estimate.bpm - target_bpm) / target_bpm if estimate.bpm > 0 else -1.0
-    ok = abs(error) <= TEMPO_TOLERANCE
+def tempo(estimate: TempoEstimate, target_bpm: float, advisory: bool = False, meter: str = "4/4") -> Check:
+    """Measured tempo within ±2% of the asked one.
+
+    ampa's BPM counts quarter notes in every meter (as MIDI and DAWs do). In a compound meter (6/8)
+    listeners and beat trackers feel the dotted quarter, two thirds of that rate: a reading there is
+    the same grid, so it counts as a match and the detail says so.
+    """
+    beats = {"quarter": target_bpm}
+    if meter == "6/8":
+        beats["dotted quarter"] = target_bpm * 2.0 / 3.0
+    errors = {name: (estimate.bpm - bpm) / bpm for name, bpm in beats.items()} if estimate.bpm > 0 else {}
+    felt = min(errors, key=lambda name: abs(errors[name])) if errors else "quarter"
+    ok = bool(errors) and abs(errors[felt]) <= TEMPO_TOLERANCE
     if estimate.bpm <= 0:
         detail = f"no steady pulse found; asked {target_bpm:g} BPM"
+    elif ok and felt != "quarter":
+        detail = f"felt as {estimate.bpm:.1f} dotted-quarter beats per minute = {target_bpm:g} BPM in {meter}"
     else:
         detail = "" if ok else f"wrong tempo: measured {estimate.bpm:.1f} BPM, asked {target_bpm:g} BPM (± 2%)"
     return Check("tempo", round(estimate.bpm, 2), target_bpm, "BPM", ok, detail, advisory, extra=estimate.to_dict())

@@ -10,16 +10,13 @@ from functools import lru_cache
 
 import numpy as np
 import pyloudnorm
-from scipy.signal import firwin, sosfilt, tf2sos, upfirdn
+from scipy.signal import resample_poly, sosfilt, tf2sos
 
 TRUE_PEAK_OVERSAMPLING = 4
-# BS.1770-4 Annex 2 uses a 48-tap (12 per phase) interpolation filter for 4x oversampling; this is
-# a Kaiser-windowed equivalent. Short enough that a 2-minute stereo track is metered in ~0.4 s.
-_TAPS = 48
-_INTERPOLATOR = (firwin(_TAPS, 0.95 / TRUE_PEAK_OVERSAMPLING, window=("kaiser", 8.0)) * TRUE_PEAK_OVERSAMPLING).astype(
-    np.float32
-)
-_DELAY = (_TAPS - 1) // 2  # group delay in oversampled samples
+# The interpolation filter matters: a short 48-tap Kaiser design (as first written here) droops
+# above ~12 kHz and under-read drum transients by up to 0.7 dB against ffmpeg's ebur128 meter.
+# scipy's polyphase resampler (a long Kaiser-windowed sinc) agrees with ffmpeg within 0.05 dB
+# and is faster.
 # Below this, pyloudnorm reports -inf (everything gated away): treat as silence.
 SILENCE_LUFS = -70.0
 
@@ -95,10 +92,9 @@ def oversampled_peaks(audio: np.ndarray, factor: int = TRUE_PEAK_OVERSAMPLING) -
 
 
 def _upsample(channel: np.ndarray) -> np.ndarray:
-    """4x oversampled copy of one channel, aligned with the input (filter delay removed)."""
-    # upfirdn is ~3x faster per 1-D channel than on a 2-D array along an axis.
-    up = upfirdn(_INTERPOLATOR, np.ascontiguousarray(channel, dtype=np.float32), up=TRUE_PEAK_OVERSAMPLING)
-    return up[_DELAY:]
+    """4x oversampled copy of one channel, aligned (up[4i] is sample i), with two samples of padding."""
+    up = resample_poly(np.asarray(channel, dtype=np.float32), TRUE_PEAK_OVERSAMPLING, 1).astype(np.float32)
+    return np.concatenate([up, np.zeros(2, dtype=np.float32)])
 
 
 def true_peak_dbtp(audio: np.ndarray) -> float:

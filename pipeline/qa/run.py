@@ -57,7 +57,8 @@ def run_qa(
     if spec.tempo_bpm is not None:
         mono = to_analysis_mono(audio, sample_rate)
         estimate = tempo_from_mono(mono, expected_bpm=spec.tempo_bpm.value)
-        found.append(checks.tempo(estimate, spec.tempo_bpm.value, advisory="tempo" in advisory))
+        meter = spec.time_signature.value if spec.time_signature else "4/4"
+        found.append(checks.tempo(estimate, spec.tempo_bpm.value, advisory="tempo" in advisory, meter=meter))
 
     if spec.key is not None:
         target = Key.parse(spec.key.value)

@@ -9,4 +9,4 @@ from pipeline.understanding.edits import EditResult, apply_reply
 from pipeline.understanding.loader import load_parser
 from pipeline.understanding.parser import ParseResult, parse_prompt
 
-__all__ = ["parse_prompt", "ParseResult", "apply_reply", "EditResult", "load_parser"]
+__all__ = ["EditResult", "ParseResult", "apply_reply", "load_parser", "parse_prompt"]

@@ -20,7 +20,13 @@ from pipeline.defaults import default_seed, resolve
 from pipeline.spec import Key, Sourced, Spec
 from pipeline.understanding import lexicon as lx
 from pipeline.understanding.cleaning import clean, has_words
-from pipeline.understanding.extractors import extract_duration, extract_key, extract_tempo, extract_time_signature, numberise
+from pipeline.understanding.extractors import (
+    extract_duration,
+    extract_key,
+    extract_tempo,
+    extract_time_signature,
+    numberise,
+)
 from pipeline.vocabulary import GENRES, UNRENDERABLE_INSTRUMENTS
 
 QUIETER_DB = -4.0
@@ -224,7 +230,7 @@ class _Editor:
         self.changes.append({"field": "time_signature", "to": found.value})
 
     def _set_duration(self, value: float) -> None:
-        value = int(round(value))
+        value = round(value)
         self.updates["duration_s"] = {"value": float(value), "source": "prompt", "confidence": 1.0}
         self.changes.append({"field": "duration_s", "to": value})
         self.duration_done = True

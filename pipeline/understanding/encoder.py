@@ -8,6 +8,7 @@ Nothing is downloaded: the package ships the weights, and the hub is switched of
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+_THREADS_LOCK = threading.RLock()
 MAX_TOKENS = 128  # prompts are short; the long ones are cut (the extractors read the whole text)
 
 
@@ -28,12 +30,13 @@ def torch_threads(n: int = 1) -> Iterator[None]:
     faster than two on a shared, busy machine (measured: 30 ms vs 495 ms per tag under load)."""
     import torch
 
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+    with _THREADS_LOCK:  # the thread count is process-wide: parses from worker threads take turns
+        before = torch.get_num_threads()
+        torch.set_num_threads(n)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(before)
 
 
 def base_model_path() -> Path:

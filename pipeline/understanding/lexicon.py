@@ -105,7 +105,7 @@ MOOD_FORMS: dict[str, tuple[str, ...]] = {
 }
 
 INSTRUMENT_FORMS: dict[str, tuple[str, ...]] = {
-    "piano": ("piano", "pianos", "grand piano", "upright piano", "acoustic piano", "felt piano", "honky tonk piano",
+    "piano": ("piano", "pianos", "grand piano", "grand pianos", "upright piano", "upright pianos", "acoustic piano", "felt piano", "honky tonk piano",
               "piano chords", "piano loop", "piano melody", "keys piano", "🎹", "piano montuno", "montuno"),
     "electric-piano": ("electric piano", "electirc piano", "e piano", "epiano", "rhodes", "fender rhodes",
                        "wurlitzer", "wurli", "ep", "rhodes chords", "rhodes piano"),

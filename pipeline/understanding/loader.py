@@ -16,7 +16,7 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 _lock = threading.Lock()
-_loaded: "LoadedParser | None" = None
+_loaded: LoadedParser | None = None
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ def _load(model_dir: Path | None) -> LoadedParser:
 
         encoder = Encoder.load()
         normaliser = Normaliser.load(encoder, cache_dir=model_dir)
-    except Exception as exc:  # no torch/transformers/encoder package: the lexicon still works
+    except Exception as exc:  # noqa: BLE001 -- no torch/transformers/encoder package: the lexicon still works
         log.warning("prompt parser: could not load the encoder (%s); using the lexicon only", exc)
         return LoadedParser(None, None, time.perf_counter() - started, "lexicon")
     if not (model_dir / WEIGHTS_FILE).exists() or not (model_dir / CONFIG_FILE).exists():
@@ -59,7 +59,7 @@ def _load(model_dir: Path | None) -> LoadedParser:
         from pipeline.understanding.tagger import SpanTagger
 
         tagger = SpanTagger.load(encoder, model_dir)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 -- damaged weights must not stop the pipeline
         log.warning("prompt parser: tagger weights in %s unusable (%s); using the lexicon and embeddings only",
                     model_dir, exc)
         return LoadedParser(None, normaliser, time.perf_counter() - started, "lexicon+embeddings")

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipeline.spec import Sourced, Spec
+from pipeline.spec import Spec
 from pipeline.understanding import lexicon as lx
 from pipeline.understanding.cleaning import clean, has_words, mostly_unreadable
 from pipeline.understanding.extractors import (
@@ -24,7 +24,6 @@ from pipeline.understanding.extractors import (
     extract_time_signature,
     numberise,
 )
-from pipeline.vocabulary import UNRENDERABLE_INSTRUMENTS
 
 log = logging.getLogger(__name__)
 
@@ -299,6 +298,7 @@ def _from_tagger(cleaned: str, folded: str) -> list[Understood]:
         words = span.text.strip(" -'\"").lower()
         if (span.label not in _TAGGER_FIELDS or span.score < TAGGER_MIN_SCORE or len(words) < 3
                 or re.search(r"\d", words) or words in _META_WORDS
+                or (span.start > 0 and (cleaned[span.start - 1].isalnum() or cleaned[span.start - 1] == "-"))
                 or any(s < span.end and span.start < e for s, e in known)):
             continue
         field_name = _TAGGER_FIELDS[span.label]
@@ -315,9 +315,10 @@ def _from_tagger(cleaned: str, folded: str) -> list[Understood]:
             if match is not None and match[1] >= TAGGER_MIN_SIMILARITY:
                 slug, similarity = match
                 out.append(Understood(field_name, slug, span.text, round(min(span.score, similarity), 3), "tagger"))
-            covered.append((span.start, span.end))
+                covered.append((span.start, span.end))
     # typos nobody tagged: a strict spelling check on the remaining unknown words
-    for m in re.finditer(r"[a-z]{5,}", folded):
+    # (on the unfolded text, so "six-string" stays one word)
+    for m in re.finditer(r"(?<![\w'-])[a-z]{5,}(?![\w'-])", cleaned.lower()):
         if any(s < m.end() and m.start() < e for s, e in known + covered) or m.group(0) in _META_WORDS:
             continue
         for field_name in ("genres", "moods", "instruments"):

@@ -412,3 +412,12 @@ def _timed(spec: Spec) -> float:
     start = time.perf_counter()
     compose(spec)
     return time.perf_counter() - start
+
+
+@pytest.mark.parametrize("genre", GENRES)
+def test_every_piece_starts_sounding_on_its_first_beat(genre) -> None:
+    """QA fails a track with over a second of silence at the start; the composer never writes one."""
+    for seed in range(12):
+        arr = compose(make_spec(genre, tempo=60, duration=20, seed=seed))
+        first = min(n.start for t in arr.tracks for n in t.notes)
+        assert first * arr.seconds_per_beat <= 0.5, (seed, first)

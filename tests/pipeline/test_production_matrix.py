@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from pipeline.errors import QAFailed
 from pipeline.produce import ProduceOptions, produce
 from pipeline.spec import Key, Spec
 from pipeline.styles import STYLES
@@ -62,9 +63,12 @@ def productions(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Spe
              "duration_s": DURATION_S, "seed": 1000 + index}
         )
         out = root / _case_id(case)
-        result = produce(spec, out, options=ProduceOptions())
+        try:
+            produce(spec, out, options=ProduceOptions())
+        except QAFailed:
+            pass  # report.json and the files are written all the same; the tests below say what failed
         report = json.loads((out / "report.json").read_text())
-        made[_case_id(case)] = (result.spec, out, report)
+        made[_case_id(case)] = (Spec.from_dict(report["spec"]), out, report)
     return made
 
 
@@ -116,7 +120,10 @@ def test_tempo_measured_from_the_audio_is_within_two_percent(productions, case):
     tempo = next(c for c in report["qa"][-1]["checks"] if c["name"] == "tempo")
     measured = float(tempo["measured"])
     asked = spec.tempo_bpm.value
-    assert abs(measured - asked) / asked <= 0.02, f"measured {measured:.1f} BPM for {asked:g}"
+    # In 6/8 the felt beat is the dotted quarter: two thirds of the quarter-note BPM, the same grid.
+    beats = [asked, asked * 2 / 3] if spec.time_signature.value == "6/8" else [asked]
+    assert min(abs(measured - b) / b for b in beats) <= 0.02, f"measured {measured:.1f} BPM for {asked:g}"
+    assert tempo["passed"]
 
 
 @pytest.mark.parametrize("case", CASES, ids=_case_id)
@@ -152,7 +159,9 @@ def test_tempo_agrees_with_librosa_beat_tracker_on_drum_genres(productions):
         if "drums" not in spec.instrument_values or spec.time_signature.value != "4/4":
             continue
         y, rate = librosa.load(out / "mix.wav", sr=22050, mono=True)
-        tempo = float(np.atleast_1d(librosa.beat.beat_track(y=y, sr=rate, start_bpm=spec.tempo_bpm.value)[0])[0])
+        _, beats = librosa.beat.beat_track(y=y, sr=rate, hop_length=128, start_bpm=spec.tempo_bpm.value, units="time")
+        # The slope of beat time against beat number: finer than librosa's own tempo grid (~2% steps).
+        tempo = 60.0 / float(np.polyfit(np.arange(len(beats)), beats, 1)[0])
         asked = spec.tempo_bpm.value
         ratio = min((abs(tempo * f - asked) / asked for f in (0.5, 1.0, 2.0, 2 / 3, 1.5)))
         checked += 1

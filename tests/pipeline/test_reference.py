@@ -141,3 +141,17 @@ def test_a_48_khz_reference_reads_the_same(tmp_path, reference_audio):
     ref = analyse_reference(tmp_path / "ref48.flac")
     assert abs(ref.tempo_bpm - 128) / 128 <= 0.02 and ref.key == "D minor"
     assert abs(ref.duration_s - 12.0) < 0.05
+
+
+def test_a_reference_without_a_steady_beat_lends_no_tempo(tmp_path):
+    """A sustained chord has no beat: its tempo guess must not become the track's tempo."""
+    from tests.pipeline.audio_fixtures import harmonic_tone, stereo
+
+    chord = sum(harmonic_tone(m, 12.0) for m in (57, 61, 64))
+    path = tmp_path / "pad.wav"
+    soundfile.write(path, stereo(chord).T, SR)
+    ref = analyse_reference(path)
+    spec = apply_reference(Spec(), ref)
+    assert spec.tempo_bpm is None
+    assert any("no steady beat" in note for note in spec.notes)
+    assert spec.key is not None and spec.key.source == "reference"

@@ -102,7 +102,6 @@ def build_dataset(config: TrainConfig) -> list[Example]:
 def train(config: TrainConfig, out_dir: Path = MODEL_DIR, encoder: Encoder | None = None) -> dict[str, Any]:
     """Train and save to out_dir; returns the figures of the run."""
     import torch
-    from safetensors.torch import save_file
 
     started = time.perf_counter()
     threads_before = torch.get_num_threads()

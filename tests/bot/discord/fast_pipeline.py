@@ -92,7 +92,7 @@ def produce(
             "passed": not too_loud,
             "failures": ["too loud (-8.1 LUFS)"] if too_loud else [],
             "checks": [
-                {"name": "integrated_loudness", "measured": -8.1 if too_loud else -14.0},
+                {"name": "loudness", "measured": -8.1 if too_loud else -14.0},
                 {"name": "true_peak", "measured": -1.2},
             ],
         }

@@ -23,7 +23,14 @@ STAGE_WORDS = ["Understanding the prompt", "Composing", "Rendering", "Mixing", "
 
 
 async def run_scenario(
-    emu: DiscordEmulator, bot: AmpaBot, *, prompt: str, duration: int, timeout: float, expect_qa_retry: bool
+    emu: DiscordEmulator,
+    bot: AmpaBot,
+    *,
+    prompt: str,
+    duration: int,
+    timeout: float,
+    expect_qa_retry: bool,
+    min_stages_seen: int = 1,
 ) -> None:
     service = bot.service
     # ---- /generate: answered (deferred, privately) well within Discord's 3 s
@@ -92,11 +99,15 @@ async def run_scenario(
     texts = status_texts(emu, status["id"])
     first_pass = [t for t in texts if "fixing" not in t]
     active = [next(i for i, word in enumerate(STAGE_WORDS) if f"▶ {word}" in t) for t in first_pass if "▶" in t]
-    assert len(set(active)) >= 2 and active == sorted(active), f"stages shown one after another, in order: {texts}"
+    # Stages that pass faster than one edit interval are merged (that is the point), so how many show
+    # depends on the machine; what is shown must be in order, and the end shows every stage done.
+    assert len(set(active)) >= min_stages_seen and active == sorted(active), f"stages shown in order: {texts}"
     assert "Queued" in texts[0] or "▶" in texts[0]
     final = texts[-1]
-    assert "ready" in final and "QA passed" in final and "total" in final
+    assert "ready" in final and "QA passed" in final and "LUFS" in final and "total" in final
     assert "Understood:" in final
+    assert all(f"✓ {word}" in final for word in STAGE_WORDS), final
+    assert len(texts) >= 3, "posted, at least one stage in between, final"
     if expect_qa_retry:
         assert any("fixing — attempt 2" in t for t in texts)
     job = await eventually(lambda: _delivered(service, job_id), what="the job marked delivered")
@@ -138,7 +149,13 @@ async def test_end_to_end_fast_pipeline(emulator: DiscordEmulator, job_settings:
         running_bot(emulator, service, job_settings) as bot,
     ):
         await run_scenario(
-            emulator, bot, prompt="dark synthwave at 140 BPM in A minor", duration=6, timeout=30, expect_qa_retry=True
+            emulator,
+            bot,
+            prompt="dark synthwave at 140 BPM in A minor",
+            duration=6,
+            timeout=30,
+            expect_qa_retry=True,
+            min_stages_seen=2,
         )
 
 

@@ -48,6 +48,21 @@ async def test_reply_to_the_status_message_and_mention_in_thread(emulator: Disco
     )
     assert v3.parent_id == v2.id and v3.version == 3 and v3.prompt == "add strings"
 
+    # Tweak… in the same run: the form's answer makes exactly one new version (v4, on the newest).
+    v1_result = next(m for m in result_messages(emulator, thread_id) if job_id_of(m) == first)
+    tweak = await emulator.click(v1_result["id"], f"ampa:tweak:{first}")
+    await emulator.wait_for(lambda: tweak.callbacks, timeout=5, what="the tweak form")
+    form = emulator.callback(tweak).json["data"]
+    await emulator.submit_modal(form, {"change": "add bells"}, channel_id=thread_id)
+    await emulator.wait_for(lambda: len(status_messages(emulator, thread_id)) == 3, timeout=60, what="v4")
+    v4 = await eventually(
+        lambda: _delivered(bot.service, job_id_of(status_messages(emulator, thread_id)[-1])),
+        timeout=60,
+        what="v4 delivered",
+    )
+    assert v4.parent_id == v3.id and v4.version == 4
+    assert len(await bot.service.list_jobs(platform="discord", limit=10)) == 4, "one job per form answer"
+
     # Chat in an unrelated channel is ignored.
     calls = len(emulator.calls)
     await emulator.post_message(emulator.channel_id, "nice weather today")

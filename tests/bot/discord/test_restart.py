@@ -68,6 +68,11 @@ async def test_buttons_work_after_restart_on_the_same_database(emulator: Discord
         ]
         job_id = job_id_of(first)
         await eventually(lambda: _delivered(service, job_id), timeout=10, what="delivered")
+        # Tweak… opens a form; the user is still typing when the bot restarts.
+        tweak = await emulator.click(first["id"], f"ampa:tweak:{job_id}")
+        await emulator.wait_for(lambda: tweak.callbacks, timeout=3, what="the tweak form")
+        modal = emulator.callback(tweak).json
+        assert modal["type"] == 9
     thread_id = status["id"]
     # A new service and a new client on the same database: nothing in memory survives.
     async with open_service(job_settings) as service, running_bot(emulator, service, job_settings):
@@ -93,11 +98,7 @@ async def test_buttons_work_after_restart_on_the_same_database(emulator: Discord
         }
         assert any("v2 is on its way" in text for text in emulator.said_to(click))
 
-        # Tweak… opens a form; its answer becomes the next version in the same thread.
-        tweak = await emulator.click(first["id"], f"ampa:tweak:{job_id}")
-        await emulator.wait_for(lambda: tweak.callbacks, timeout=3, what="the tweak form")
-        modal = emulator.callback(tweak).json
-        assert modal["type"] == 9
+        # The form opened before the restart is answered now: the next version, in the same thread.
         answer = await emulator.submit_modal(
             modal["data"], {_text_input_id(modal["data"]): "make it faster"}, channel_id=thread_id
         )

@@ -51,6 +51,10 @@ def _active_stages(texts: list[str]) -> list[str]:
     return seen
 
 
+def _failed(updates) -> list[str]:
+    return [c.args["text"] for c in updates if c.args["text"].startswith("❌")]
+
+
 async def _delivered(service, job_id: str) -> bool:
     job = await service.get(job_id)
     return bool(job and job.delivered)
@@ -82,10 +86,10 @@ async def test_mention_with_reference_then_reply_makes_version_two(slack):
     status_ts = status_post.response["ts"]
 
     # Files into the same thread.
-    try:
-        complete = await emu.wait_for(lambda: emu.of("files.completeUploadExternal"), 150)
-    except AssertionError:
-        raise AssertionError(f"no files; the status said: {[c.args['text'] for c in emu.of('chat.update')][-1:]}") from None
+    await emu.wait_for(lambda: emu.of("files.completeUploadExternal") or _failed(updates_of(emu, status_ts)), 150)
+    failed = _failed(updates_of(emu, status_ts))
+    assert not failed, f"the real pipeline failed the job: {failed[-1]}"
+    complete = emu.of("files.completeUploadExternal")
     assert complete[0].args["channel_id"] == "CGENERAL" and complete[0].args["thread_ts"] == root
     assert "v1" in complete[0].args["initial_comment"]
     uploaded = _uploaded(emu, complete[0])
@@ -116,7 +120,8 @@ async def test_mention_with_reference_then_reply_makes_version_two(slack):
 
     # A reply in the thread: version 2, same thread, parent linked, delivered there too.
     await slack.send_event(message("make it slower", thread_ts=root))
-    await emu.wait_for(lambda: len(emu.of("files.completeUploadExternal")) >= 2, 180)
+    await emu.wait_for(lambda: len(emu.of("files.completeUploadExternal")) >= 2 or _failed(emu.of("chat.update")), 150)
+    assert not _failed(emu.of("chat.update")), f"the real pipeline failed version 2: {_failed(emu.of('chat.update'))}"
     second_complete = emu.of("files.completeUploadExternal")[1]
     assert second_complete.args["thread_ts"] == root and "v2" in second_complete.args["initial_comment"]
     jobs = await service.list_jobs(platform="slack")

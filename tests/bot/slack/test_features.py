@@ -34,6 +34,8 @@ async def test_slash_command_posts_status_and_results_in_its_thread(slack):
     job = await _only_job(slack)
     assert job.thread_ref == status_ts and job.status_message_ref == f"CGENERAL:{status_ts}"
     assert any("synthwave" in t and "140 BPM" in t for t in texts(updates_of(emu, status_ts)))
+    who = json.dumps(updates_of(emu, status_ts)[-1].args["blocks"], ensure_ascii=False)
+    assert "<@UALICE>" in who and "dark synthwave at 140 BPM" in who  # the channel sees who asked for what
 
 
 async def test_slash_command_refusal_is_ephemeral(slack):

@@ -127,7 +127,7 @@ BAD_INPUTS = [
 ]
 
 
-@pytest.mark.parametrize("prompt", BAD_INPUTS)
+@pytest.mark.parametrize("prompt", BAD_INPUTS, ids=[f"bad{i}" for i in range(len(BAD_INPUTS))])
 def test_bad_input_never_raises_and_says_what_was_ignored(prompt) -> None:
     result = parse_prompt(prompt)
     assert result.spec is not None
@@ -161,3 +161,25 @@ def test_clamp_worthy_values_are_extracted_as_said_and_resolve_clamps() -> None:
 def test_same_prompt_same_spec() -> None:
     prompt = "chillhop w/ rhodes and a soft nylon guitar, 80-90 bpm, cozy"
     assert parse_prompt(prompt).spec == parse_prompt(prompt).spec
+
+
+def test_summary_names_only_what_was_asked_for() -> None:
+    from pipeline.defaults import resolve
+
+    spec = resolve(parse_prompt("happy pop with female vocals and a piano, 120 bpm, 2 minutes, no drums").spec)
+    assert spec.summary() == "pop · 120 BPM · " + spec.key.value + " · 2:00 · happy · with piano · no drums"
+
+
+@pytest.mark.parametrize(
+    ("prompt", "field", "slug"),
+    [("tecno 132bpm", "genres", "techno"), ("mysterous ambient", "moods", "mysterious"),
+     ("agressive metal", "moods", "aggressive"), ("violinn solo", "instruments", "violin")],
+)
+def test_misspellings_still_normalise(prompt: str, field: str, slug: str) -> None:
+    assert slug in _values(getattr(parse_prompt(prompt).spec, field))
+
+
+def test_near_spellings_are_not_forced() -> None:
+    assert not parse_prompt("rock with a distorted six-string").spec.instruments  # not "strings"
+    assert "vocals" not in _values(parse_prompt("swingin big-band").spec.instruments)  # not "singing"
+    assert _values(parse_prompt("jazz with grand pianos").spec.moods) == set()  # "grand" of a piano is not epic
