@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+# Rendered audio is the arrangement's bars plus this much room for releases and reverb tails.
+# The composer counts it in, so the file a user gets is within one bar of the length they asked for.
+RELEASE_TAIL_S = 1.0
+
 
 @dataclass(frozen=True)
 class Note:

@@ -24,7 +24,7 @@ from pipeline.compose.structure import bar_count, plan_sections, section_kind
 from pipeline.compose.theory import Scale, lead_voices, place
 from pipeline.defaults import resolve
 from pipeline.errors import BadInput
-from pipeline.score import Arrangement, Note, Section, Track
+from pipeline.score import RELEASE_TAIL_S, Arrangement, Note, Section, Track
 from pipeline.spec import Spec
 from pipeline.styles import ROLES, style_for
 
@@ -36,8 +36,9 @@ _BIG_KINDS = ("chorus", "drop", "climax")
 def compose(spec: Spec) -> Arrangement:
     """Plan the form and the chords, then write each stem's part over them.
 
-    Tempo, meter and key are the spec's exactly; the length is round(duration / bar) bars (at
-    least 4). An unresolved spec is resolved first.
+    Tempo, meter and key are the spec's exactly; the length is round((duration - release tail) / bar)
+    bars (at least one), so the rendered file is within one bar of the asked duration. An unresolved
+    spec is resolved first.
     """
     if not spec.is_resolved:
         spec = resolve(spec)
@@ -52,7 +53,7 @@ def compose(spec: Spec) -> Arrangement:
     tempo = float(spec.tempo_bpm.value)
     seed = int(spec.seed.value)
     moods = tuple(spec.mood_values)
-    bars = bar_count(float(spec.duration_s.value), grid.bar_beats * 60.0 / tempo)
+    bars = bar_count(float(spec.duration_s.value) - RELEASE_TAIL_S, grid.bar_beats * 60.0 / tempo)
     names = list(spec.sections.value) if spec.sections and spec.sections.value else None
     sections = plan_sections(profile, bars, float(spec.energy.value), names, moods)
     scale = Scale(key.pitch_class, key.mode)

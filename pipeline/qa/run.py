@@ -19,6 +19,8 @@ from pipeline.spec import Key, Spec
 PITCHED_ROLES = ("bass", "harmony", "pad", "lead")
 
 
+MIN_BEATS_FOR_TEMPO = 8.0
+
 def run_qa(
     audio: np.ndarray,
     sample_rate: int,
@@ -58,7 +60,12 @@ def run_qa(
         mono = to_analysis_mono(audio, sample_rate)
         estimate = tempo_from_mono(mono, expected_bpm=spec.tempo_bpm.value)
         meter = spec.time_signature.value if spec.time_signature else "4/4"
-        found.append(checks.tempo(estimate, spec.tempo_bpm.value, advisory="tempo" in advisory, meter=meter))
+        # Fewer than 8 beats (a one-bar piece at 40 BPM) is too little evidence to call a tempo
+        # wrong: the reading is still reported, as a warning.
+        too_short = measured_s * spec.tempo_bpm.value / 60.0 < MIN_BEATS_FOR_TEMPO
+        found.append(
+            checks.tempo(estimate, spec.tempo_bpm.value, advisory="tempo" in advisory or too_short, meter=meter)
+        )
 
     if spec.key is not None:
         target = Key.parse(spec.key.value)

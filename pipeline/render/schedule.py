@@ -11,11 +11,11 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from pipeline.score import Arrangement, Track
+from pipeline.score import RELEASE_TAIL_S, Arrangement, Track
 
 log = logging.getLogger(__name__)
 
-TAIL_SECONDS = 1.0  # after the last bar: room for releases and the mixer's reverb tails
+TAIL_SECONDS = RELEASE_TAIL_S  # after the last bar: room for releases and the mixer's reverb tails
 
 
 @dataclass(frozen=True)

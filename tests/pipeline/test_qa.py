@@ -206,3 +206,13 @@ def test_tempo_survives_a_noise_bed():
     track = kick_pattern(124, seconds) + 1.8 * chord_progression("A", "minor", seconds, bpm=124) + noise(seconds, 0.05)
     estimate = estimate_tempo(master(track, SR), SR, expected_bpm=124)
     assert abs(estimate.bpm - 124) / 124 <= 0.02, estimate.candidates
+
+
+
+def test_tempo_is_only_a_warning_when_the_clip_has_under_eight_beats():
+    """Seven and a half beats (5 s at 90 BPM) cannot prove a tempo wrong; eighteen can."""
+    short = run_qa(master(clicks(60.0, 5.0), SR, MasterParams()), SR, make_spec(tempo_bpm=90, duration_s=5))
+    assert not short.check("tempo").passed and short.check("tempo").advisory
+    assert not short.failed("tempo")
+    longer = run_qa(master(clicks(60.0, 12.0), SR, MasterParams()), SR, make_spec(tempo_bpm=90, duration_s=12))
+    assert longer.failed("tempo")
