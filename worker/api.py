@@ -182,4 +182,5 @@ def _public(job: JobView, service: JobService) -> dict[str, Any]:
     """The job as JSON, with file URLs instead of server paths."""
     out = job.to_dict()
     out["files"] = {name: f"/jobs/{job.id}/files/{name}" for name in job.files}
+    out["reference_path"] = None if job.reference_path is None else "(attached)"  # a server path is nobody's business
     return out

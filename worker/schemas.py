@@ -97,6 +97,7 @@ class JobView:
     timings: dict[str, float]  # stage -> seconds
     delivered: bool  # the adapter has posted the final result
     notes: list[str] = field(default_factory=list)  # what was ignored, clamped, unsupported
+    reference_path: str | None = None  # the reference track this job followed, if any
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)

@@ -60,6 +60,7 @@ def to_view(job: Job) -> JobView:
         timings=dict(job.timings or {}),
         delivered=job.delivered,
         notes=list(job.notes or []),
+        reference_path=job.reference_path,
     )
 
 

@@ -44,6 +44,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 seed=random.SystemRandom().randrange(2**31),
                 parent_id=source.id,
                 spec=spec,
+                reference_path=root.reference_path,  # the new take follows the same reference track
                 client_ref=f"regenerate:{body.get('trigger_id') or body['actions'][0].get('action_ts')}",
             )
         )

@@ -107,3 +107,22 @@ async def test_status_updates_are_coalesced_and_end_on_the_last_state(emulator, 
     assert len(sent) <= 4, sent
     gaps = [b.at - a.at for a, b in zip(emulator.of("chat.update"), emulator.of("chat.update")[1:-1])]
     assert all(gap >= 0.25 for gap in gaps), gaps
+
+
+async def test_regenerate_follows_the_same_reference_track(slack):
+    """Regenerate starts again from the original words and the original reference, with a new seed."""
+    from tests.bot.slack.audio import wav_bytes
+
+    emu, service = slack.emulator, slack.service
+    reference = emu.add_file("groove.wav", wav_bytes(seconds=4.0), "audio/wav")
+    await slack.send_event(mention("funk like this, 6 seconds", files=[reference]))
+    await emu.wait_for(lambda: emu.of("files.completeUploadExternal"), 30)
+    first = await _only_job(slack)
+    await eventually(lambda: _delivered(service, first.id))
+    assert first.reference_path
+
+    assert (await slack.click("ampa_regenerate", first.id)).status == 200
+    await emu.wait_for(lambda: len(emu.of("files.completeUploadExternal")) >= 2, 30)
+    jobs = sorted(await service.list_jobs(platform="slack"), key=lambda j: j.created_at)
+    assert len(jobs) == 2
+    assert jobs[1].reference_path == first.reference_path
