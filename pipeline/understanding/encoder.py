@@ -53,15 +53,26 @@ class Encoder:
     model: Any  # transformers BertModel
 
     @classmethod
-    def load(cls, path: Path | None = None) -> Encoder:
-        from transformers import BertModel, BertTokenizerFast
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.set_verbosity_error()
-        hf_logging.disable_progress_bar()
+    def load(cls, path: Path | None = None, *, backend: str = "light") -> Encoder:
+        """The package's encoder. `backend="light"` (parsing) runs it in plain torch without importing
+        transformers (see lightbert.py); `backend="transformers"` (training) uses transformers' BertModel.
+        Both carry the same weights under the same names."""
         path = path or base_model_path()
-        tokenizer = BertTokenizerFast.from_pretrained(str(path), local_files_only=True)
-        model = BertModel.from_pretrained(str(path), local_files_only=True, add_pooling_layer=False)
+        if backend == "light":
+            from pipeline.understanding.lightbert import FastTokenizer, LightBert
+
+            model = LightBert.from_pretrained(path)
+            tokenizer: Any = FastTokenizer(path, max_length=MAX_TOKENS)
+        elif backend == "transformers":
+            from transformers import BertModel, BertTokenizerFast
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.set_verbosity_error()
+            hf_logging.disable_progress_bar()
+            tokenizer = BertTokenizerFast.from_pretrained(str(path), local_files_only=True)
+            model = BertModel.from_pretrained(str(path), local_files_only=True, add_pooling_layer=False)
+        else:
+            raise ValueError(f"unknown encoder backend {backend!r}")
         model.eval()
         for parameter in model.parameters():
             parameter.requires_grad_(False)

@@ -118,7 +118,7 @@ def _train(config: TrainConfig, out_dir: Path, encoder: Encoder | None, started:
 
     random.seed(config.seed)
     torch.manual_seed(config.seed)
-    encoder = encoder or Encoder.load()
+    encoder = encoder or Encoder.load(backend="transformers")
     examples = build_dataset(config)
 
     # 1. tokenise + label, then run the frozen layers once (sorted by length: little padding)
