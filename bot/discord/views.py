@@ -50,6 +50,19 @@ async def _started(interaction: discord.Interaction, job: JobView) -> None:
     await interaction.edit_original_response(content=f"On it — v{job.version} is on its way: {message.jump_url}")
 
 
+async def _new_take(interaction: discord.Interaction, job_id: str, *, new_seed: bool) -> None:
+    """Variation (new seed) and Regenerate (same seed): the same spec again, as the next version."""
+    try:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await _load(interaction, job_id)
+        job = await _bot(interaction).service.variation(
+            job_id, requester_id=str(interaction.user.id), new_seed=new_seed, client_ref=str(interaction.id)
+        )
+        await _started(interaction, job)
+    except Exception as exc:  # noqa: BLE001 - the one error handler decides what the user reads
+        await report_to_user(interaction, exc)
+
+
 class VariationButton(discord.ui.DynamicItem[discord.ui.Button], template=rf"ampa:variation:{_JOB_ID}"):
     def __init__(self, job_id: str) -> None:
         super().__init__(
@@ -66,15 +79,7 @@ class VariationButton(discord.ui.DynamicItem[discord.ui.Button], template=rf"amp
         return cls(match["job_id"])
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        try:
-            await interaction.response.defer(ephemeral=True, thinking=True)
-            await _load(interaction, self.job_id)
-            job = await _bot(interaction).service.variation(
-                self.job_id, requester_id=str(interaction.user.id), new_seed=True, client_ref=str(interaction.id)
-            )
-            await _started(interaction, job)
-        except Exception as exc:  # noqa: BLE001 - the one error handler decides what the user reads
-            await report_to_user(interaction, exc)
+        await _new_take(interaction, self.job_id, new_seed=True)
 
 
 class RegenerateButton(discord.ui.DynamicItem[discord.ui.Button], template=rf"ampa:regenerate:{_JOB_ID}"):
@@ -96,15 +101,7 @@ class RegenerateButton(discord.ui.DynamicItem[discord.ui.Button], template=rf"am
         return cls(match["job_id"])
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        try:
-            await interaction.response.defer(ephemeral=True, thinking=True)
-            await _load(interaction, self.job_id)
-            job = await _bot(interaction).service.variation(
-                self.job_id, requester_id=str(interaction.user.id), new_seed=False, client_ref=str(interaction.id)
-            )
-            await _started(interaction, job)
-        except Exception as exc:  # noqa: BLE001
-            await report_to_user(interaction, exc)
+        await _new_take(interaction, self.job_id, new_seed=False)
 
 
 class TweakButton(discord.ui.DynamicItem[discord.ui.Button], template=rf"ampa:tweak:{_JOB_ID}"):

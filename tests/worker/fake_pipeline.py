@@ -13,11 +13,13 @@ import json
 import os
 import time
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pipeline.produce
 from pipeline.errors import BadReference, Cancelled, QAFailed
+from pipeline.produce import ProductionResult
 from pipeline.spec import Spec
 
 STAGES = ("parsing", "composing", "rendering", "mixing", "mastering", "qa")
@@ -25,29 +27,13 @@ _transient_failures: dict[str, int] = {}
 
 
 @dataclass(frozen=True)
-class ProduceOptions:
-    soundfont: Path | None = None
-    max_qa_retries: int = 2
-    loudness_lufs: float | None = None
-    ceiling_dbtp: float | None = None
-    render_workers: int = 2
-    first_master_gain_db: float = 0.0  # > 0: the first QA pass fails "too loud", as the real hook does
-    # fake-only switches
+class ProduceOptions(pipeline.produce.ProduceOptions):
+    """The real options (so the runner's fields always fit) plus fake-only switches."""
+
     stage_s: float | None = None
     qa_never_passes: bool = False
     transient_failures: int = 0  # raise OSError this many times per output folder parent before working
     hold_file: str | None = None  # while this file exists, stay in "rendering"
-
-
-@dataclass(frozen=True)
-class ProductionResult:
-    spec: Spec
-    files: dict[str, Path]
-    qa_reports: list[dict[str, Any]]
-    timings: dict[str, float]
-    passed: bool
-    attempts: int
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def produce(

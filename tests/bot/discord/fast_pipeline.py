@@ -14,7 +14,6 @@ import threading
 import time
 import zipfile
 import zlib
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ import numpy as np
 import soundfile as sf
 
 from pipeline.errors import BadInput, Cancelled
+from pipeline.produce import ProduceOptions, ProductionResult
 from pipeline.spec import Spec
 
 GATE = threading.Event()
@@ -31,28 +31,6 @@ FAIL_WITH: list[str] = []  # a message here makes jobs fail with BadInput(messag
 SECONDS = 6.0
 STAGE_SECONDS = 0.6  # simulated work per stage, so a status message has stages to show
 RATE = 44100
-
-
-@dataclass(frozen=True)
-class ProduceOptions:
-    soundfont: Path | None = None
-    max_qa_retries: int = 2
-    loudness_lufs: float | None = None
-    ceiling_dbtp: float | None = None
-    render_workers: int = 2
-    sample_rate: int = 44100
-    first_master_gain_db: float = 0.0
-
-
-@dataclass(frozen=True)
-class ProductionResult:
-    spec: Spec
-    files: dict[str, Path]
-    qa_reports: list[dict[str, Any]]
-    timings: dict[str, float]
-    passed: bool
-    attempts: int
-    notes: list[str] = field(default_factory=list)
 
 
 def produce(

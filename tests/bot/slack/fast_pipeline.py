@@ -14,32 +14,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pipeline.produce
 from pipeline.errors import QAFailed
+from pipeline.produce import ProductionResult
 from pipeline.spec import Spec
 
 FAILING_TEMPO = 66.0
 
 
 @dataclass(frozen=True)
-class ProduceOptions:
-    soundfont: Path | None = None
-    max_qa_retries: int = 2
-    loudness_lufs: float | None = None
-    ceiling_dbtp: float | None = None
-    render_workers: int = 2
-    first_master_gain_db: float = 0.0
+class ProduceOptions(pipeline.produce.ProduceOptions):
+    """The real options plus fake-only switches."""
+
     stage_s: float = 0.02
     hold_file: str | None = None
-
-
-@dataclass(frozen=True)
-class ProductionResult:
-    spec: Spec
-    files: dict[str, Path]
-    qa_reports: list[dict[str, Any]]
-    timings: dict[str, float]
-    passed: bool
-    attempts: int
 
 
 def produce(
