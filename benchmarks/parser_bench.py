@@ -4,6 +4,8 @@
 
 Load time and memory are measured in fresh processes (median of --runs); latency is the median
 and p95 over the dev prompts (each prompt's median of --runs parses) once the parser is loaded.
+The cold runs also say whether parsing imported torch or transformers (it should not) and the
+process's peak RSS (ru_maxrss: what the ≤ 1 GB budget is about).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ DEFAULT_DEV = REPO.parent / "shared" / "eval"
 HELD_OUT = REPO / "pipeline" / "understanding" / "data" / "heldout.jsonl"
 
 _COLD = """
-import json, time, psutil
+import json, resource, sys, time, psutil
 process = psutil.Process()
 rss0 = process.memory_info().rss
 t0 = time.perf_counter()
@@ -31,7 +33,8 @@ t1 = time.perf_counter()
 parse_prompt("dark atmospheric synthwave at 140 BPM in A minor, 2 minutes, no drums")
 t2 = time.perf_counter()
 print(json.dumps({"load_s": t1 - t0, "first_parse_s": t2 - t1, "rss_added_mb": (process.memory_info().rss - rss0) / 2**20,
-                  "mode": loaded.mode}))
+                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,  # kB on Linux
+                  "mode": loaded.mode, "imported": [m for m in ("torch", "transformers") if m in sys.modules]}))
 """
 
 
@@ -81,7 +84,9 @@ def main() -> int:
     print(f"model load (cold, fresh process, incl. imports): median {statistics.median(c['load_s'] for c in cold):.2f} s "
           f"over {len(cold)} runs; first parse after load {statistics.median(c['first_parse_s'] for c in cold) * 1000:.0f} ms; "
           f"mode={cold[0]['mode']}")
-    print(f"RSS added by loading the parser: median {statistics.median(c['rss_added_mb'] for c in cold):.0f} MB")
+    print(f"RSS added by loading the parser: median {statistics.median(c['rss_added_mb'] for c in cold):.0f} MB; "
+          f"process peak RSS {statistics.median(c['peak_rss_mb'] for c in cold):.0f} MB; "
+          f"imported {', '.join(cold[0]['imported']) or 'neither torch nor transformers'}")
 
     dev_prompts = args.dev_dir / "prompts-dev.jsonl"
     sets = [(HELD_OUT, "held-out")]

@@ -8,7 +8,7 @@ QA run as for any track.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -25,7 +25,8 @@ StageCallback = Callable[[str], None]
 @dataclass(frozen=True)
 class Generated:
     sample_rate: int
-    stems: dict[str, np.ndarray] | None  # role -> (2, n) float32; None for mix-only backends
+    # role -> (2, n) float32; None for mix-only backends. May be a StemSpool (files mapped on read).
+    stems: Mapping[str, np.ndarray] | None
     mix: np.ndarray | None  # (2, n) float32 when the backend gives a finished stereo mix
     arrangement: Arrangement | None  # the score, when there is one (MIDI, QA's bar length)
 
@@ -49,6 +50,8 @@ class SymbolicBackend:
     soundfont: Path | None = None
     sample_rate: int = 44100
     render_workers: int = 2
+    scratch: Path | None = None  # render the stems into files here (see pipeline.spool)
+    keep_soundfont: bool = True  # False: free the decoded SoundFont after each render
     name: str = "symbolic"
 
     def generate(self, spec: Spec, *, on_stage: StageCallback) -> Generated:
@@ -60,12 +63,26 @@ class SymbolicBackend:
         arrangement = compose(spec)
         on_stage("rendering")
         stems = render_stems(
-            arrangement, soundfont=soundfont, sample_rate=self.sample_rate, workers=self.render_workers
+            arrangement,
+            soundfont=soundfont,
+            sample_rate=self.sample_rate,
+            workers=self.render_workers,
+            spool=self.scratch,
+            keep_soundfont=self.keep_soundfont,
         )
         return Generated(sample_rate=self.sample_rate, stems=stems, mix=None, arrangement=arrangement)
 
 
-def backend_for(name: str, *, soundfont: Path | None, render_workers: int) -> GeneratorBackend:
+def backend_for(
+    name: str,
+    *,
+    soundfont: Path | None,
+    render_workers: int,
+    scratch: Path | None = None,
+    keep_soundfont: bool = True,
+) -> GeneratorBackend:
     if name == "symbolic":
-        return SymbolicBackend(soundfont=soundfont, render_workers=render_workers)
+        return SymbolicBackend(
+            soundfont=soundfont, render_workers=render_workers, scratch=scratch, keep_soundfont=keep_soundfont
+        )
     raise BadInput(f"unknown generator backend {name!r}; this installation has: symbolic")

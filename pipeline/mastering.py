@@ -21,8 +21,8 @@ from pipeline.qa.loudness import (
     as_channels_first,
     db_to_amplitude,
     fast_integrated_lufs,
-    oversampled_peaks,
 )
+from pipeline.qa.truepeak import PeakEnvelope
 
 # The chain works at a fixed loudness so thresholds mean the same thing for any input level.
 _STAGING_LUFS = -20.0
@@ -83,7 +83,8 @@ def master(mix: np.ndarray, sample_rate: int, params: MasterParams = MasterParam
     if loudness <= SILENCE_LUFS:
         return audio.copy()
     staged = audio * np.float32(db_to_amplitude(_STAGING_LUFS - loudness))
-    toned = master_chain(params)(staged, sample_rate).astype(np.float32)
+    toned = master_chain(params)(staged, sample_rate).astype(np.float32, copy=False)
+    del staged
     normalised = normalise_loudness(toned, sample_rate, params)
     if params.pre_gain_db:
         normalised = normalised * np.float32(db_to_amplitude(params.pre_gain_db))
@@ -97,11 +98,11 @@ def normalise_loudness(audio: np.ndarray, sample_rate: int, params: MasterParams
     )
     measured = fast_integrated_lufs(audio, sample_rate)
     gain_db = params.target_lufs - measured
-    peaks = oversampled_peaks(audio)  # scales with the gain: measured once
+    peaks = PeakEnvelope(audio)  # scales with the gain: measured once, refined only if needed
     out = audio
     for _ in range(params.max_passes):
         gain = db_to_amplitude(gain_db)
-        out = limit(audio * np.float32(gain), sample_rate, limiter, peaks * np.float32(gain))
+        out = limit(audio * np.float32(gain), sample_rate, limiter, peaks.scaled(gain))
         error = params.target_lufs - fast_integrated_lufs(out, sample_rate)
         if abs(error) <= params.tolerance_lu:
             break

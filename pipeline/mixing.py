@@ -11,9 +11,10 @@ belongs to the master. Chains are built per call: pedalboard plugins keep intern
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+import mmap
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -32,6 +33,8 @@ from pedalboard import (
 )
 from scipy.signal import butter, sosfilt, sosfiltfilt
 
+from pipeline.spool import StemSpool
+from pipeline.parallel import share_work, shared_stem
 from pipeline.score import Arrangement
 from pipeline.spec import Spec
 from pipeline.styles import ROLES, Style, style_for
@@ -120,7 +123,7 @@ class MixParams:
     mono_below_hz: float = 120.0  # side signal high-passed here: low end stays mono
     reverb_scale: float = 1.0
     sidechain_depth_db: float | None = None  # None: the genre's default (0 where it has none)
-    workers: int = 2  # stems processed in parallel (pedalboard releases the GIL)
+    workers: int = 2  # processes sharing the stems (this one and forked children)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -136,7 +139,7 @@ class MixParams:
 @dataclass(frozen=True)
 class MixResult:
     mix: np.ndarray  # (2, n) float32: the sum of `stems`
-    stems: dict[str, np.ndarray]  # role -> processed (2, n) float32
+    stems: Mapping[str, np.ndarray]  # role -> processed (2, n) float32 (a StemSpool when spooled)
     gains_db: dict[str, float]  # role -> total gain applied (staging + offsets + trim)
     notes: list[str] = field(default_factory=list)  # e.g. an offset that matched no stem
 
@@ -272,13 +275,19 @@ def _sends(ctx: StemContext) -> list[Any]:
 
 
 def mix_stems(
-    stems: dict[str, np.ndarray],
+    stems: Mapping[str, np.ndarray],
     arrangement: Arrangement | None,
     spec: Spec,
     params: MixParams = MixParams(),
     *,
     sample_rate: int = 44100,
+    spool: Path | None = None,
 ) -> MixResult:
+    """Process every stem through its role's chain and sum them into the mix.
+
+    `spool`: a folder to keep the processed stems in (a StemSpool: mapped only while read), so
+    mastering, QA and export do not hold them all in memory; without it they are in memory.
+    """
     if not stems:
         raise ValueError("mix_stems needs at least one stem")
     genre = arrangement.genre if arrangement is not None else spec.genre
@@ -288,8 +297,19 @@ def mix_stems(
     programs = {t.role: t.program for t in arrangement.tracks if t.voice == "sf2"} if arrangement is not None else {}
     offsets, notes = resolve_offsets({**spec.mix, **params.stem_offsets_db}, instruments, stems.keys())
     length = max(s.shape[-1] for s in stems.values())
+    ordered = [r for r in ROLES if r in stems] + [r for r in stems if r not in ROLES]
+    store = StemSpool(spool, length) if spool is not None else None
+    duck = _sidechain(stems, ordered, arrangement, genre, style, params, length, sample_rate)
 
-    def process(role: str) -> tuple[str, np.ndarray, float]:
+    outputs = {role: store.allocate(role) if store is not None else shared_stem(length) for role in ordered}
+    # Heaviest chains first (a reverb costs more than the rest of a chain), so neither core idles
+    # at the end; the gains come back through shared memory too.
+    queue = sorted(ordered, key=lambda role: -_chain_cost(role, genre, params))
+    gains = np.frombuffer(mmap.mmap(-1, 8 * len(queue)), dtype=np.float64)
+
+    def process(index: int) -> None:
+        """Runs here or in a forked child (see pipeline.parallel): pure numpy and pedalboard, no locks."""
+        role = queue[index]
         ctx = StemContext(
             role, instruments.get(role, role), genre, style, tempo, sample_rate, params.reverb_scale, programs.get(role)
         )
@@ -297,36 +317,65 @@ def mix_stems(
         target = ROLE_LEVEL_DB.get(role, -24.0) + GENRE_LEVEL_TWEAK_DB.get(genre, {}).get(role, 0.0)
         pre = _staging_gain_db(dry, sample_rate, target)
         chain = CHAINS.get(role, fx_chain)(ctx)
-        wet = chain(dry * np.float32(10 ** (pre / 20)), sample_rate).astype(np.float32)
+        wet = chain(dry * np.float32(10 ** (pre / 20)), sample_rate).astype(np.float32, copy=False)
+        del dry  # (a mapping of the spooled dry stem: let it go as soon as possible)
         # Re-stage after the chain (drive and compression change the level), then the offsets.
         post = _staging_gain_db(wet, sample_rate, target)
         final_db = post + offsets.get(role, 0.0) + params.trim_db
-        out = wet * np.float32(10 ** (final_db / 20))
+        wet *= np.float32(10 ** (final_db / 20))  # in place: a 2-minute stem is 42 MB per copy
         width = ROLE_WIDTH.get(role, 1.0) * params.width_scale
-        return role, apply_width(out, sample_rate, width, params.mono_below_hz), pre + final_db
+        wet = apply_width(wet, sample_rate, width, params.mono_below_hz)
+        if duck is not None and role in SIDECHAIN_ROLES:
+            wet *= duck
+        outputs[role][:] = wet
+        gains[index] = pre + final_db
 
-    ordered = [r for r in ROLES if r in stems] + [r for r in stems if r not in ROLES]
-    with ThreadPoolExecutor(max_workers=max(1, params.workers)) as pool:
-        processed = {role: (out, gain) for role, out, gain in pool.map(process, ordered)}
+    # pedalboard holds the GIL while it processes: a second core needs a forked child, not a thread.
+    share_work(len(queue), process, workers=params.workers, timeout=60.0 + 2.0 * length / sample_rate)
+    gains_db = {role: round(float(gains[i]), 2) for i, role in enumerate(queue)}
+    out_stems: Mapping[str, np.ndarray]
+    if store is not None:
+        del outputs  # writable mappings: readers map the files afresh
+        store.order(ordered)
+        out_stems = store
+    else:
+        out_stems = outputs
+    # Summed in a fixed order, whatever order the threads finished in: float sums are order-sensitive.
+    mix = np.zeros((2, length), np.float32)
+    for role in ordered:
+        mix += out_stems[role]
+    return MixResult(mix=mix, stems=out_stems, gains_db={r: gains_db[r] for r in ordered}, notes=notes)
 
+
+def _sidechain(
+    stems: Mapping[str, np.ndarray],
+    roles: list[str],
+    arrangement: Arrangement | None,
+    genre: str,
+    style: Style,
+    params: MixParams,
+    length: int,
+    sample_rate: int,
+) -> np.ndarray | None:
+    """The ducking curve for the sidechained roles (bass, pad), or None where the genre has none."""
     depth = params.sidechain_depth_db
     if depth is None:
         depth = GENRE_SIDECHAIN_DB.get(genre, 3.0) if style.sidechain else 0.0
-    if depth > 0 and any(r in processed for r in SIDECHAIN_ROLES):
-        duck = ducking_gain(length, sample_rate, depth, arrangement=arrangement, drum_stem=stems.get("drums"))
-        if duck is not None:
-            for role in SIDECHAIN_ROLES:
-                if role in processed:
-                    out, gain = processed[role]
-                    processed[role] = (out * duck, gain)
+    if depth <= 0 or not any(r in roles for r in SIDECHAIN_ROLES):
+        return None
+    drums = stems["drums"] if "drums" in stems and not _kick_onsets(arrangement, length, sample_rate) else None
+    return ducking_gain(length, sample_rate, depth, arrangement=arrangement, drum_stem=drums)
 
-    out_stems = {role: processed[role][0].astype(np.float32, copy=False) for role in ordered}
-    mix = np.zeros((2, length), np.float32)
-    for stem in out_stems.values():
-        mix += stem
-    return MixResult(
-        mix=mix, stems=out_stems, gains_db={r: round(g, 2) for r, (_, g) in processed.items()}, notes=notes
-    )
+
+def _chain_cost(role: str, genre: str, params: MixParams) -> float:
+    """Relative cost of a role's chain: a reverb or delay weighs as much as several filters."""
+    cost = 1.0
+    scale, _ = GENRE_SPACE.get(genre, (1.0, 0.6))
+    if ROLE_REVERB.get(role, 0.1) * scale * params.reverb_scale >= 0.06:
+        cost += 4.0
+    if role == "lead" and genre in GENRE_DELAY:
+        cost += 1.5
+    return cost
 
 
 def resolve_offsets(

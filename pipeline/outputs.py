@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -71,7 +71,7 @@ def write_mp3(path: Path, audio: np.ndarray, sample_rate: int) -> Path:
 
 
 def write_audio_outputs(
-    out_dir: Path, mastered: np.ndarray, sample_rate: int, stems: dict[str, np.ndarray]
+    out_dir: Path, mastered: np.ndarray, sample_rate: int, stems: Mapping[str, np.ndarray]
 ) -> dict[str, Path]:
     """Write the mix (WAV + MP3) and the stems (WAVs + zip); returns name -> path.
 
@@ -90,7 +90,7 @@ def write_audio_outputs(
     return files
 
 
-def _write_stems(out_dir: Path, stems: dict[str, np.ndarray], sample_rate: int) -> dict[str, Path]:
+def _write_stems(out_dir: Path, stems: Mapping[str, np.ndarray], sample_rate: int) -> dict[str, Path]:
     files: dict[str, Path] = {}
     if not stems:
         return files

@@ -10,10 +10,13 @@ thread and turns the hooks into persisted job state, the CLI turns them into a p
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import tempfile
 import time
-import hashlib
+from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -55,6 +58,10 @@ class ProduceOptions:
     ceiling_dbtp: float | None = None  # None: the spec's ceiling
     render_workers: int = 2
     sample_rate: int = 44100
+    # Keep the decoded SoundFont (~300 MB) loaded after rendering, for the next job. False frees it.
+    keep_soundfont: bool = True
+    # Where the dry stems are spooled between mixes (a temporary folder inside it); None: the system's.
+    scratch_dir: Path | None = None
     # Test hook: force the first master this many dB hot, to exercise the QA correction loop.
     first_master_gain_db: float = 0.0
 
@@ -120,9 +127,6 @@ def produce(
         spec = apply_reference(spec, analyse_reference(reference))
     spec = resolve(spec, seed_text=seed_text)
 
-    backend = backend_for(spec.backend, soundfont=options.soundfont, render_workers=options.render_workers)
-    generated = backend.generate(spec, on_stage=stage)
-
     from pipeline.mastering import MasterParams, master
     from pipeline.mixing import MixParams
     from pipeline.qa import corrective, run_qa
@@ -132,48 +136,73 @@ def produce(
             target_lufs=spec.loudness_lufs.value, ceiling_dbtp=spec.true_peak_dbtp.value
         )
 
-    mix_params, master_params = fresh_params()
-    master_params = replace(master_params, pre_gain_db=options.first_master_gain_db)
-    reports: list[dict[str, Any]] = []
-    while True:
-        stage("mixing")
-        mix, stems = _mix(generated, spec, mix_params)
-        stage("mastering")
-        mastered = master(mix, generated.sample_rate, master_params)
-        stage("qa")
-        report = run_qa(
-            mastered, generated.sample_rate, spec, arrangement=generated.arrangement, stems=stems, attempt=attempt
+    # Both sets of stems, dry and processed, live in files in `scratch` (see pipeline.spool), in
+    # memory only while read: the dry ones are kept for a remix, the processed ones for QA and export.
+    with (
+        tempfile.TemporaryDirectory(prefix="ampa-stems-", dir=options.scratch_dir) as scratch,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="ampa-export") as exporter,
+    ):
+        backend = backend_for(
+            spec.backend,
+            soundfont=options.soundfont,
+            render_workers=options.render_workers,
+            scratch=Path(scratch) / "dry",
+            keep_soundfont=options.keep_soundfont,
         )
-        report_dict = report.to_dict()
-        reports.append(report_dict)
-        if report.passed or attempt > options.max_qa_retries:
-            hooks.on_qa(report_dict, attempt, [])
-            break
-        correction = corrective(report, mix_params, master_params)
-        failed, attempt = attempt, attempt + 1
-        if correction.actions:
-            # A mix or master problem: keep the stems, re-run from the mixing stage.
-            hooks.on_qa(report_dict, failed, list(correction.actions))
-            mix_params, master_params = correction.mix_params, correction.master_params
-        elif generated.arrangement is not None:
-            # Nothing in the mix can fix a key, tempo or silence problem: compose a new take. Its
-            # seed derives from the asked one, so the same request still makes the same track, and
-            # the spec records the seed the final take used.
-            new_seed = derive_seed(spec.seed.value, failed)
-            hooks.on_qa(report_dict, failed, [f"compose a new take (seed {new_seed})"])
-            spec = spec.with_updates(
-                seed=Sourced[int](value=new_seed, source=spec.seed.source).model_dump(),
-                notes=[*spec.notes, f"QA attempt {failed} failed ({'; '.join(report.failures)}); made a new take with seed {new_seed}"],
+        generated = backend.generate(spec, on_stage=stage)
+        mix_params, master_params = fresh_params()
+        master_params = replace(master_params, pre_gain_db=options.first_master_gain_db)
+        reports: list[dict[str, Any]] = []
+        while True:
+            stage("mixing")
+            mix, stems = _mix(generated, spec, mix_params, spool=Path(scratch) / "mixed")
+            stage("mastering")
+            mastered = master(mix, generated.sample_rate, master_params)
+            del mix
+            # Most masters pass QA: start writing the files now, beside QA, on the other core. If QA
+            # fails, the next attempt's files replace them (each file is replaced atomically).
+            export: Future[dict[str, Path]] = exporter.submit(
+                _write_outputs, out_dir, spec, generated, mastered, stems
             )
-            generated = backend.generate(spec, on_stage=stage)
-            mix_params, master_params = fresh_params()
-        else:
-            hooks.on_qa(report_dict, failed, [])
-            attempt = failed
-            break
+            stage("qa")
+            report = run_qa(
+                mastered, generated.sample_rate, spec, arrangement=generated.arrangement, stems=stems, attempt=attempt
+            )
+            report_dict = report.to_dict()
+            reports.append(report_dict)
+            if report.passed or attempt > options.max_qa_retries:
+                hooks.on_qa(report_dict, attempt, [])
+                break
+            export.result()  # this attempt's files are superseded; let them finish before remixing
+            correction = corrective(report, mix_params, master_params)
+            failed, attempt = attempt, attempt + 1
+            if correction.actions:
+                # A mix or master problem: keep the stems, re-run from the mixing stage.
+                hooks.on_qa(report_dict, failed, list(correction.actions))
+                mix_params, master_params = correction.mix_params, correction.master_params
+            elif generated.arrangement is not None:
+                # Nothing in the mix can fix a key, tempo or silence problem: compose a new take. Its
+                # seed derives from the asked one, so the same request still makes the same track,
+                # and the spec records the seed the final take used.
+                new_seed = derive_seed(spec.seed.value, failed)
+                hooks.on_qa(report_dict, failed, [f"compose a new take (seed {new_seed})"])
+                spec = spec.with_updates(
+                    seed=Sourced[int](value=new_seed, source=spec.seed.source).model_dump(),
+                    notes=[
+                        *spec.notes,
+                        f"QA attempt {failed} failed ({'; '.join(report.failures)}); made a new take with seed {new_seed}",
+                    ],
+                )
+                del stems, mastered
+                generated = backend.generate(spec, on_stage=stage)
+                mix_params, master_params = fresh_params()
+            else:
+                hooks.on_qa(report_dict, failed, [])
+                attempt = failed
+                break
 
-    clock.enter("export")
-    files = _write_outputs(out_dir, spec, generated, mastered, stems)
+        clock.enter("export")  # what is left of writing the files once QA is done
+        files = export.result()
     timings = clock.finish()
     passed = bool(reports[-1]["passed"])
     files["report.json"] = _write_report(
@@ -217,33 +246,42 @@ def _with_targets(spec: Spec, options: ProduceOptions) -> Spec:
     return spec.with_updates(**updates) if updates else spec
 
 
-def _mix(generated: Generated, spec: Spec, params: Any) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+def _mix(
+    generated: Generated, spec: Spec, params: Any, spool: Path | None = None
+) -> tuple[np.ndarray, Mapping[str, np.ndarray]]:
     if generated.stems is None:
         # A mix-only backend: nothing to balance, only the overall trim applies.
         assert generated.mix is not None
         return generated.mix * np.float32(10 ** (params.trim_db / 20)), {}
     from pipeline.mixing import mix_stems
 
-    result = mix_stems(generated.stems, generated.arrangement, spec, params)
+    result = mix_stems(generated.stems, generated.arrangement, spec, params, spool=spool)
     return result.mix, result.stems
 
 
 def _write_outputs(
-    out_dir: Path, spec: Spec, generated: Generated, mastered: np.ndarray, stems: dict[str, np.ndarray]
+    out_dir: Path, spec: Spec, generated: Generated, mastered: np.ndarray, stems: Mapping[str, np.ndarray]
 ) -> dict[str, Path]:
+    """Every file but report.json. The picture is drawn on its own thread beside the audio files
+    (whose MP3 encoder has its own thread too): most of it is matplotlib, which holds the GIL, while
+    the encoders and WAV writers release it."""
     from pipeline.outputs import write_audio_outputs, write_spectrogram
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    files = dict(write_audio_outputs(out_dir, mastered, generated.sample_rate, stems))
-    if generated.arrangement is not None:
-        from pipeline.midi import write_midi
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ampa-spectrogram") as painter:
+        picture = painter.submit(
+            write_spectrogram, out_dir / "spectrogram.png", mastered, generated.sample_rate, spec.summary()
+        )
+        files = dict(write_audio_outputs(out_dir, mastered, generated.sample_rate, stems))
+        if generated.arrangement is not None:
+            from pipeline.midi import write_midi
 
-        midi_path = out_dir / "song.mid"
-        tmp = midi_path.with_suffix(".mid.tmp")
-        write_midi(generated.arrangement, tmp)
-        os.replace(tmp, midi_path)
-        files["song.mid"] = midi_path
-    files["spectrogram.png"] = write_spectrogram(out_dir / "spectrogram.png", mastered, generated.sample_rate, spec.summary())
+            midi_path = out_dir / "song.mid"
+            tmp = midi_path.with_suffix(".mid.tmp")
+            write_midi(generated.arrangement, tmp)
+            os.replace(tmp, midi_path)
+            files["song.mid"] = midi_path
+        files["spectrogram.png"] = picture.result()
     return files
 
 

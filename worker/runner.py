@@ -254,7 +254,11 @@ class _Run:
         options = pipeline.ProduceOptions(
             soundfont=settings.soundfont,
             max_qa_retries=settings.max_qa_retries,
+            loudness_lufs=settings.loudness_target_lufs,
+            ceiling_dbtp=settings.true_peak_ceiling_dbtp,
             render_workers=settings.render_workers,
+            keep_soundfont=settings.keep_soundfont_loaded,
+            scratch_dir=settings.scratch_dir,
             **self.r._extra_options,
         )
         reference = Path(self.job.reference_path) if self.job.reference_path else None

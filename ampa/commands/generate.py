@@ -78,6 +78,8 @@ def run(args: argparse.Namespace) -> int:
         loudness_lufs=settings.loudness_target_lufs,
         ceiling_dbtp=settings.true_peak_ceiling_dbtp,
         render_workers=settings.render_workers,
+        keep_soundfont=settings.keep_soundfont_loaded,
+        scratch_dir=settings.scratch_dir,
     )
     hooks = _TerminalProgress(console, quiet=args.quiet)
     try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 from scipy.signal import butter, sosfiltfilt
 
@@ -231,7 +233,7 @@ def key(estimate: KeyEstimate, target_tonic: str, target_mode: str, advisory: bo
     )
 
 
-def stems_audible(stems: dict[str, np.ndarray], expected_roles: set[str] | None) -> Check:
+def stems_audible(stems: Mapping[str, np.ndarray], expected_roles: set[str] | None) -> Check:
     """Every stem that should play is above SILENT_STEM_DBFS at its peak."""
     levels: dict[str, float] = {}
     silent: list[str] = []

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 
 import numpy as np
 
 from pipeline.qa import checks
 from pipeline.qa.key import chroma_profile, combine_chromas, key_from_chroma
-from pipeline.qa.loudness import as_channels_first, integrated_lufs, true_peak_dbtp
+from pipeline.qa.loudness import as_channels_first, fast_integrated_lufs, true_peak_dbtp
 from pipeline.qa.report import Check, QAReport
 from pipeline.qa.tempo import tempo_from_mono, to_analysis_mono
 from pipeline.score import Arrangement
@@ -26,7 +26,7 @@ def run_qa(
     sample_rate: int,
     spec: Spec,
     arrangement: Arrangement | None = None,
-    stems: dict[str, np.ndarray] | None = None,
+    stems: Mapping[str, np.ndarray] | None = None,
     attempt: int = 1,
     *,
     advisory: Collection[str] = (),
@@ -45,7 +45,7 @@ def run_qa(
         audio = np.nan_to_num(audio, nan=0.0, posinf=1.0, neginf=-1.0)
         stems = {role: np.nan_to_num(stem) for role, stem in (stems or {}).items()} or None
 
-    found.append(checks.loudness(integrated_lufs(audio, sample_rate), spec.loudness_lufs.value))
+    found.append(checks.loudness(fast_integrated_lufs(audio, sample_rate), spec.loudness_lufs.value))
     found.append(checks.true_peak(true_peak_dbtp(audio), spec.true_peak_dbtp.value))
     found.append(checks.clipping(audio))
     found.append(checks.dc_offset(audio, sample_rate))
@@ -93,7 +93,7 @@ def _bar_seconds(spec: Spec, arrangement: Arrangement | None) -> float:
     return num * 4.0 / den * 60.0 / bpm
 
 
-def _pitched_stems(stems: dict[str, np.ndarray] | None) -> list[np.ndarray]:
+def _pitched_stems(stems: Mapping[str, np.ndarray] | None) -> list[np.ndarray]:
     """The audible pitched stems (bass, harmony, pad, lead): the key is read from them, not the drums."""
     if not stems:
         return []

@@ -119,6 +119,17 @@ def load_soundfont(path: Path) -> object:
         return font
 
 
+def release_soundfont() -> None:
+    """Forget the loaded SoundFont: its memory is freed once no renderer holds it any more.
+
+    A one-off `ampa generate` (or a worker that keeps its memory low between jobs) calls this after
+    rendering; the next render loads it again (~0.6 s for FluidR3_GM).
+    """
+    with _load_lock:
+        _loaded.clear()
+        _latency.clear()
+
+
 def available_program(base: object, program: int, is_drum: bool) -> int:
     """`program` if the SoundFont has it (bank 128 for drum kits), else 0 with a warning."""
     bank = DRUM_BANK if is_drum else 0

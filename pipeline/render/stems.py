@@ -3,7 +3,7 @@
 Each role is one job: its tracks render in order into the role's own buffer, so no two workers ever
 write the same memory and the result does not depend on scheduling. Roles with SoundFont tracks are
 shared out between this process and forked children (tinysoundfont holds the GIL, see
-pipeline.render.parallel); the rest run on a thread pool, where the numpy voices release the GIL in
+pipeline.parallel); the rest run on a thread pool, where the numpy voices release the GIL in
 their array maths.
 """
 
@@ -13,6 +13,7 @@ import logging
 import math
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,9 +22,16 @@ import numpy as np
 from pipeline.errors import BadInput
 from pipeline.render import dsp
 from pipeline.render.drums import DRUM_VOICES
-from pipeline.render.parallel import Child, WorkQueue, can_fork, shared_stem, start_child, stop_child, wait_child
+from pipeline.parallel import Child, WorkQueue, can_fork, shared_stem, start_child, stop_child, wait_child
 from pipeline.render.schedule import ScheduledNote, Timeline, cut_samples, schedule_track
-from pipeline.render.soundfont import available_program, load_soundfont, onset_latencies, render_sf2_track
+from pipeline.render.soundfont import (
+    available_program,
+    load_soundfont,
+    onset_latencies,
+    release_soundfont,
+    render_sf2_track,
+)
+from pipeline.spool import StemSpool
 from pipeline.render.synths import SYNTH_VOICES
 from pipeline.render.voice import NoteRequest, Voice
 from pipeline.score import Arrangement, Track
@@ -70,13 +78,21 @@ class _Part:
 
 
 def render_stems(
-    arrangement: Arrangement, *, soundfont: Path, sample_rate: int = 44100, workers: int = 2
-) -> dict[str, np.ndarray]:
+    arrangement: Arrangement,
+    *,
+    soundfont: Path,
+    sample_rate: int = 44100,
+    workers: int = 2,
+    spool: Path | None = None,
+    keep_soundfont: bool = True,
+) -> Mapping[str, np.ndarray]:
     """Render every track; return role -> float32 (2, n) stem, n = round(duration_s * sr) + round(1.0 * sr).
 
     Tracks sharing a role are summed into one stem. Stems are dry and peak-normalised to
     STEM_PEAK_DBFS (silent stems stay silent). `workers` > 1 renders roles in parallel: threads for
-    the numpy voices, and forked processes for SoundFont tracks (see pipeline.render.parallel).
+    the numpy voices, and forked processes for SoundFont tracks (see pipeline.parallel).
+    `spool`: a folder to render the stems into (a StemSpool, mapped only while read) instead of
+    memory. `keep_soundfont=False` frees the decoded SoundFont (~300 MB) once rendering is done.
     Raises SoundFontMissing if a track needs the SoundFont and it is missing or corrupt, BadInput for
     an arrangement that cannot be rendered.
     """
@@ -88,9 +104,19 @@ def render_stems(
         timeline=timeline,
         seed=arrangement.seed,
     )
-    by_role = renderer.prepare(arrangement)
-    stems = _render_roles(renderer, by_role, workers, child_timeout=120.0 + arrangement.duration_s)
+    try:
+        by_role = renderer.prepare(arrangement)
+        store = StemSpool(spool, timeline.n_samples) if spool is not None and timeline.n_samples > 0 else None
+        stems = _render_roles(renderer, by_role, workers, child_timeout=120.0 + arrangement.duration_s, spool=store)
+    finally:
+        del renderer
+        if not keep_soundfont:
+            release_soundfont()
     ranked = [r for r in ROLES if r in by_role] + [r for r in by_role if r not in ROLES]
+    if store is not None:
+        del stems  # the writable mappings: readers map the files afresh
+        store.order(ranked)
+        return store
     return {role: stems[role] for role in ranked}
 
 
@@ -139,12 +165,17 @@ class _RoleRenderer:
 
 
 def _render_roles(
-    renderer: _RoleRenderer, by_role: dict[str, list[_Part]], workers: int, child_timeout: float
+    renderer: _RoleRenderer,
+    by_role: dict[str, list[_Part]],
+    workers: int,
+    child_timeout: float,
+    spool: StemSpool | None = None,
 ) -> dict[str, np.ndarray]:
     """Run the roles on `workers` cores.
 
     Roles with SoundFont tracks go to a work queue shared with forked children (their stems live in
-    shared memory); the other roles, and this process's share of the queue, run on a thread pool.
+    shared memory, or in the spool's shared file mappings); the other roles, and this process's
+    share of the queue, run on a thread pool.
     """
     n = renderer.timeline.n_samples
 
@@ -153,13 +184,13 @@ def _render_roles(
 
     sf2_roles = heaviest_first([r for r, parts in by_role.items() if any(p.voice is None for p in parts)])
     n_children = min(workers, len(sf2_roles)) - 1 if can_fork() else 0
-    stems: dict[str, np.ndarray] = {}
+    stems: dict[str, np.ndarray] = {role: spool.allocate(role) for role in by_role} if spool is not None else {}
     queue: WorkQueue | None = None
     children: list[Child] = []
     if n_children > 0:
         queue = WorkQueue(len(sf2_roles))
         for role in sf2_roles:
-            stems[role] = shared_stem(n)
+            stems.setdefault(role, shared_stem(n))
 
         def render_in_child(index: int) -> None:
             renderer.render(by_role[sf2_roles[index]], stems[sf2_roles[index]])

@@ -3,40 +3,31 @@
 One copy serves two purposes: mean-pooled sentence embeddings for normalisation (its own six
 layers) and the lower, frozen layers of the span tagger (which swaps in its fine-tuned top).
 Nothing is downloaded: the package ships the weights, and the hub is switched off.
+
+Parsing runs it in numpy (npbert.py) with the `tokenizers` library, so a parsing process never
+imports torch. Training asks for `backend="transformers"` and gets the torch twin
+(torch_encoder.py), which has the same methods on torch tensors.
 """
 
 from __future__ import annotations
 
 import os
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from pipeline.understanding.npbert import Layer, NumpyBert
+
+if TYPE_CHECKING:
+    from pipeline.understanding.torch_encoder import TorchEncoder
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-_THREADS_LOCK = threading.RLock()
 MAX_TOKENS = 128  # prompts are short; the long ones are cut (the extractors read the whole text)
-
-
-@contextmanager
-def torch_threads(n: int = 1) -> Iterator[None]:
-    """Run torch on n threads, then restore. One thread is fastest for a short prompt, and far
-    faster than two on a shared, busy machine (measured: 30 ms vs 495 ms per tag under load)."""
-    import torch
-
-    with _THREADS_LOCK:  # the thread count is process-wide: parses from worker threads take turns
-        before = torch.get_num_threads()
-        torch.set_num_threads(n)
-        try:
-            yield
-        finally:
-            torch.set_num_threads(before)
 
 
 def base_model_path() -> Path:
@@ -45,75 +36,82 @@ def base_model_path() -> Path:
     return Path(get_model_path())
 
 
-@dataclass
-class Encoder:
-    """Tokenizer + BertModel, with helpers to run some of its layers by hand."""
+class Batch(dict):
+    """What `Encoder.encode` returns: int64 arrays by name, plus `word_ids(row)` as a fast tokenizer gives."""
 
-    tokenizer: Any
-    model: Any  # transformers BertModel
+    def __init__(self, encodings: list[Any], offsets: bool) -> None:
+        super().__init__(
+            input_ids=np.array([e.ids for e in encodings], dtype=np.int64),
+            attention_mask=np.array([e.attention_mask for e in encodings], dtype=np.int64),
+        )
+        if offsets:
+            self["offset_mapping"] = np.array([e.offsets for e in encodings], dtype=np.int64)  # [batch, seq, 2]
+        self._encodings = encodings
+
+    def word_ids(self, row: int) -> list[int | None]:
+        return list(self._encodings[row].word_ids)
+
+
+class FastTokenizer:
+    """The package's tokenizer.json through the `tokenizers` library: pad to the longest, cut at max_length
+    (what transformers' BertTokenizerFast does with the same file, without importing transformers)."""
+
+    def __init__(self, folder: Path, max_length: int) -> None:
+        from tokenizers import Tokenizer
+
+        self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self._tokenizer.enable_truncation(max_length=max_length)
+        self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+
+    def __call__(self, texts: list[str], *, return_offsets_mapping: bool = False) -> Batch:
+        return Batch(self._tokenizer.encode_batch(texts), offsets=return_offsets_mapping)
+
+
+class Encoder:
+    """Tokenizer + numpy BERT, with helpers to run some of its layers by hand. Thread-safe: nothing is mutated."""
+
+    def __init__(self, tokenizer: FastTokenizer, model: NumpyBert) -> None:
+        self.tokenizer, self.model = tokenizer, model
 
     @classmethod
-    def load(cls, path: Path | None = None, *, backend: str = "light") -> Encoder:
-        """The package's encoder. `backend="light"` (parsing) runs it in plain torch without importing
-        transformers (see lightbert.py); `backend="transformers"` (training) uses transformers' BertModel.
-        Both carry the same weights under the same names."""
+    def load(cls, path: Path | None = None, *, backend: str = "numpy") -> Encoder | TorchEncoder:
+        """The package's encoder. `backend="numpy"` (parsing) imports no torch; `backend="transformers"`
+        (training) returns a TorchEncoder around transformers' BertModel. Both read the same weights."""
         path = path or base_model_path()
-        if backend == "light":
-            from pipeline.understanding.lightbert import FastTokenizer, LightBert
+        if backend == "numpy":
+            return cls(FastTokenizer(path, max_length=MAX_TOKENS), NumpyBert.from_pretrained(path))
+        if backend == "transformers":
+            from pipeline.understanding.torch_encoder import TorchEncoder
 
-            model = LightBert.from_pretrained(path)
-            tokenizer: Any = FastTokenizer(path, max_length=MAX_TOKENS)
-        elif backend == "transformers":
-            from transformers import BertModel, BertTokenizerFast
-            from transformers.utils import logging as hf_logging
-
-            hf_logging.set_verbosity_error()
-            hf_logging.disable_progress_bar()
-            tokenizer = BertTokenizerFast.from_pretrained(str(path), local_files_only=True)
-            model = BertModel.from_pretrained(str(path), local_files_only=True, add_pooling_layer=False)
-        else:
-            raise ValueError(f"unknown encoder backend {backend!r}")
-        model.eval()
-        for parameter in model.parameters():
-            parameter.requires_grad_(False)
-        return cls(tokenizer=tokenizer, model=model)
+            return TorchEncoder.load(path)
+        raise ValueError(f"unknown encoder backend {backend!r}")
 
     @property
-    def layers(self) -> list[Any]:
-        return list(self.model.encoder.layer)
+    def layers(self) -> list[Layer]:
+        return self.model.layers
 
-    def encode(self, texts: list[str], *, offsets: bool = False) -> Any:
-        return self.tokenizer(texts, padding=True, truncation=True, max_length=MAX_TOKENS, return_tensors="pt",
-                              return_offsets_mapping=offsets)
+    def encode(self, texts: list[str], *, offsets: bool = False) -> Batch:
+        return self.tokenizer(texts, return_offsets_mapping=offsets)
 
-    @staticmethod
-    def additive_mask(attention_mask: Any, dtype: Any) -> Any:
-        """[batch, seq] 1/0 -> [batch, 1, 1, seq] additive mask that BertLayer expects."""
-        import torch
+    def embed_tokens(self, input_ids: np.ndarray) -> np.ndarray:
+        return self.model.embed(input_ids)
 
-        mask = attention_mask[:, None, None, :].to(dtype)
-        return (1.0 - mask) * torch.finfo(dtype).min
+    def run_layers(self, hidden: np.ndarray, attention_mask: np.ndarray, layers: list[Layer]) -> np.ndarray:
+        return self.model.run_layers(hidden, attention_mask, layers)
 
-    def embed_tokens(self, input_ids: Any) -> Any:
-        return self.model.embeddings(input_ids=input_ids)
+    def sentence_embeddings(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        """Mean-pooled, L2-normalised all-MiniLM-L6-v2 embeddings (as sentence-transformers does), float32."""
+        chunks = [np.zeros((0, self.model.config.hidden_size), dtype=np.float32)]
+        for i in range(0, len(texts), batch_size):
+            batch = self.encode(texts[i:i + batch_size])
+            hidden = self.run_layers(self.embed_tokens(batch["input_ids"]), batch["attention_mask"], self.layers)
+            chunks.append(mean_pool(hidden, batch["attention_mask"]))
+        return np.concatenate(chunks)
 
-    def run_layers(self, hidden: Any, attention_mask: Any, layers: list[Any]) -> Any:
-        mask = self.additive_mask(attention_mask, hidden.dtype)
-        for layer in layers:
-            out = layer(hidden, attention_mask=mask)
-            hidden = out[0] if isinstance(out, tuple) else out
-        return hidden
 
-    def sentence_embeddings(self, texts: list[str], batch_size: int = 64) -> Any:
-        """Mean-pooled, L2-normalised all-MiniLM-L6-v2 embeddings (as sentence-transformers does)."""
-        import torch
-
-        chunks = []
-        with torch.inference_mode(), torch_threads(1):
-            for i in range(0, len(texts), batch_size):
-                batch = self.encode(texts[i:i + batch_size])
-                hidden = self.run_layers(self.embed_tokens(batch["input_ids"]), batch["attention_mask"], self.layers)
-                weights = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-                pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
-                chunks.append(torch.nn.functional.normalize(pooled, dim=-1))
-        return torch.cat(chunks) if chunks else torch.zeros(0, self.model.config.hidden_size)
+def mean_pool(hidden: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
+    """Average over the real tokens, then unit length (torch's F.normalize: divide by max(norm, 1e-12))."""
+    weights = attention_mask[..., None].astype(hidden.dtype)
+    pooled = (hidden * weights).sum(1) / np.maximum(weights.sum(1), np.float32(1e-9))
+    norms = np.linalg.norm(pooled, axis=-1, keepdims=True)
+    return pooled / np.maximum(norms, np.float32(1e-12))

@@ -1,8 +1,9 @@
 """load_parser(): the encoder, tagger and normaliser, loaded once per process.
 
 Degrades instead of dying: without the fine-tuned weights the parser runs on the lexicon and
-the embeddings alone; without torch/transformers at all, on the lexicon alone. Each fallback is
-logged as a warning once.
+the embeddings alone; without the encoder package (or numpy/scipy/safetensors/tokenizers) at all,
+on the lexicon alone. Each fallback is logged as a warning once. Nothing here imports torch: the
+encoder and tagger run in numpy (npbert.py).
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def _load(model_dir: Path | None) -> LoadedParser:
 
         encoder = Encoder.load()
         normaliser = Normaliser.load(encoder, cache_dir=model_dir)
-    except Exception as exc:  # noqa: BLE001 -- no torch/transformers/encoder package: the lexicon still works
+    except Exception as exc:  # noqa: BLE001 -- no encoder package / numeric libraries: the lexicon still works
         log.warning("prompt parser: could not load the encoder (%s); using the lexicon only", exc)
         return LoadedParser(None, None, time.perf_counter() - started, "lexicon")
     if not (model_dir / WEIGHTS_FILE).exists() or not (model_dir / CONFIG_FILE).exists():

@@ -16,8 +16,9 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from pipeline.understanding import lexicon as lx
-from pipeline.understanding.encoder import Encoder
 from pipeline.vocabulary import GENRES, INSTRUMENTS, MOODS
 
 log = logging.getLogger(__name__)
@@ -71,13 +72,14 @@ def _fingerprint(table: dict[str, list[tuple[str, str]]]) -> str:
 class Normaliser:
     """nearest(text, field) -> (slug, similarity) or None."""
 
-    def __init__(self, encoder: Encoder, table: dict[str, list[tuple[str, str]]], matrices: dict[str, Any]) -> None:
+    def __init__(self, encoder: Any, table: dict[str, list[tuple[str, str]]], matrices: dict[str, np.ndarray]) -> None:
         self.encoder, self.table, self.matrices = encoder, table, matrices
         self._forms: dict[str, dict[str, str]] = {}
         self._spelled: dict[tuple[str, str, float], tuple[str, float] | None] = {}
 
     @classmethod
-    def load(cls, encoder: Encoder, cache_dir: Path | None = None) -> Normaliser:
+    def load(cls, encoder: Any, cache_dir: Path | None = None) -> Normaliser:
+        """`encoder`: the numpy Encoder (parsing) or training's TorchEncoder; both give float32 arrays."""
         table = phrases()
         fingerprint = _fingerprint(table)
         matrices = _read_cache(cache_dir, fingerprint) if cache_dir else None
@@ -101,7 +103,7 @@ class Normaliser:
             return out
         vectors = self.encoder.sentence_embeddings([texts[i].strip().lower() for i in todo])
         sims = vectors @ self.matrices[field].T
-        best, index = sims.max(dim=-1)
+        best, index = sims.max(axis=-1), sims.argmax(axis=-1)  # argmax: the first of equal phrases, as torch
         for i, score, j in zip(todo, best.tolist(), index.tolist()):
             slug = self.table[field][j][0]
             out[i] = (slug, round(score, 3)) if score >= THRESHOLDS[field] else None
@@ -129,30 +131,29 @@ class Normaliser:
         return forms[close[0]], round(difflib.SequenceMatcher(None, words, close[0]).ratio(), 3)
 
 
-def _read_cache(cache_dir: Path, fingerprint: str) -> dict[str, Any] | None:
+def _read_cache(cache_dir: Path, fingerprint: str) -> dict[str, np.ndarray] | None:
     path = cache_dir / CACHE_FILE
     if not path.exists():
         return None
     try:
-        import torch
         from safetensors import safe_open
 
-        with safe_open(str(path), framework="pt") as f:
+        with safe_open(str(path), framework="np") as f:
             if (f.metadata() or {}).get("fingerprint") != fingerprint:
                 return None
-            return {name: f.get_tensor(name).to(torch.float32) for name in f.keys()}  # noqa: SIM118 -- safe_open is not a dict
+            return {name: f.get_tensor(name).astype(np.float32) for name in f.keys()}  # noqa: SIM118 -- safe_open is not a dict
     except Exception:  # noqa: BLE001 -- a damaged cache is recomputed, never fatal
         log.warning("vocabulary embedding cache %s unreadable; recomputing", path)
         return None
 
 
-def _write_cache(cache_dir: Path, fingerprint: str, matrices: dict[str, Any]) -> None:
+def _write_cache(cache_dir: Path, fingerprint: str, matrices: dict[str, np.ndarray]) -> None:
     try:
-        import torch
-        from safetensors.torch import save_file
+        from safetensors.numpy import save_file
 
         cache_dir.mkdir(parents=True, exist_ok=True)
-        save_file({k: v.to(torch.float16).contiguous() for k, v in matrices.items()}, str(cache_dir / CACHE_FILE),
-                  metadata={"fingerprint": fingerprint})
+        # float16 halves the file; the same round-to-nearest-even torch's .to(float16) did
+        save_file({k: np.ascontiguousarray(v, dtype=np.float16) for k, v in matrices.items()},
+                  str(cache_dir / CACHE_FILE), metadata={"fingerprint": fingerprint})
     except OSError:  # read-only install: keep them in memory only
         log.info("could not cache vocabulary embeddings in %s", cache_dir)

@@ -3,8 +3,9 @@
 Storage (pipeline/understanding/model/): `tagger.safetensors` holds only the trained tensors
 (the top `n_top` encoder layers as "top.{i}.<name>" and the classifier as "head.weight/bias"),
 in float16 to keep the committed file small; `tagger.json` holds the labels and how it was
-trained. Loading builds the package's encoder, deep-copies its top layers, overwrites them with
-the stored tensors, and runs: embeddings -> frozen lower layers -> tuned top -> head.
+trained. Training (torch): `build_head` copies the encoder's top layers + a linear head and
+`frozen_states` runs the layers below. Parsing (numpy, no torch): `SpanTagger.load` reads the
+stored tensors as float32 and runs embeddings -> frozen lower layers -> tuned top -> head -> softmax.
 """
 
 from __future__ import annotations
@@ -13,9 +14,15 @@ import copy
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pipeline.understanding.encoder import Encoder, torch_threads
+import numpy as np
+
+from pipeline.understanding.encoder import Batch, Encoder
+from pipeline.understanding.npbert import LAYER_PARAMS, Layer, softmax, take
+
+if TYPE_CHECKING:
+    from pipeline.understanding.torch_encoder import TorchEncoder
 
 MODEL_DIR = Path(__file__).resolve().parent / "model"
 WEIGHTS_FILE = "tagger.safetensors"
@@ -35,8 +42,10 @@ class Span:
     score: float  # mean probability of the span's tokens
 
 
-def build_head(encoder: Encoder, n_top: int, n_labels: int = len(LABELS)) -> Any:
-    """The trainable part: copies of the encoder's top n_top layers + a linear classifier."""
+# ----------------------------------------------------------------------------- training (torch)
+def build_head(encoder: TorchEncoder, n_top: int, n_labels: int = len(LABELS)) -> Any:
+    """The trainable part: copies of the (torch) encoder's top n_top layers + a linear classifier.
+    Its state_dict names ("top.{i}.…", "head.…") are what SpanTagger.load reads."""
     import torch
 
     class TaggerTop(torch.nn.Module):
@@ -55,8 +64,8 @@ def build_head(encoder: Encoder, n_top: int, n_labels: int = len(LABELS)) -> Any
     return TaggerTop()
 
 
-def frozen_states(encoder: Encoder, input_ids: Any, attention_mask: Any, n_top: int) -> Any:
-    """Hidden states after the frozen lower layers (what the trainable top receives)."""
+def frozen_states(encoder: TorchEncoder, input_ids: Any, attention_mask: Any, n_top: int) -> Any:
+    """Hidden states after the (torch) encoder's frozen lower layers (what the trainable top receives)."""
     import torch
 
     with torch.inference_mode():
@@ -64,38 +73,53 @@ def frozen_states(encoder: Encoder, input_ids: Any, attention_mask: Any, n_top: 
         return encoder.run_layers(hidden, attention_mask, encoder.layers[:-n_top]).clone()
 
 
+# ----------------------------------------------------------------------------- parsing (numpy)
 class SpanTagger:
     """Tags genre / mood / instrument / exclusion / era / energy spans in a prompt."""
 
-    def __init__(self, encoder: Encoder, top: Any, labels: tuple[str, ...], n_top: int, info: dict) -> None:
-        self.encoder, self.top, self.labels, self.n_top, self.info = encoder, top, labels, n_top, info
-        self.top.eval()
+    def __init__(self, encoder: Encoder, top: list[Layer], head: dict[str, np.ndarray], labels: tuple[str, ...],
+                 n_top: int, info: dict) -> None:
+        self.encoder, self.top, self.head, self.labels, self.n_top, self.info = encoder, top, head, labels, n_top, info
 
     @classmethod
     def load(cls, encoder: Encoder, model_dir: Path = MODEL_DIR) -> SpanTagger:
-        import torch
-        from safetensors.torch import load_file
+        """Strict, as torch's load_state_dict(strict=True) was: a missing, extra or misshapen tensor is an error
+        (the loader then falls back to the lexicon and embeddings)."""
+        from safetensors.numpy import load_file
 
+        if not isinstance(encoder, Encoder):
+            raise TypeError("SpanTagger runs on the numpy Encoder; training's TorchEncoder goes with build_head")
         info = json.loads((model_dir / CONFIG_FILE).read_text())
-        labels = tuple(info["labels"])
-        top = build_head(encoder, info["n_top"], len(labels))
-        state = {k: v.to(torch.float32) for k, v in load_file(str(model_dir / WEIGHTS_FILE)).items()}
-        top.load_state_dict(state, strict=True)
-        return cls(encoder, top, labels, info["n_top"], info)
+        labels, n_top = tuple(info["labels"]), int(info["n_top"])
+        config = encoder.model.config
+        if not 1 <= n_top <= config.num_hidden_layers:
+            raise ValueError(f"n_top={n_top} outside 1..{config.num_hidden_layers}")
+        source = str(model_dir / WEIGHTS_FILE)
+        state = load_file(source)  # float16 on disk; `take` casts to float32 (exactly, as torch's .to did)
+        expected = {f"top.{i}.{name}" for i in range(n_top) for name in LAYER_PARAMS} | {"head.weight", "head.bias"}
+        if set(state) - expected:
+            raise ValueError(f"{source}: unexpected tensors {sorted(set(state) - expected)[:3]}")
+        top = [Layer.from_state(state, f"top.{i}.", config, source) for i in range(n_top)]
+        head = take(state, ["head.weight", "head.bias"], source)
+        if head["head.weight"].shape != (len(labels), config.hidden_size) or head["head.bias"].shape != (len(labels),):
+            raise ValueError(f"{source}: the head does not fit {len(labels)} labels x {config.hidden_size}")
+        return cls(encoder, top, head, labels, n_top, info)
+
+    def probabilities(self, batch: Batch) -> np.ndarray:
+        """[batch, seq, labels] label probabilities for an encoded batch."""
+        hidden = self.encoder.embed_tokens(batch["input_ids"])
+        hidden = self.encoder.run_layers(hidden, batch["attention_mask"], self.encoder.layers[:-self.n_top] + self.top)
+        return softmax(hidden @ self.head["head.weight"].T + self.head["head.bias"])
 
     def tag(self, text: str) -> list[Span]:
         return self.tag_batch([text])[0]
 
     def tag_batch(self, texts: list[str]) -> list[list[Span]]:
-        import torch
-
         if not texts:
             return []
         batch = self.encoder.encode(texts, offsets=True)
-        with torch.inference_mode(), torch_threads(1):
-            hidden = frozen_states(self.encoder, batch["input_ids"], batch["attention_mask"], self.n_top)
-            probs = torch.softmax(self.top(hidden, batch["attention_mask"]), dim=-1)
-        scores, ids = probs.max(dim=-1)
+        probs = self.probabilities(batch)
+        scores, ids = probs.max(axis=-1), probs.argmax(axis=-1)
         return [self._spans(text, batch["offset_mapping"][row].tolist(), batch.word_ids(row), ids[row].tolist(),
                             scores[row].tolist())
                 for row, text in enumerate(texts)]

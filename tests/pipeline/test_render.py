@@ -17,7 +17,7 @@ import pytest
 
 from pipeline.errors import SoundFontMissing
 from pipeline.render import STEM_PEAK_DBFS, find_soundfont, render_stems, stem_length
-from pipeline.render.parallel import WorkQueue, can_fork, shared_stem, start_child, wait_child
+from pipeline.parallel import WorkQueue, can_fork, shared_stem, start_child, wait_child
 from pipeline.render.schedule import Timeline, schedule_track
 from pipeline.render.soundfont import load_soundfont
 from pipeline.render.stems import VOICES, render_voice_track
@@ -279,6 +279,21 @@ def test_same_arrangement_renders_bit_identical(soundfont: Path) -> None:
     for role in first:
         assert first[role].tobytes() == again[role].tobytes(), role
     assert first["drums"].tobytes() != other_seed["drums"].tobytes()  # the seed drives the noise
+
+
+def test_spooled_render_equals_the_in_memory_one(soundfont: Path, tmp_path: Path) -> None:
+    arr = arrangement(
+        track("sf2", [Note(b, 0.9, 60 + b % 5, 90) for b in range(8)], role="harmony", program=4),
+        track("sf2", [Note(b, 0.2, (36, 38)[b % 2], 100) for b in range(8)], role="drums", drum=True),
+        track("sf2", [Note(0, 8, p, 70) for p in (57, 60, 64)], role="pad", program=89),
+        track("wobble_bass", [Note(0, 8, 33, 120)], role="bass"),
+    )
+    in_memory = render_stems(arr, soundfont=soundfont, workers=2)
+    spooled = render_stems(arr, soundfont=soundfont, workers=2, spool=tmp_path / "dry")
+    assert list(spooled) == list(in_memory)  # same roles, same order
+    for role, stem in in_memory.items():
+        assert (tmp_path / "dry" / f"{role}.f32").stat().st_size == stem.nbytes
+        assert spooled[role].tobytes() == stem.tobytes(), role  # forked children wrote into the files
 
 
 # --- pitch, velocity, pan, drum keys --------------------------------------------------------------

@@ -20,11 +20,14 @@ import re
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline.understanding.encoder import Encoder
 from pipeline.understanding.tagger import CONFIG_FILE, LABELS, MODEL_DIR, WEIGHTS_FILE, build_head, frozen_states
 from pipeline.understanding.training.generator import Example, Generator
+
+if TYPE_CHECKING:
+    from pipeline.understanding.torch_encoder import TorchEncoder
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +102,7 @@ def build_dataset(config: TrainConfig) -> list[Example]:
     return generated + handwritten
 
 
-def train(config: TrainConfig, out_dir: Path = MODEL_DIR, encoder: Encoder | None = None) -> dict[str, Any]:
+def train(config: TrainConfig, out_dir: Path = MODEL_DIR, encoder: TorchEncoder | None = None) -> dict[str, Any]:
     """Train and save to out_dir; returns the figures of the run."""
     import torch
 
@@ -112,13 +115,13 @@ def train(config: TrainConfig, out_dir: Path = MODEL_DIR, encoder: Encoder | Non
         torch.set_num_threads(threads_before)
 
 
-def _train(config: TrainConfig, out_dir: Path, encoder: Encoder | None, started: float) -> dict[str, Any]:
+def _train(config: TrainConfig, out_dir: Path, encoder: TorchEncoder | None, started: float) -> dict[str, Any]:
     import torch
     from safetensors.torch import save_file
 
     random.seed(config.seed)
     torch.manual_seed(config.seed)
-    encoder = encoder or Encoder.load(backend="transformers")
+    encoder = encoder or Encoder.load(backend="transformers")  # torch: parsing's numpy Encoder cannot train
     examples = build_dataset(config)
 
     # 1. tokenise + label, then run the frozen layers once (sorted by length: little padding)

@@ -63,9 +63,10 @@ def test_parser_works_without_the_model_files(tmp_path: Path, caplog) -> None:
 def test_training_is_reproducible_from_a_seed(tmp_path: Path, loaded) -> None:
     from safetensors.torch import load_file
 
+    from pipeline.understanding.encoder import Encoder
     from pipeline.understanding.training.train import TrainConfig, train
 
-    encoder = loaded.tagger.encoder
+    encoder = Encoder.load(backend="transformers")  # training runs in torch; parsing's encoder is numpy
     config = TrainConfig(seed=3, n_generated=30, handwritten_repeats=1, epochs=1, max_steps=3)
     first = train(config, tmp_path / "a", encoder=encoder)
     train(config, tmp_path / "b", encoder=encoder)
@@ -78,7 +79,7 @@ def test_training_is_reproducible_from_a_seed(tmp_path: Path, loaded) -> None:
     # the saved weights load back into a working tagger
     from pipeline.understanding.tagger import SpanTagger
 
-    SpanTagger.load(encoder, tmp_path / "a").tag("dark techno, no vocals")
+    SpanTagger.load(loaded.tagger.encoder, tmp_path / "a").tag("dark techno, no vocals")
 
 
 def test_handwritten_set_is_big_enough_and_apart_from_the_held_out_set() -> None:

@@ -1,19 +1,21 @@
-"""Render SoundFont stems on another core, sharing the loaded SoundFont.
+"""Stem work on another core: forked children writing into shared memory.
 
-tinysoundfont holds the GIL while it renders (measured: a Python thread makes no progress during a
-`render` call), so threads cannot run two SoundFont tracks at once. A forked child can: it shares the
-parent's decoded SoundFont (~300 MB for FluidR3_GM) copy-on-write instead of loading its own, and
-writes its stems straight into shared memory the parent hands back, so nothing is copied or pickled.
+Two stages cannot use a second core from threads. tinysoundfont holds the GIL while it renders
+(measured: a Python thread makes no progress during a `render` call), and so does pedalboard while
+a plugin processes (measured: two threads running a Reverb each take as long as running them one
+after the other). A forked child can: it shares the parent's memory copy-on-write (the decoded
+SoundFont, ~300 MB, is not loaded twice) and writes its stems straight into shared memory the parent
+reads back (an anonymous shared mapping, or a StemSpool's file), so nothing is copied or pickled.
 
-The child does only pure rendering: everything that logs or takes a lock (scheduling, preset checks,
-latency probes) is done by the parent before forking, because a lock another thread held at fork
-time stays locked forever in the child. The child leaves with os._exit (no atexit handlers, no stdio
-flush). If it fails or overruns its deadline, the parent kills it and renders those stems itself, so
-the result is always the same, only slower.
+A child does only pure computation: everything that logs or takes a lock is done by the parent before
+forking, because a lock another thread held at fork time stays locked forever in the child. The
+child leaves with os._exit (no atexit handlers, no stdio flush). If it fails or overruns its
+deadline, the parent kills it and does its items itself, so the result is always the same, only
+slower.
 
-Work is shared dynamically: roles sit in a `WorkQueue` (heaviest first) that this process and the
-children pull from, so a slow preset (a layered pad can cost ten times a bass) never leaves one core
-idle while the other still has a queue of stems.
+Work is shared dynamically: items sit in a `WorkQueue` (heaviest first) that this process and the
+children pull from, so a slow item (a layered pad can cost ten times a bass) never leaves one core
+idle while the other still has a queue.
 """
 
 from __future__ import annotations
@@ -139,3 +141,28 @@ class WorkQueue:
         while (index := self.claim()) is not None:
             work(index)
             self.done(index)
+
+
+def share_work(count: int, work: Callable[[int], None], *, workers: int, timeout: float) -> None:
+    """Run work(0) .. work(count - 1), each once, on this process and `workers - 1` forked children.
+
+    `work` must write its results into shared memory and be safe in a fork (see the module
+    docstring). Items a child did not finish (it failed, or overran `timeout` seconds) are done
+    here afterwards.
+    """
+    n_children = min(workers, count) - 1 if can_fork() else 0
+    if n_children <= 0:
+        for index in range(count):
+            work(index)
+        return
+    queue = WorkQueue(count)
+    children = [c for c in (start_child(lambda: queue.drain(work)) for _ in range(n_children)) if c]
+    try:
+        queue.drain(work)
+        for child in children:
+            if not wait_child(child, timeout=timeout):
+                for index in queue.unfinished_by(child.pid):
+                    work(index)
+    finally:
+        for child in children:
+            stop_child(child)  # no-op for children already reaped

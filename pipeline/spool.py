@@ -1,0 +1,67 @@
+"""Stems kept in files while a job runs, and mapped into memory only while something reads them.
+
+A 2-minute track's six stems are ~250 MB of float32, and a job has two sets: the dry stems (read by
+the mixer, then again only if QA asks for a remix) and the processed ones (read by QA's key and
+stem checks and by the export). Held in memory, both sets would sit beside the mix and the master's
+working copies all through mastering, QA and export. Spooled, each is in memory only while it is
+read. The dry stems are rendered straight into shared file mappings (forked render children write
+into the same pages), so spooling costs no extra copy; the kernel keeps the pages cached, so a
+re-read costs no disk read either.
+
+    spool = StemSpool(folder, n_samples)
+    out = spool.allocate("bass")   # writable (2, n) float32, zero-filled, shared with forks
+    ...render into out...
+    spool.order(["drums", "bass"])
+    spool["bass"]                  # a fresh read-only mapping of the file
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+
+import numpy as np
+
+
+class StemSpool(Mapping[str, np.ndarray]):
+    """role -> (2, n) float32 stem, each stored in `<folder>/<role>.f32`."""
+
+    def __init__(self, folder: Path, n_samples: int) -> None:
+        if n_samples < 1:
+            raise ValueError("a spooled stem needs at least one sample")
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.n_samples = n_samples
+        self._roles: list[str] = []
+
+    def _path(self, role: str) -> Path:
+        return self.folder / f"{role}.f32"
+
+    def allocate(self, role: str) -> np.ndarray:
+        """A zero-filled writable stem backed by its file (replacing an earlier take's)."""
+        if role not in self._roles:
+            self._roles.append(role)
+        # MAP_SHARED: a forked child's writes land in the same pages the parent reads.
+        return np.memmap(self._path(role), dtype=np.float32, mode="w+", shape=(2, self.n_samples))
+
+    def order(self, roles: Iterable[str]) -> None:
+        """Set the iteration order (the mixer and the stem files follow it)."""
+        roles = list(roles)
+        if sorted(roles) != sorted(self._roles):
+            raise ValueError(f"order {roles} does not match the spooled roles {self._roles}")
+        self._roles = roles
+
+    def __getitem__(self, role: str) -> np.ndarray:
+        if role not in self._roles:
+            raise KeyError(role)
+        # Not cached: the mapping lives only as long as its reader holds it.
+        return np.memmap(self._path(role), dtype=np.float32, mode="r", shape=(2, self.n_samples))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._roles))
+
+    def __len__(self) -> int:
+        return len(self._roles)
+
+    def __repr__(self) -> str:
+        return f"StemSpool({self.folder}, roles={self._roles}, n_samples={self.n_samples})"
