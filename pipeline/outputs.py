@@ -76,30 +76,40 @@ def write_audio_outputs(
     """Write the mix (WAV + MP3) and the stems (WAVs + zip); returns name -> path.
 
     Names: "mix.wav", "mix.mp3", "stems/<role>.wav", "stems.zip" (no stem files for a
-    mix-only backend). Stems are pre-master; if any would clip in 24-bit, all of them are
-    lowered by the same amount, so they still sum to one balanced mix.
+    mix-only backend).
     """
+    files = write_stem_outputs(out_dir, stems, sample_rate)
+    files.update(write_mix_outputs(out_dir, mastered, sample_rate))
+    return files
+
+
+def write_mix_outputs(out_dir: Path, mastered: np.ndarray, sample_rate: int) -> dict[str, Path]:
+    """mix.wav (24-bit) and mix.mp3; the MP3 encoder runs beside the WAV write (both release the GIL)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    # The MP3 encoder (~1.5 s for 3 minutes) runs beside the WAV writes: both release the GIL.
-    with ThreadPoolExecutor(max_workers=1) as encoder:
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ampa-mp3") as encoder:
         mp3 = encoder.submit(write_mp3, out_dir / "mix.mp3", mastered, sample_rate)
         files: dict[str, Path] = {"mix.wav": write_wav(out_dir / "mix.wav", mastered, sample_rate)}
-        files.update(_write_stems(out_dir, stems, sample_rate))
         files["mix.mp3"] = mp3.result()
     return files
 
 
-def _write_stems(out_dir: Path, stems: Mapping[str, np.ndarray], sample_rate: int) -> dict[str, Path]:
+def write_stem_outputs(out_dir: Path, stems: Mapping[str, np.ndarray], sample_rate: int) -> dict[str, Path]:
+    """stems/<role>.wav (24-bit) and stems.zip; nothing for a mix-only backend.
+
+    Stems are pre-master; if any would clip in 24-bit, all of them are lowered by the same amount,
+    so they still sum to one balanced mix.
+    """
     files: dict[str, Path] = {}
     if not stems:
         return files
-    peak = max(float(np.max(np.abs(s))) for s in stems.values())
+    out_dir = Path(out_dir)
+    peak = max(max(float(s.max()), -float(s.min())) for s in stems.values())
     scale = np.float32(STEM_PEAK_LIMIT / peak) if peak > STEM_PEAK_LIMIT else np.float32(1.0)
     stem_paths: dict[str, Path] = {}
     for role, stem in stems.items():
         name = f"stems/{role}.wav"
-        stem_paths[name] = write_wav(out_dir / name, stem * scale, sample_rate)
+        stem_paths[name] = write_wav(out_dir / name, stem * scale if scale != 1.0 else stem, sample_rate)
     files.update(stem_paths)
     files["stems.zip"] = write_zip(out_dir / "stems.zip", stem_paths.values())
     return files

@@ -27,6 +27,7 @@ from pipeline.backends import Generated, backend_for
 from pipeline.defaults import resolve
 from pipeline.errors import Cancelled, QAFailed
 from pipeline.spec import Sourced, Spec
+from pipeline.spool import SCRATCH_PREFIX, remove_stale_scratch
 
 
 class ProductionHooks(Protocol):
@@ -129,18 +130,20 @@ def produce(
 
     from pipeline.mastering import MasterParams, master
     from pipeline.mixing import MixParams
+    from pipeline.outputs import write_stem_outputs
     from pipeline.qa import corrective, run_qa
 
     def fresh_params() -> tuple[MixParams, MasterParams]:
-        return MixParams(stem_offsets_db=dict(spec.mix)), MasterParams(
+        return MixParams(stem_offsets_db=dict(spec.mix), workers=options.render_workers), MasterParams(
             target_lufs=spec.loudness_lufs.value, ceiling_dbtp=spec.true_peak_dbtp.value
         )
 
     # Both sets of stems, dry and processed, live in files in `scratch` (see pipeline.spool), in
     # memory only while read: the dry ones are kept for a remix, the processed ones for QA and export.
+    remove_stale_scratch(options.scratch_dir)  # left by a process killed mid-job
     with (
-        tempfile.TemporaryDirectory(prefix="ampa-stems-", dir=options.scratch_dir) as scratch,
-        ThreadPoolExecutor(max_workers=1, thread_name_prefix="ampa-export") as exporter,
+        tempfile.TemporaryDirectory(prefix=SCRATCH_PREFIX, dir=options.scratch_dir) as scratch,
+        ThreadPoolExecutor(max_workers=2, thread_name_prefix="ampa-export") as exporter,
     ):
         backend = backend_for(
             spec.backend,
@@ -156,14 +159,17 @@ def produce(
         while True:
             stage("mixing")
             mix, stems = _mix(generated, spec, mix_params, spool=Path(scratch) / "mixed")
+            # Most attempts pass QA, so the files are written as soon as what they hold is ready, on
+            # the core that mastering and QA (single-threaded) leave free: the stems while the mix is
+            # mastered, the mix files while it is checked. If QA fails, the next attempt's files
+            # replace these (every file is replaced atomically).
+            exports: list[Future[dict[str, Path]]] = [
+                exporter.submit(write_stem_outputs, out_dir, stems, generated.sample_rate)
+            ]
             stage("mastering")
             mastered = master(mix, generated.sample_rate, master_params)
             del mix
-            # Most masters pass QA: start writing the files now, beside QA, on the other core. If QA
-            # fails, the next attempt's files replace them (each file is replaced atomically).
-            export: Future[dict[str, Path]] = exporter.submit(
-                _write_outputs, out_dir, spec, generated, mastered, stems
-            )
+            exports.append(exporter.submit(_write_mix_files, out_dir, spec, generated, mastered))
             stage("qa")
             report = run_qa(
                 mastered, generated.sample_rate, spec, arrangement=generated.arrangement, stems=stems, attempt=attempt
@@ -173,7 +179,7 @@ def produce(
             if report.passed or attempt > options.max_qa_retries:
                 hooks.on_qa(report_dict, attempt, [])
                 break
-            export.result()  # this attempt's files are superseded; let them finish before remixing
+            _collect(exports)  # superseded: let them finish before a remix rewrites the spooled stems
             correction = corrective(report, mix_params, master_params)
             failed, attempt = attempt, attempt + 1
             if correction.actions:
@@ -202,7 +208,7 @@ def produce(
                 break
 
         clock.enter("export")  # what is left of writing the files once QA is done
-        files = export.result()
+        files = _collect(exports)
     timings = clock.finish()
     passed = bool(reports[-1]["passed"])
     files["report.json"] = _write_report(
@@ -259,20 +265,18 @@ def _mix(
     return result.mix, result.stems
 
 
-def _write_outputs(
-    out_dir: Path, spec: Spec, generated: Generated, mastered: np.ndarray, stems: Mapping[str, np.ndarray]
-) -> dict[str, Path]:
-    """Every file but report.json. The picture is drawn on its own thread beside the audio files
-    (whose MP3 encoder has its own thread too): most of it is matplotlib, which holds the GIL, while
-    the encoders and WAV writers release it."""
-    from pipeline.outputs import write_audio_outputs, write_spectrogram
+def _write_mix_files(out_dir: Path, spec: Spec, generated: Generated, mastered: np.ndarray) -> dict[str, Path]:
+    """mix.wav, mix.mp3, song.mid and spectrogram.png. The picture is drawn on its own thread beside
+    the audio files (whose MP3 encoder has its own thread too): most of it is matplotlib, which holds
+    the GIL, while the encoders and WAV writers release it."""
+    from pipeline.outputs import write_mix_outputs, write_spectrogram
 
     out_dir.mkdir(parents=True, exist_ok=True)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ampa-spectrogram") as painter:
         picture = painter.submit(
             write_spectrogram, out_dir / "spectrogram.png", mastered, generated.sample_rate, spec.summary()
         )
-        files = dict(write_audio_outputs(out_dir, mastered, generated.sample_rate, stems))
+        files = write_mix_outputs(out_dir, mastered, generated.sample_rate)
         if generated.arrangement is not None:
             from pipeline.midi import write_midi
 
@@ -282,6 +286,20 @@ def _write_outputs(
             os.replace(tmp, midi_path)
             files["song.mid"] = midi_path
         files["spectrogram.png"] = picture.result()
+    return files
+
+
+def _collect(exports: list[Future[dict[str, Path]]]) -> dict[str, Path]:
+    """Wait for every export of an attempt (all of them, even after one fails) and merge their files."""
+    files: dict[str, Path] = {}
+    errors = []
+    for export in exports:
+        try:
+            files.update(export.result())
+        except Exception as exc:  # noqa: BLE001 - re-raised below, once the others are done
+            errors.append(exc)
+    if errors:
+        raise errors[0]
     return files
 
 

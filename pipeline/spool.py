@@ -17,10 +17,40 @@ re-read costs no disk read either.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 import numpy as np
+
+
+SCRATCH_PREFIX = "ampa-stems-"
+STALE_SCRATCH_S = 6 * 3600.0  # far beyond any job's run time (the job timeout is minutes)
+
+
+def remove_stale_scratch(parent: Path | None = None, older_than_s: float = STALE_SCRATCH_S) -> int:
+    """Remove the scratch folders of jobs whose process was killed before it could clean up.
+
+    Only folders named like ours and untouched for `older_than_s` go: another process's running job
+    is never that old. Returns how many were removed.
+    """
+    parent = Path(parent) if parent is not None else Path(tempfile.gettempdir())
+    cutoff = time.time() - older_than_s
+    removed = 0
+    try:
+        candidates = list(parent.glob(f"{SCRATCH_PREFIX}*"))
+    except OSError:
+        return 0
+    for folder in candidates:
+        try:
+            if folder.is_dir() and folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder, ignore_errors=True)
+                removed += 1
+        except OSError:
+            continue
+    return removed
 
 
 class StemSpool(Mapping[str, np.ndarray]):

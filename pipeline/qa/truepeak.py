@@ -23,6 +23,7 @@ from scipy.signal import firwin
 OVERSAMPLING = 4
 _HALF_TAPS = 10 * OVERSAMPLING  # resample_poly's design: half_len = 10 * max(up, down)
 _TAPS_PER_PHASE = 2 * _HALF_TAPS // OVERSAMPLING  # 20 input samples feed each interpolated point
+_FLOOR_HEADROOM = 0.84  # -1.5 dB
 _CHUNK = 1 << 16  # candidate samples interpolated per matrix product (bounds the gathered windows)
 
 
@@ -151,10 +152,10 @@ class PeakEnvelope:
         floor = level / self.gain
         computed = self._cache.get("floor")
         if computed is None or floor < computed:  # type: ignore[operator]
-            # 3 dB of headroom below the level asked, so a limiter nudging its target down by a
-            # fraction of a dB does not trigger another pass.
-            self._cache["floor"] = floor * 0.7
-            self._cache["envelope"] = oversampled_peaks(self.audio, floor * 0.7)
+            # 1.5 dB of headroom below the level asked, so a loudness pass raising its gain or the
+            # limiter nudging its target down by a fraction of a dB does not recompute.
+            self._cache["floor"] = floor * _FLOOR_HEADROOM
+            self._cache["envelope"] = oversampled_peaks(self.audio, floor * _FLOOR_HEADROOM)
         envelope = self._cache["envelope"]
         return envelope if self.gain == 1.0 else envelope * np.float32(self.gain)  # type: ignore[operator]
 

@@ -80,3 +80,33 @@ def test_spooled_forked_mix_is_bit_identical_to_one_process_in_memory(band, tmp_
     for role in shared.stems:
         summed += shared.stems[role]
     assert np.array_equal(summed, shared.mix)
+
+
+def test_stale_scratch_folders_are_removed_and_fresh_ones_kept(tmp_path):
+    import time
+
+    from pipeline.spool import SCRATCH_PREFIX, remove_stale_scratch
+
+    stale, fresh, other = tmp_path / f"{SCRATCH_PREFIX}old", tmp_path / f"{SCRATCH_PREFIX}new", tmp_path / "keep-me"
+    for folder in (stale, fresh, other):
+        folder.mkdir()
+        (folder / "bass.f32").write_bytes(b"\0" * 16)
+    old = time.time() - 7 * 3600
+    os.utime(stale, (old, old))
+    os.utime(other, (old, old))
+    assert remove_stale_scratch(tmp_path) == 1
+    assert not stale.exists() and fresh.exists() and other.exists()
+
+
+def test_produce_leaves_no_scratch_behind(tmp_path):
+    from pathlib import Path
+
+    from pipeline.produce import ProduceOptions, produce
+    from pipeline.spool import SCRATCH_PREFIX
+
+    spec = make_spec(genres=["house"], tempo_bpm=124.0, key="A minor", duration_s=6.0, seed=3)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    result = produce(spec, tmp_path / "out", options=ProduceOptions(scratch_dir=scratch))
+    assert result.passed and Path(result.files["stems.zip"]).exists()
+    assert not list(scratch.glob(f"{SCRATCH_PREFIX}*"))
