@@ -3,12 +3,14 @@
 pedalboard's Limiter adds make-up gain and lets inter-sample peaks through (a test master
 reached +0.4 dBTP), so the ceiling is enforced here, offline and vectorised:
 
-1. per sample, the 4x-oversampled peak over both channels (BS.1770-4 style interpolation);
+1. per sample, the 4x-oversampled peak over both channels (pipeline.qa.truepeak; exact only where
+   it exceeds the ceiling, the only place it matters);
 2. the gain reduction that peak needs, in dB;
 3. look-ahead: a forward running maximum over `lookahead_ms`, so the gain is already down when
    the peak arrives;
 4. release: r[n] = max(r1[n], r[n-1] - step) -- a max-plus recursion that is exactly
-   max_k(r1[k] + k*step) - n*step, i.e. a running maximum (np.maximum.accumulate), no loop;
+   max_k(r1[k] + k*step) - n*step, i.e. a running maximum (np.maximum.accumulate), computed in
+   blocks so float32 keeps its precision;
 5. a moving average over the look-ahead window smooths the attack into a ramp. Every value in
    that window is >= the reduction needed at its end, so the average still meets it.
 

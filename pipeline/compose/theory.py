@@ -1,9 +1,11 @@
 """Scales, chords and voicings: the small amount of music theory every other module needs.
 
 Chords are written as roman numerals relative to the key's mode ("i VI iv V7"). Numerals are
-diatonic to the mode, with one deliberate exception that makes the key audible: an upper-case
-"V" on a mode whose fifth-degree triad is minor gets its third raised (the leading tone), so
-minor keys cadence V–i the way listeners and key estimators expect.
+diatonic to the mode, with one deliberate exception that makes the key audible: in a minor key an
+upper-case "V" gets its third raised (the leading tone), so minor keys cadence V–i the way
+listeners and key estimators expect. Only in minor: in dorian and mixolydian the minor v is the
+mode's own colour, and a leading tone there turns the piece into the parallel major (a cinematic
+D dorian was heard as D major for its C#s).
 """
 
 from __future__ import annotations
@@ -99,7 +101,7 @@ def parse_chord(symbol: str, scale: Scale) -> Chord:
         stack.append(degree + 8)
     pcs = [scale.degree_pc(d) for d in stack]
     root = pcs[0]
-    if text == "V" and (pcs[1] - root) % 12 == 3:
+    if text == "V" and scale.mode == "minor" and (pcs[1] - root) % 12 == 3:
         # Raised third on the dominant: the leading tone that names the tonic.
         pcs[1] = (root + 4) % 12
     return Chord(degree=degree, root_pc=root, pcs=tuple(pcs), symbol=symbol)

@@ -16,7 +16,7 @@ from pipeline.compose.genres import CLAP, CLOSED_HAT, CRASH, KICK, OPEN_HAT, RID
 from pipeline.compose.harmony import plan_chords
 from pipeline.compose.rhythm import Grid, swing
 from pipeline.compose.structure import plan_sections
-from pipeline.compose.theory import MODE_SCALES, Scale
+from pipeline.compose.theory import MODE_SCALES, Scale, parse_chord
 from pipeline.defaults import resolve
 from pipeline.errors import BadInput
 from pipeline.score import Arrangement
@@ -423,3 +423,12 @@ def test_every_piece_starts_sounding_on_its_first_beat(genre) -> None:
         arr = compose(make_spec(genre, tempo=60, duration=20, seed=seed))
         first = min(n.start for t in arr.tracks for n in t.notes)
         assert first * arr.seconds_per_beat <= 0.5, (seed, first)
+
+
+@pytest.mark.parametrize("mode", ["dorian", "mixolydian", "phrygian", "major"])
+def test_only_minor_keys_raise_the_leading_tone(mode: str) -> None:
+    """An upper-case V is diatonic outside minor: a C# in D dorian is heard as D major."""
+    scale = Scale(2, mode)  # D
+    for symbol in ("V", "V7", "v"):
+        assert set(parse_chord(symbol, scale).pcs) <= scale.pitch_classes, (mode, symbol)
+    assert scale.leading_tone_pc in parse_chord("V", Scale(2, "minor")).pcs  # D minor: A major, C#
