@@ -23,6 +23,10 @@ class SoundFontMissing(PipelineError):
     """No General MIDI SoundFont was found where the settings point."""
 
 
+class ScratchSpaceFull(PipelineError):
+    """The scratch folder has no room for the job's stems."""
+
+
 class QAFailed(PipelineError):
     """The track still failed its checks after every corrective retry."""
 

@@ -17,6 +17,8 @@ re-read costs no disk read either.
 
 from __future__ import annotations
 
+import errno
+import os
 import shutil
 import tempfile
 import time
@@ -68,11 +70,37 @@ class StemSpool(Mapping[str, np.ndarray]):
         return self.folder / f"{role}.f32"
 
     def allocate(self, role: str) -> np.ndarray:
-        """A zero-filled writable stem backed by its file (replacing an earlier take's)."""
+        """A zero-filled writable stem backed by its file (replacing an earlier take's).
+
+        The file's blocks are reserved before it is mapped: writing into a mapped page the disk has
+        no room for kills the process with SIGBUS, where a full disk must only fail the job.
+        Raises ScratchSpaceFull with what to do.
+        """
+        from pipeline.errors import ScratchSpaceFull
+
+        path = self._path(role)
+        size = 2 * self.n_samples * np.dtype(np.float32).itemsize
+        try:
+            descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+            try:
+                os.posix_fallocate(descriptor, 0, size)
+            except OSError as exc:
+                if exc.errno not in (errno.EOPNOTSUPP, errno.EINVAL):  # a filesystem without fallocate
+                    raise
+                os.ftruncate(descriptor, size)
+            finally:
+                os.close(descriptor)
+        except OSError as exc:
+            path.unlink(missing_ok=True)
+            raise ScratchSpaceFull(
+                f"There is no room for this track's stems ({size / 1e6:.0f} MB for the {role} stem) in "
+                f"{self.folder.parent}: {exc.strerror or exc}. Free some disk space, choose a shorter "
+                "track, or point AMPA_SCRATCH_DIR at a disk with room."
+            ) from exc
         if role not in self._roles:
             self._roles.append(role)
         # MAP_SHARED: a forked child's writes land in the same pages the parent reads.
-        return np.memmap(self._path(role), dtype=np.float32, mode="w+", shape=(2, self.n_samples))
+        return np.memmap(path, dtype=np.float32, mode="r+", shape=(2, self.n_samples))
 
     def order(self, roles: Iterable[str]) -> None:
         """Set the iteration order (the mixer and the stem files follow it)."""

@@ -141,3 +141,32 @@ def test_unknown_key_is_reported_not_crashed(tmp_path):
     assert proc.returncode == 0, proc.stderr
     report = json.loads((out / "report.json").read_text())
     assert report["spec"]["key"]["source"] == "default"
+
+
+def test_an_unwritable_output_folder_is_a_clear_message(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    proc = _ampa("chill lofi beat, 8 seconds", "--out", str(blocker / "out"))
+    _assert_no_traceback(proc)
+    assert proc.returncode == 1
+    assert "Could not write the files" in proc.stderr and "--out" in proc.stderr
+
+
+def test_a_full_scratch_disk_fails_the_track_with_what_to_do(tmp_path):
+    """No room for the stems must fail the job with a message, not kill the process (SIGBUS)."""
+    script = (
+        "import resource, signal\n"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"  # an oversized file fails with EFBIG instead
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (1_000_000, 1_000_000))\n"
+        "from ampa.cli import main\n"
+        "raise SystemExit(main())\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script, "generate", "dark synthwave, 20 seconds", "--out", str(tmp_path / "out"),
+         "--quiet"],
+        capture_output=True, text=True, timeout=300,
+        env={**os.environ, "HF_HUB_OFFLINE": "1", "AMPA_SCRATCH_DIR": str(tmp_path)},
+    )
+    _assert_no_traceback(proc)
+    assert proc.returncode == 1, proc.stderr
+    assert "no room for this track's stems" in proc.stderr and "AMPA_SCRATCH_DIR" in proc.stderr

@@ -90,6 +90,13 @@ def run(args: argparse.Namespace) -> int:
         if (out_dir / "report.json").exists():
             console.print(f"Details: {out_dir / 'report.json'}")
         return 1
+    except OSError as exc:  # the output folder: unwritable, or the disk is full
+        where = exc.filename or out_dir
+        console.print(
+            f"[red]Could not write the files:[/] {exc.strerror or exc} ({where}). "
+            "Choose another folder with --out, or free some disk space."
+        )
+        return 1
 
     console.print(f"[bold green]Done[/] — {result.spec.summary()}")
     console.print(f"QA passed on attempt {result.attempts} · total {result.timings.get('total', 0):.1f} s")
