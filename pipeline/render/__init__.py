@@ -6,8 +6,10 @@
 Tracks play from a General MIDI SoundFont (voice "sf2") or from the built-in synth voices
 (pipeline.render.synths, pipeline.render.drums). Every note starts on its exact sample.
 
-A long-running worker can call load_soundfont(find_soundfont()) at start-up: the SoundFont is parsed
-once per process (~0.7 s and ~300 MB for FluidR3_GM) and reused by every render.
+The SoundFont is parsed once per process (~0.3-0.6 s and ~300 MB for FluidR3_GM) and reused by every
+render until `render_stems(..., keep_soundfont=False)` (or release_soundfont()) frees it; the job
+settings choose (AMPA_KEEP_SOUNDFONT_LOADED). `spool=FOLDER` renders the stems into files mapped only
+while read (pipeline.spool).
 """
 
 from pipeline.render.schedule import TAIL_SECONDS, stem_length
