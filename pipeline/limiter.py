@@ -25,8 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.ndimage import maximum_filter1d, uniform_filter1d
 
-from pipeline.qa.loudness import amplitude_to_db, db_to_amplitude
-from pipeline.qa.truepeak import PeakEnvelope, true_peak
+from pipeline.qa.loudness import db_to_amplitude
+from pipeline.qa.truepeak import PeakEnvelope, true_peak_dbtp
 
 
 @dataclass(frozen=True)
@@ -106,12 +106,12 @@ def limit(
     for _ in range(params.max_passes):
         reduction = gain_reduction_db(audio, sample_rate, target, params, peaks)
         out = audio * np.power(np.float32(10.0), reduction * np.float32(-1.0 / 20.0))
-        overshoot = amplitude_to_db(true_peak(out)) - params.ceiling_dbtp
+        overshoot = true_peak_dbtp(out) - params.ceiling_dbtp
         if overshoot <= 0:
             return out
         target -= overshoot + 0.05
     # Last resort, never above the ceiling: a static trim by the remaining overshoot.
-    remaining = amplitude_to_db(true_peak(out)) - params.ceiling_dbtp
+    remaining = true_peak_dbtp(out) - params.ceiling_dbtp
     if remaining > 0:
         out = out * np.float32(10 ** (-(remaining + 0.01) / 20))
     return out

@@ -1,7 +1,7 @@
-"""Level meters: integrated loudness (ITU-R BS.1770-4 via pyloudnorm) and true peak.
+"""Loudness meters (ITU-R BS.1770-4 via pyloudnorm's filters) and the level helpers every meter uses.
 
-True peak follows BS.1770-4 Annex 2: upsample 4x and take the largest absolute sample. Both
-meters take channels-first audio, shape (channels, n), as pedalboard produces it.
+True peak is in pipeline.qa.truepeak. The meters take channels-first audio, shape (channels, n), as
+pedalboard produces it.
 """
 
 from __future__ import annotations
@@ -11,8 +11,6 @@ from functools import lru_cache
 import numpy as np
 import pyloudnorm
 from scipy.signal import sosfilt, tf2sos
-
-from pipeline.qa.truepeak import true_peak
 
 # Below this, pyloudnorm reports -inf (everything gated away): treat as silence.
 SILENCE_LUFS = -70.0
@@ -95,11 +93,6 @@ def _k_weighting(sample_rate: int) -> np.ndarray:
     """pyloudnorm's K-weighting (high shelf, then high pass) as one second-order-sections cascade."""
     stages = _meter(sample_rate)._filters.values()
     return np.vstack([tf2sos(stage.b, stage.a) for stage in stages])
-
-
-def true_peak_dbtp(audio: np.ndarray) -> float:
-    """True peak in dBTP (4x oversampled, see pipeline.qa.truepeak). -inf dB is reported as -200."""
-    return amplitude_to_db(true_peak(audio))
 
 
 def sample_peak_dbfs(audio: np.ndarray) -> float:

@@ -9,9 +9,10 @@ import numpy as np
 
 from pipeline.qa import checks
 from pipeline.qa.key import chroma_profile, combine_chromas, key_from_chroma
-from pipeline.qa.loudness import as_channels_first, fast_integrated_lufs, true_peak_dbtp
+from pipeline.qa.loudness import as_channels_first, fast_integrated_lufs
 from pipeline.qa.report import Check, QAReport
 from pipeline.qa.tempo import tempo_from_mono, to_analysis_mono
+from pipeline.qa.truepeak import true_peak_dbtp
 from pipeline.score import Arrangement
 from pipeline.spec import Key, Spec
 

@@ -21,6 +21,8 @@ from functools import lru_cache
 import numpy as np
 from scipy.signal import firwin
 
+from pipeline.qa.loudness import amplitude_to_db, as_channels_first
+
 OVERSAMPLING = 4
 _HALF_TAPS = 10 * OVERSAMPLING  # resample_poly's design: half_len = 10 * max(up, down)
 _TAPS_PER_PHASE = 2 * _HALF_TAPS // OVERSAMPLING  # 20 input samples feed each interpolated point
@@ -40,15 +42,6 @@ def _phases() -> tuple[np.ndarray, float]:
     taps = np.stack([h[p::OVERSAMPLING][:_TAPS_PER_PHASE][::-1] for p in range(1, OVERSAMPLING)], axis=1)
     bound = float(np.abs(taps).sum(axis=0).max())  # |y| <= bound * max|window|: ~2.24 (7 dB)
     return taps.astype(np.float32), bound
-
-
-def _channels_first(audio: np.ndarray) -> np.ndarray:
-    audio = np.asarray(audio, dtype=np.float32)
-    if audio.ndim == 1:
-        return audio[np.newaxis, :]
-    if audio.shape[0] > 8 and audio.shape[1] <= 8:
-        return audio.T
-    return audio
 
 
 def _candidates(magnitude: np.ndarray, level: float) -> np.ndarray:
@@ -89,7 +82,7 @@ def _padded(channel: np.ndarray) -> np.ndarray:
 
 def true_peak(audio: np.ndarray) -> float:
     """Linear true peak of channels-first (or 1-D) audio: exactly max |resample_poly(x, 4, 1)| and |x|."""
-    audio = _channels_first(audio)
+    audio = as_channels_first(np.asarray(audio, dtype=np.float32))
     if audio.size == 0:
         return 0.0
     magnitude = np.abs(audio).max(axis=0)
@@ -105,6 +98,11 @@ def true_peak(audio: np.ndarray) -> float:
     return peak
 
 
+def true_peak_dbtp(audio: np.ndarray) -> float:
+    """True peak in dBTP. -inf dB is reported as -200."""
+    return amplitude_to_db(true_peak(audio))
+
+
 def oversampled_peaks(audio: np.ndarray, floor: float = 0.0) -> np.ndarray:
     """Per sample i, the largest |x| over the channels among the oversampled points it owns.
 
@@ -113,7 +111,7 @@ def oversampled_peaks(audio: np.ndarray, floor: float = 0.0) -> np.ndarray:
     `floor` (linear) are exact; below it, a sample may read its own |x| instead of a nearby
     inter-sample peak that is also below `floor`. floor=0 computes every point.
     """
-    audio = _channels_first(audio)
+    audio = as_channels_first(np.asarray(audio, dtype=np.float32))
     n = audio.shape[1]
     envelope = np.abs(audio).max(axis=0)
     if n < 2:
@@ -161,4 +159,4 @@ class PeakEnvelope:
         return envelope if self.gain == 1.0 else envelope * np.float32(self.gain)  # type: ignore[operator]
 
 
-__all__ = ["OVERSAMPLING", "PeakEnvelope", "oversampled_peaks", "true_peak"]
+__all__ = ["OVERSAMPLING", "PeakEnvelope", "oversampled_peaks", "true_peak", "true_peak_dbtp"]

@@ -13,7 +13,8 @@ from pipeline.limiter import LimiterParams, limit
 from pipeline.mastering import MasterParams, master
 from pipeline.mixing import MixParams
 from pipeline.qa import corrective, run_qa
-from pipeline.qa.loudness import fast_integrated_lufs, integrated_lufs, true_peak_dbtp
+from pipeline.qa.loudness import fast_integrated_lufs, integrated_lufs
+from pipeline.qa.truepeak import true_peak_dbtp
 from tests.pipeline.audio_fixtures import SR, ebur128, make_spec, noise, song
 
 needs_ffmpeg = pytest.mark.skipif(

@@ -10,7 +10,8 @@ import soundfile as sf
 
 from pipeline.errors import Cancelled
 from pipeline.produce import ProduceOptions, derive_seed, produce
-from pipeline.qa.loudness import integrated_lufs, true_peak_dbtp
+from pipeline.qa.loudness import integrated_lufs
+from pipeline.qa.truepeak import true_peak_dbtp
 from pipeline.spec import Spec
 
 SPEC = Spec.from_dict({"genres": ["synthwave"], "tempo_bpm": 120, "key": "A minor", "duration_s": 12, "seed": 4})
