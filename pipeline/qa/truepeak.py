@@ -15,6 +15,7 @@ wherever it matters (tests/pipeline/test_truepeak.py holds it to resample_poly).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -132,6 +133,14 @@ def oversampled_peaks(audio: np.ndarray, floor: float = 0.0) -> np.ndarray:
 
 
 @dataclass
+class _Computed:
+    """What a PeakEnvelope and its scaled views share: the envelope, exact above `floor`."""
+
+    floor: float = math.inf
+    envelope: np.ndarray | None = None
+
+
+@dataclass
 class PeakEnvelope:
     """The oversampled peak envelope of one signal, computed lazily down to the lowest level asked.
 
@@ -141,22 +150,21 @@ class PeakEnvelope:
 
     audio: np.ndarray
     gain: float = 1.0
-    _cache: dict[str, object] = field(default_factory=dict, repr=False)
+    _computed: _Computed = field(default_factory=_Computed, repr=False)
 
     def scaled(self, gain: float) -> PeakEnvelope:
-        return PeakEnvelope(self.audio, self.gain * gain, self._cache)
+        return PeakEnvelope(self.audio, self.gain * gain, self._computed)
 
     def above(self, level: float) -> np.ndarray:
         """The envelope of `audio * gain`, exact wherever it exceeds `level` (linear)."""
         floor = level / self.gain
-        computed = self._cache.get("floor")
-        if computed is None or floor < computed:  # type: ignore[operator]
+        computed = self._computed
+        if computed.envelope is None or floor < computed.floor:
             # 1.5 dB of headroom below the level asked, so a loudness pass raising its gain or the
             # limiter nudging its target down by a fraction of a dB does not recompute.
-            self._cache["floor"] = floor * _FLOOR_HEADROOM
-            self._cache["envelope"] = oversampled_peaks(self.audio, floor * _FLOOR_HEADROOM)
-        envelope = self._cache["envelope"]
-        return envelope if self.gain == 1.0 else envelope * np.float32(self.gain)  # type: ignore[operator]
+            computed.floor = floor * _FLOOR_HEADROOM
+            computed.envelope = oversampled_peaks(self.audio, computed.floor)
+        return computed.envelope if self.gain == 1.0 else computed.envelope * np.float32(self.gain)
 
 
 __all__ = ["OVERSAMPLING", "PeakEnvelope", "oversampled_peaks", "true_peak", "true_peak_dbtp"]
