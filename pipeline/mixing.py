@@ -37,7 +37,7 @@ from pipeline.spool import StemSpool
 from pipeline.parallel import share_work, shared_stem
 from pipeline.score import Arrangement
 from pipeline.spec import Spec
-from pipeline.styles import ROLES, Style, style_for
+from pipeline.styles import Style, in_role_order, style_for
 
 # Active RMS (dBFS) each role is staged to before the master: the balance of a typical mix.
 ROLE_LEVEL_DB: dict[str, float] = {
@@ -264,11 +264,19 @@ def _flavour(ctx: StemContext) -> list[Any]:
 
 def _sends(ctx: StemContext) -> list[Any]:
     """Reverb as an in-chain send: the dry signal passes at unity, the wet adds on top."""
-    scale, room = GENRE_SPACE.get(ctx.genre, (1.0, 0.6))
-    wet = ROLE_REVERB.get(ctx.role, 0.1) * scale * ctx.reverb_scale
-    if wet < 0.06:  # too little to hear; a reverb costs ~0.3 s per 2-minute stem
+    wet = _reverb_wet(ctx.role, ctx.genre, ctx.reverb_scale)
+    if wet is None:
         return []
+    _, room = GENRE_SPACE.get(ctx.genre, (1.0, 0.6))
     return [Reverb(room_size=room, damping=0.5, wet_level=min(0.6, wet), dry_level=1.0, width=1.0)]
+
+
+def _reverb_wet(role: str, genre: str, reverb_scale: float) -> float | None:
+    """The role's reverb send level in this genre; None when it is too little to hear (no reverb:
+    one costs ~0.25 s per 2-minute stem)."""
+    scale, _ = GENRE_SPACE.get(genre, (1.0, 0.6))
+    wet = ROLE_REVERB.get(role, 0.1) * scale * reverb_scale
+    return wet if wet >= 0.06 else None
 
 
 # ----------------------------------------------------------------------------------------------
@@ -297,7 +305,7 @@ def mix_stems(
     programs = {t.role: t.program for t in arrangement.tracks if t.voice == "sf2"} if arrangement is not None else {}
     offsets, notes = resolve_offsets({**spec.mix, **params.stem_offsets_db}, instruments, stems.keys())
     length = max(s.shape[-1] for s in stems.values())
-    ordered = [r for r in ROLES if r in stems] + [r for r in stems if r not in ROLES]
+    ordered = in_role_order(stems)
     store = StemSpool(spool, length) if spool is not None else None
     duck = _sidechain(stems, ordered, arrangement, genre, style, params, length, sample_rate)
 
@@ -370,8 +378,7 @@ def _sidechain(
 def _chain_cost(role: str, genre: str, params: MixParams) -> float:
     """Relative cost of a role's chain: a reverb or delay weighs as much as several filters."""
     cost = 1.0
-    scale, _ = GENRE_SPACE.get(genre, (1.0, 0.6))
-    if ROLE_REVERB.get(role, 0.1) * scale * params.reverb_scale >= 0.06:
+    if _reverb_wet(role, genre, params.reverb_scale) is not None:
         cost += 4.0
     if role == "lead" and genre in GENRE_DELAY:
         cost += 1.5

@@ -7,10 +7,17 @@ ampa renders; each maps to the instrument slug that plays it unless the spec say
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 # Roles are stems. Order is the order stems are listed in outputs.
 ROLES: tuple[str, ...] = ("drums", "bass", "harmony", "pad", "lead", "fx")
+
+
+def in_role_order(roles: Iterable[str]) -> list[str]:
+    """`roles` in the order of ROLES (the order stems are mixed, listed and written), others after."""
+    roles = list(roles)
+    return [r for r in ROLES if r in roles] + [r for r in roles if r not in ROLES]
 
 
 @dataclass(frozen=True)

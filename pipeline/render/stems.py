@@ -35,7 +35,7 @@ from pipeline.spool import StemSpool
 from pipeline.render.synths import SYNTH_VOICES
 from pipeline.render.voice import NoteRequest, Voice
 from pipeline.score import Arrangement, Track
-from pipeline.styles import ROLES
+from pipeline.styles import in_role_order
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +112,7 @@ def render_stems(
         del renderer
         if not keep_soundfont:
             release_soundfont()
-    ranked = [r for r in ROLES if r in by_role] + [r for r in by_role if r not in ROLES]
+    ranked = in_role_order(by_role)
     if store is not None:
         del stems  # the writable mappings: readers map the files afresh
         store.order(ranked)
