@@ -143,26 +143,48 @@ class WorkQueue:
             self.done(index)
 
 
+def children_for(count: int, workers: int) -> int:
+    """How many children SharedWork forks for `count` items on `workers` processes."""
+    return max(0, min(workers, count) - 1) if can_fork() else 0
+
+
+class SharedWork:
+    """Items 0..count-1 shared between this process and `workers - 1` children, forked on creation.
+
+    Create it before starting any thread (see the module docstring). The children run
+    `work_in_child(index)`; this process takes its share with drain(work), then finish() waits for
+    the children and runs `redo(index)` for every item one of them did not finish (it failed, or
+    overran `timeout` seconds). Leaving the `with` block stops any child still running.
+    """
+
+    def __init__(self, count: int, work_in_child: Callable[[int], None], *, workers: int) -> None:
+        self.queue = WorkQueue(count)
+        forks = (start_child(lambda: self.queue.drain(work_in_child)) for _ in range(children_for(count, workers)))
+        self.children = [c for c in forks if c]
+
+    def drain(self, work: Callable[[int], None]) -> None:
+        self.queue.drain(work)
+
+    def finish(self, timeout: float, redo: Callable[[int], None]) -> None:
+        for child in self.children:
+            if not wait_child(child, timeout=timeout):
+                for index in self.queue.unfinished_by(child.pid):
+                    redo(index)
+
+    def __enter__(self) -> SharedWork:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        for child in self.children:
+            stop_child(child)  # no-op for children already reaped
+
+
 def share_work(count: int, work: Callable[[int], None], *, workers: int, timeout: float) -> None:
     """Run work(0) .. work(count - 1), each once, on this process and `workers - 1` forked children.
 
     `work` must write its results into shared memory and be safe in a fork (see the module
-    docstring). Items a child did not finish (it failed, or overran `timeout` seconds) are done
-    here afterwards.
+    docstring). Items a child did not finish are done here afterwards.
     """
-    n_children = min(workers, count) - 1 if can_fork() else 0
-    if n_children <= 0:
-        for index in range(count):
-            work(index)
-        return
-    queue = WorkQueue(count)
-    children = [c for c in (start_child(lambda: queue.drain(work)) for _ in range(n_children)) if c]
-    try:
-        queue.drain(work)
-        for child in children:
-            if not wait_child(child, timeout=timeout):
-                for index in queue.unfinished_by(child.pid):
-                    work(index)
-    finally:
-        for child in children:
-            stop_child(child)  # no-op for children already reaped
+    with SharedWork(count, work, workers=workers) as shared:
+        shared.drain(work)
+        shared.finish(timeout, redo=work)

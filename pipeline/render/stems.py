@@ -22,7 +22,7 @@ import numpy as np
 from pipeline.errors import BadInput
 from pipeline.render import dsp
 from pipeline.render.drums import DRUM_VOICES
-from pipeline.parallel import Child, WorkQueue, can_fork, shared_stem, start_child, stop_child, wait_child
+from pipeline.parallel import SharedWork, children_for, shared_stem
 from pipeline.render.schedule import ScheduledNote, Timeline, cut_samples, schedule_track
 from pipeline.render.soundfont import (
     available_program,
@@ -183,42 +183,40 @@ def _render_roles(
         return sorted(roles, key=lambda r: -sum(p.cost for p in by_role[r]))
 
     sf2_roles = heaviest_first([r for r, parts in by_role.items() if any(p.voice is None for p in parts)])
-    n_children = min(workers, len(sf2_roles)) - 1 if can_fork() else 0
-    stems: dict[str, np.ndarray] = {role: spool.allocate(role) for role in by_role} if spool is not None else {}
-    queue: WorkQueue | None = None
-    children: list[Child] = []
-    if n_children > 0:
-        queue = WorkQueue(len(sf2_roles))
-        for role in sf2_roles:
-            stems.setdefault(role, shared_stem(n))
 
-        def render_in_child(index: int) -> None:
-            renderer.render(by_role[sf2_roles[index]], stems[sf2_roles[index]])
+    forking = children_for(len(sf2_roles), workers) > 0
 
-        children = [c for c in (start_child(lambda: queue.drain(render_in_child)) for _ in range(n_children)) if c]
+    def buffer(role: str) -> np.ndarray:
+        if spool is not None:
+            return spool.allocate(role)
+        # Shared memory only where a child may write: its page faults cost more than private ones.
+        return shared_stem(n) if forking and role in sf2_roles else np.zeros((2, n), dtype=np.float32)
+
+    stems = {role: buffer(role) for role in by_role}
+
+    def render_in_child(index: int) -> None:
+        renderer.render(by_role[sf2_roles[index]], stems[sf2_roles[index]])
 
     def render_here(role: str) -> None:
-        out = stems.setdefault(role, np.zeros((2, n), dtype=np.float32))
-        if renderer.render(by_role[role], out):
+        if renderer.render(by_role[role], stems[role]):
             log.error("stem %r contained non-finite samples; they were zeroed", role)
 
-    try:
+    def redo(index: int) -> None:  # a child's unfinished stem: start it again from silence
+        stems[sf2_roles[index]][:] = 0.0
+        render_here(sf2_roles[index])
+
+    # The children fork before the thread pool starts any thread.
+    with SharedWork(len(sf2_roles), render_in_child, workers=workers) as shared:
         with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="ampa-render") as pool:
-            futures = []
-            if queue is not None:
-                futures.append(pool.submit(queue.drain, lambda index: render_here(sf2_roles[index])))
-            here = heaviest_first([r for r in by_role if queue is None or r not in sf2_roles])
+            if shared.children:  # this process takes its share of the SoundFont roles from the queue
+                futures = [pool.submit(shared.drain, lambda index: render_here(sf2_roles[index]))]
+                here = heaviest_first([r for r in by_role if r not in sf2_roles])
+            else:  # nobody to share with: every role is a task of its own, heaviest first
+                futures, here = [], heaviest_first(list(by_role))
             futures.extend(pool.submit(render_here, role) for role in here)
             for future in futures:
                 future.result()
-        for child in children:
-            if not wait_child(child, timeout=child_timeout):
-                for index in queue.unfinished_by(child.pid):  # type: ignore[union-attr]
-                    stems[sf2_roles[index]][:] = 0.0
-                    render_here(sf2_roles[index])
-    finally:
-        for child in children:
-            stop_child(child)  # no-op for children already reaped
+        shared.finish(child_timeout, redo)
     return stems
 
 
