@@ -14,6 +14,7 @@ from tests.bot.discord import fast_pipeline
 from tests.bot.discord.conftest import make_job_settings, open_service, running_bot
 from tests.bot.discord.emulator import DiscordEmulator, Interaction, message_text
 from tests.bot.discord.helpers import eventually, job_id_of, result_messages, status_messages
+from worker.schemas import JobStatus
 
 
 async def _answer(emu: DiscordEmulator, interaction: Interaction, *, timeout: float = 30) -> str:
@@ -88,6 +89,13 @@ async def test_user_at_their_limit(emulator: DiscordEmulator, tmp_path: Any) -> 
         await emulator.wait_for(
             lambda: status_messages(emulator, emulator.channel_id), timeout=60, what="the first job"
         )
+
+        async def first_job_running() -> bool:
+            jobs = await service.list_jobs(platform="discord", limit=5)
+            return bool(jobs) and jobs[0].status == JobStatus.PROCESSING
+
+        # Until the worker has taken the first job, it is still in the queue ahead of bob's.
+        await eventually(first_job_running, timeout=60, what="the first job to start")
         second = await emulator.slash_command("generate", {"prompt": "happy pop song", "duration": 6})
         text = await _answer(emulator, second)
         assert "finish" in text.lower() or "cancel" in text.lower(), text
