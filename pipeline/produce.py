@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from pipeline.backends import Generated, backend_for
+from pipeline.backends import BackendConfig, Generated, backend_for
 from pipeline.defaults import resolve
 from pipeline.errors import Cancelled, QAFailed
 from pipeline.spec import Sourced, Spec
@@ -65,6 +65,18 @@ class ProduceOptions:
     scratch_dir: Path | None = None
     # Test hook: force the first master this many dB hot, to exercise the QA correction loop.
     first_master_gain_db: float = 0.0
+    # The neural backends' settings (API key, model folders, device); the fields above win for the
+    # symbolic renderer's own settings.
+    backends: BackendConfig = field(default_factory=BackendConfig)
+
+    def backend_config(self) -> BackendConfig:
+        return replace(
+            self.backends,
+            soundfont=self.soundfont or self.backends.soundfont,
+            render_workers=self.render_workers,
+            keep_soundfont=self.keep_soundfont,
+            sample_rate=self.sample_rate,
+        )
 
 
 @dataclass(frozen=True)
@@ -145,13 +157,7 @@ def produce(
         tempfile.TemporaryDirectory(prefix=SCRATCH_PREFIX, dir=options.scratch_dir) as scratch,
         ThreadPoolExecutor(max_workers=2, thread_name_prefix="ampa-export") as exporter,
     ):
-        backend = backend_for(
-            spec.backend,
-            soundfont=options.soundfont,
-            render_workers=options.render_workers,
-            scratch=Path(scratch) / "dry",
-            keep_soundfont=options.keep_soundfont,
-        )
+        backend = backend_for(spec.backend, options.backend_config(), scratch=Path(scratch) / "dry")
         generated = backend.generate(spec, on_stage=stage)
         mix_params, master_params = fresh_params()
         master_params = replace(master_params, pre_gain_db=options.first_master_gain_db)
