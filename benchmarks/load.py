@@ -60,7 +60,7 @@ async def run(args: argparse.Namespace, db_url: str) -> int:
         "AMPA_RENDER_WORKERS": "1",
     }
     if not args.real:
-        values.update({"AMPA_PIPELINE": "tests.worker.fake_pipeline", "AMPA_FAKE_STAGE_S": str(args.stage_s)})
+        values.update({"AMPA_PIPELINE": "tests.stand_in_pipeline", "AMPA_FAKE_STAGE_S": str(args.stage_s)})
     workers = start_workers(args.workers, worker_env(**values), data_dir / "workers")
     counter = count_round_trips()
     settings = Settings(_env_file=None, **values)

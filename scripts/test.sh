@@ -23,4 +23,6 @@ if [ "${CI:-}" = "true" ]; then
 fi
 
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
-exec python3 -m pytest -q -p no:cacheprovider "$@"
+# hypothesis (preinstalled on some machines) loads a pytest plugin that breaks with the trio selenium
+# brings; the suite uses neither, so the plugin stays off.
+exec python3 -m pytest -q -p no:cacheprovider -p no:hypothesispytest "$@"

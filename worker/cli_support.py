@@ -7,9 +7,9 @@ import asyncio
 import shutil
 import sys
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from worker.schemas import JobEvent, JobRejected
 from worker.settings import Settings
@@ -26,14 +26,31 @@ class CommandError(Exception):
         self.code = code
 
 
-def load_settings() -> Settings:
+def load_settings(*kinds: type[Any], missing: Mapping[str, str] | None = None) -> Any:
+    """Build each settings class (default: the job system's) from the environment and .env.
+
+    Returns the one instance, or a tuple when several classes are asked for. A missing or invalid value
+    raises CommandError (exit code 2) with one line per problem, naming the environment variable and,
+    for a missing one, what to do (`missing`: variable -> hint). `ampa.cli.main` prints it.
+    """
     from pydantic import ValidationError
 
-    try:
-        return Settings()
-    except ValidationError as exc:
-        lines = [f"  {'.'.join(str(p) for p in e['loc']) or 'setting'}: {e['msg']}" for e in exc.errors()]
-        raise CommandError("Invalid settings in the environment or .env:\n" + "\n".join(lines), 2) from None
+    kinds = kinds or (Settings,)
+    built = []
+    lines: list[str] = []
+    for kind in kinds:
+        try:
+            built.append(kind())
+        except ValidationError as exc:
+            for error in exc.errors():
+                name = str(error["loc"][0]).upper() if error["loc"] else "A setting"
+                if error["type"] == "missing":
+                    lines.append(f"{name} is not set. {(missing or {}).get(name, '')}".rstrip())
+                else:
+                    lines.append(f"{name}: {error['msg']}")
+    if lines:
+        raise CommandError("\n".join(lines), 2)
+    return built[0] if len(built) == 1 else tuple(built)
 
 
 def run_command(main: Callable[[], Awaitable[int]]) -> int:

@@ -42,6 +42,7 @@ import contextlib
 import logging
 import os
 import socket
+import threading
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -114,7 +115,7 @@ class JobService:
         self.redis = redis
         self.reconciler = reconciler
         self._reconcile_task: asyncio.Task[None] | None = None
-        self._warm_parser: asyncio.Task[None] | None = None
+        self._warm_parser: asyncio.Future[None] | None = None
 
     # ------------------------------------------------------------------ lifecycle
     @classmethod
@@ -191,13 +192,27 @@ class JobService:
         return service
 
     def _start_warm_up(self, wanted: bool) -> None:
-        if wanted:
-            self._warm_parser = asyncio.create_task(asyncio.to_thread(_load_parser), name="ampa-parser-warm-up")
+        """Load the parser in a daemon thread: a submit waits for it, but stopping does not. Under load
+        it can take 10 s or more, and a bot that must finish it before it exits restarts slowly."""
+        if not wanted:
+            return
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+
+        def warm_up() -> None:
+            try:
+                _load_parser()
+                outcome: BaseException | None = None
+            except BaseException as exc:  # reported to whoever waits; a submit then loads it itself
+                outcome = exc
+            with contextlib.suppress(RuntimeError):  # the loop is already closed: nobody waits
+                loop.call_soon_threadsafe(_settle, done, outcome)
+
+        done.add_done_callback(lambda f: f.cancelled() or f.exception())  # a failure is not an error here
+        threading.Thread(target=warm_up, name="ampa-parser-warm-up", daemon=True).start()
+        self._warm_parser = done
 
     async def close(self) -> None:
-        if self._warm_parser is not None:
-            with contextlib.suppress(Exception):
-                await self._warm_parser  # a thread cannot be cancelled; let it finish
         if self._reconcile_task is not None:
             self._reconcile_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -574,6 +589,14 @@ class JobService:
     async def queue_depth(self) -> int:
         async with self.sessions() as session:
             return await store.count_jobs(session, statuses=(JobStatus.PENDING,))
+
+
+def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:
+    if not future.done():
+        if error is None:
+            future.set_result(None)
+        else:
+            future.set_exception(error)
 
 
 def _load_parser() -> None:

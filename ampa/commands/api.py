@@ -23,13 +23,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from worker.cli_support import CommandError, load_settings
+    from worker.cli_support import load_settings
 
-    try:
-        settings = load_settings()
-    except CommandError as exc:
-        print(exc.message, file=sys.stderr)
-        return exc.code
+    settings = load_settings()
     host = args.host or settings.api_host
     port = args.port or settings.api_port
     if not 0 < port < 65536:

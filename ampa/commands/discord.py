@@ -28,25 +28,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
-    from pydantic import ValidationError
-
     from bot.discord.settings import DiscordSettings
+    from worker.cli_support import load_settings
     from worker.settings import Settings
 
-    try:
-        job_settings = Settings()
-        discord_settings = DiscordSettings()
-    except ValidationError as exc:
-        for error in exc.errors():
-            name = error["loc"][0] if error["loc"] else "setting"
-            if error["type"] == "missing":
-                print(
-                    f"ampa discord: {str(name).upper()} is not set. Create a bot at https://discord.com/developers/applications and export its token.",
-                    file=sys.stderr,
-                )
-            else:
-                print(f"ampa discord: {str(name).upper()}: {error['msg']}", file=sys.stderr)
-        return 2
+    job_settings, discord_settings = load_settings(
+        Settings,
+        DiscordSettings,
+        missing={
+            "DISCORD_TOKEN": "Create a bot at https://discord.com/developers/applications and export its token."
+        },
+    )
     if args.guild is not None:
         discord_settings = discord_settings.model_copy(update={"dev_guild_id": args.guild})
     try:

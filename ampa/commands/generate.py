@@ -45,9 +45,9 @@ def run(args: argparse.Namespace) -> int:
     from pipeline.errors import PipelineError
     from pipeline.produce import ProduceOptions, produce
     from pipeline.spec import Sourced
-    from worker.settings import Settings
+    from worker.cli_support import load_settings
 
-    settings = Settings()
+    settings = load_settings()
     notes: list[str] = []
     if len(prompt) > MAX_PROMPT_CHARS:
         notes.append(f"the prompt was {len(prompt)} characters; only the first {MAX_PROMPT_CHARS} were read")

@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
 
     try:
-        job_settings, slack_settings = load_settings(http=args.http)
+        job_settings, slack_settings = settings_for(http=args.http)
         asyncio.run(serve(job_settings, slack_settings, http=args.http, host=args.host, port=args.port))
     except StartError as exc:
         print(f"ampa slack: {exc}", file=sys.stderr)
@@ -54,27 +54,20 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def load_settings(*, http: bool) -> tuple[Any, Any]:
-    from pydantic import ValidationError
-
+def settings_for(*, http: bool) -> tuple[Any, Any]:
+    """The job system's and the Slack app's settings, checked for what this transport needs."""
     from bot.slack.settings import SlackSettings
+    from worker.cli_support import load_settings
     from worker.settings import Settings
 
-    try:
-        job_settings = Settings()
-        slack_settings = SlackSettings()
-    except ValidationError as exc:
-        lines = []
-        for error in exc.errors():
-            name = str(error["loc"][0]).upper() if error["loc"] else "A setting"
-            if error["type"] == "missing":
-                lines.append(
-                    f"{name} is not set. Copy the Bot User OAuth Token (xoxb-…) from your Slack app's "
-                    "OAuth & Permissions page and export it."
-                )
-            else:
-                lines.append(f"{name}: {error['msg']}")
-        raise StartError("\n".join(lines)) from None
+    job_settings, slack_settings = load_settings(
+        Settings,
+        SlackSettings,
+        missing={
+            "SLACK_BOT_TOKEN": "Copy the Bot User OAuth Token (xoxb-…) from your Slack app's "
+            "OAuth & Permissions page and export it."
+        },
+    )
     if http and slack_settings.slack_signing_secret is None:
         raise StartError("--http needs SLACK_SIGNING_SECRET (Basic Information → App Credentials → Signing Secret).")
     if not http and slack_settings.slack_app_token is None:

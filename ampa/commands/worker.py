@@ -25,13 +25,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from worker.cli_support import CommandError, load_settings, run_command
+    from worker.cli_support import load_settings, run_command
 
-    try:
-        settings = load_settings()
-    except CommandError as exc:
-        print(exc.message, file=sys.stderr)
-        return exc.code
+    settings = load_settings()
     if args.max_jobs < 1:
         print("--max-jobs must be at least 1.", file=sys.stderr)
         return 2

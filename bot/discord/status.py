@@ -156,7 +156,6 @@ class StatusMessage:
                 self._wake.set()
 
     async def _write(self, rendered: Rendered) -> None:
-        self._last_edit_at = self._clock()
         try:
             await self._edit(rendered)
         except discord.NotFound:
@@ -177,6 +176,10 @@ class StatusMessage:
             if self._pending is None:
                 self._pending = rendered
             return
+        finally:
+            # Paced from when the edit has reached Discord, not from when it was started: on a loaded
+            # machine a request can leave late, and two edits then arrived closer than the interval.
+            self._last_edit_at = self._clock()
         self._failures = 0
         self._written_key = rendered.key()
         self.edits += 1

@@ -12,6 +12,7 @@ import soundfile
 from pipeline import outputs
 from pipeline.outputs import mp3_bitrate_kbps, write_audio_outputs, write_spectrogram, write_wav
 from tests.pipeline.audio_fixtures import SR, noise, song
+from tests.patience import patience
 
 
 @pytest.fixture(scope="module")
@@ -72,16 +73,16 @@ def test_writes_are_atomic(tmp_path, short, monkeypatch):
     def slow_write(path, *args, **kwargs):  # pause mid-write: the temp file exists, half done
         real_write(path, *args, **kwargs)
         started.set()
-        release.wait(10)
+        release.wait(patience(10))
 
     monkeypatch.setattr(outputs.soundfile, "write", slow_write)
     worker = threading.Thread(target=write_wav, args=(final, short * 0.5, SR))
     worker.start()
-    assert started.wait(10)
+    assert started.wait(patience(10))
     assert final.read_bytes() == before  # the final name still holds the previous, whole file
     assert [p for p in tmp_path.iterdir() if ".tmp" in p.name]
     release.set()
-    worker.join(10)
+    worker.join(patience(10))
     assert final.read_bytes() != before
     assert not [p for p in tmp_path.iterdir() if ".tmp" in p.name]
 

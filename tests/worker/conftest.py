@@ -15,12 +15,13 @@ from pathlib import Path
 import pytest
 
 from worker.settings import Settings
+from tests.patience import patience
 
 PG_ADMIN_DSN = os.environ.get("AMPA_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_TEST_URL = os.environ.get("AMPA_TEST_REDIS", "redis://127.0.0.1:6379/5")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 REPO = Path(__file__).resolve().parents[2]
-FAKE_PIPELINE = "tests.worker.fake_pipeline"
+FAKE_PIPELINE = "tests.stand_in_pipeline"
 
 
 def need(reason: str) -> None:
@@ -41,7 +42,7 @@ def _reachable(host: str, port: int) -> bool:
 async def wait_for(predicate, *, timeout: float, interval: float = 0.05, what: str = "condition"):
     """Poll an async or sync predicate until it returns something truthy, or fail after `timeout`."""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = loop.time() + patience(timeout)
     while True:
         value = predicate()
         if asyncio.iscoroutine(value):
@@ -49,7 +50,7 @@ async def wait_for(predicate, *, timeout: float, interval: float = 0.05, what: s
         if value:
             return value
         if loop.time() > deadline:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+            raise AssertionError(f"timed out after {patience(timeout):g} s waiting for {what}")
         await asyncio.sleep(interval)
 
 

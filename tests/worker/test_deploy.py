@@ -12,6 +12,7 @@ import yaml
 
 from ampa.cli import build_parser
 from tests.worker.conftest import IN_CI, REPO
+from tests.patience import patience
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +29,7 @@ def compose() -> dict:
         env=env,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=patience(60),
         check=False,
     )
     assert out.returncode == 0, out.stderr
@@ -70,7 +71,7 @@ def test_bot_entrypoint_exits_cleanly_without_a_token(compose: dict) -> None:
         env={"PATH": os.environ["PATH"], "DISCORD_TOKEN": ""},
         capture_output=True,
         text=True,
-        timeout=30,
+        timeout=patience(30),
         check=False,
     )
     assert out.returncode == 0 and "not started" in out.stdout

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-import tests.worker.fake_pipeline as fake
+import tests.stand_in_pipeline as fake
 from tests.worker.conftest import wait_for
 from worker.schemas import JobRejected, JobRequest, JobStatus
 from worker.service import FAILED_PARENT_MESSAGE, JobService

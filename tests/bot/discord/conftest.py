@@ -14,17 +14,22 @@ import pytest
 
 from bot.discord.client import AmpaBot
 from bot.discord.settings import DiscordSettings
-from tests.bot.discord import fast_pipeline
+from tests import stand_in_pipeline
 from tests.bot.discord.emulator import DiscordEmulator
 from worker.settings import Settings
+from tests.patience import patience
 
 TOKEN = "MTAx.emulator-bot-token.Zm9vYmFyYmF6-secret"
 
 
 @pytest.fixture(autouse=True)
-def _open_gate() -> None:
-    fast_pipeline.GATE.set()
-    fast_pipeline.FAIL_WITH.clear()
+def _stand_in_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts with the gate open, no forced failure, and stages slow enough (0.6 s) that a
+    status message has stages to show; 6 s of audio."""
+    stand_in_pipeline.GATE.set()
+    stand_in_pipeline.FAIL_WITH.clear()
+    monkeypatch.setattr(stand_in_pipeline, "STAGE_S", 0.6)
+    monkeypatch.setattr(stand_in_pipeline, "AUDIO_S", 6.0)
 
 
 @pytest.fixture
@@ -54,7 +59,7 @@ def job_settings(tmp_path: Path) -> Settings:
 
 @contextlib.asynccontextmanager
 async def open_service(
-    settings: Settings, pipeline: ModuleType | None = fast_pipeline, options: dict[str, Any] | None = None
+    settings: Settings, pipeline: ModuleType | None = stand_in_pipeline, options: dict[str, Any] | None = None
 ) -> AsyncIterator[Any]:
     from worker.service import JobService
 
@@ -90,12 +95,12 @@ async def running_bot(
     bot = AmpaBot(service, discord_settings(emu, **overrides), job_settings=job_settings, guild_ready_timeout=0.05)
     runner = asyncio.create_task(bot.start_with_settings())
     try:
-        await asyncio.wait_for(bot.wait_until_ready(), timeout=15)
+        await asyncio.wait_for(bot.wait_until_ready(), timeout=patience(15))
         yield bot
     finally:
         await bot.close()
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(runner, timeout=10)
+            await asyncio.wait_for(runner, timeout=patience(10))
 
 
 @pytest.fixture

@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from typing import Any, Self
 
 from aiohttp import WSMsgType, web
+from tests.patience import patience
 
 API_PREFIX = "/api/v10"
 _EPOCH_MS = 1420070400000
@@ -365,14 +366,14 @@ class DiscordEmulator:
 
     async def wait_for(self, condition: Callable[[], Any], *, timeout: float = 10.0, what: str = "condition") -> Any:
         """Wait until condition() is truthy (re-checked on every REST call and every 50 ms); return its value."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + patience(timeout)
         while True:
             value = condition()
             if value:
                 return value
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+                raise AssertionError(f"timed out after {patience(timeout):.0f} s waiting for {what}")
             self._changed.clear()
             try:
                 await asyncio.wait_for(self._changed.wait(), timeout=min(0.05, remaining))

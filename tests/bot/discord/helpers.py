@@ -6,6 +6,7 @@ from typing import Any
 
 from bot.discord.status import FOOTER_PREFIX
 from tests.bot.discord.emulator import DiscordEmulator, message_text
+from tests.patience import patience
 
 
 def job_id_of(message: dict[str, Any]) -> str | None:
@@ -49,11 +50,11 @@ async def eventually(check: Any, *, timeout: float = 10.0, what: str = "conditio
     import asyncio
     import time
 
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + patience(timeout)
     while True:
         value = await check()
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+            raise AssertionError(f"timed out after {patience(timeout):.0f} s waiting for {what}")
         await asyncio.sleep(every)  # polling a database row: there is no event to wait on from here

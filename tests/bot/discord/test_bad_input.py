@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from tests.bot.discord import fast_pipeline
+from tests import stand_in_pipeline
 from tests.bot.discord.conftest import make_job_settings, open_service, running_bot
 from tests.bot.discord.emulator import DiscordEmulator, Interaction, message_text
 from tests.bot.discord.helpers import eventually, job_id_of, result_messages, status_messages
@@ -83,7 +83,7 @@ async def test_unknown_guided_choice(emulator: DiscordEmulator, bot: Any) -> Non
 
 async def test_user_at_their_limit(emulator: DiscordEmulator, tmp_path: Any) -> None:
     settings = make_job_settings(tmp_path, AMPA_USER_CONCURRENT_JOBS=1)
-    fast_pipeline.GATE.clear()
+    stand_in_pipeline.GATE.clear()
     async with open_service(settings) as service, running_bot(emulator, service, settings):
         await emulator.slash_command("generate", {"prompt": "sad piano ballad", "duration": 6})
         await emulator.wait_for(
@@ -110,7 +110,7 @@ async def test_user_at_their_limit(emulator: DiscordEmulator, tmp_path: Any) -> 
             )
         )[0]
         assert "Waiting in the queue — position 1" in message_text(waiting), message_text(waiting)
-        fast_pipeline.GATE.set()
+        stand_in_pipeline.GATE.set()
         await emulator.wait_for(
             lambda: "Your track is ready" in message_text(emulator.messages[waiting["id"]]),
             timeout=60,
@@ -127,7 +127,7 @@ async def test_reply_in_a_thread_whose_latest_job_failed(emulator: DiscordEmulat
     )[0]
     thread_id = status["id"]
     await emulator.wait_for(lambda: result_messages(emulator, thread_id), timeout=60, what="results")
-    fast_pipeline.FAIL_WITH.append("The arrangement could not be built for that request.")
+    stand_in_pipeline.FAIL_WITH.append("The arrangement could not be built for that request.")
     await emulator.post_message(thread_id, "make it faster")
     failed_status = (
         await emulator.wait_for(lambda: status_messages(emulator, thread_id), timeout=60, what="v2's status")
@@ -155,7 +155,7 @@ async def test_reply_in_a_thread_whose_latest_job_failed(emulator: DiscordEmulat
     assert "failed" in answer[0]["content"] and "Regenerate" in answer[0]["content"]  # CALLS
     assert len(await bot.service.list_jobs(platform="discord", limit=10)) == 2, "no job from the reply"
     # Regenerate on the failed version makes it again (same spec and seed), now that the cause is gone.
-    fast_pipeline.FAIL_WITH.clear()
+    stand_in_pipeline.FAIL_WITH.clear()
     click = await emulator.click(failed["id"], f"ampa:regenerate:{failed_id}")
     await emulator.wait_for(
         lambda: len(status_messages(emulator, thread_id)) == 2, timeout=60, what="the regenerated version"

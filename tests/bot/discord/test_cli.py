@@ -11,6 +11,8 @@ from pathlib import Path
 
 from tests.bot.discord.conftest import TOKEN
 from tests.bot.discord.emulator import DiscordEmulator
+from tests.patience import patience
+from tests.processes import ChildProcess
 
 
 async def test_ampa_discord_runs_embedded_against_the_configured_endpoints(
@@ -23,10 +25,7 @@ async def test_ampa_discord_runs_embedded_against_the_configured_endpoints(
         DISCORD_GATEWAY_URL=emulator.gateway_url,
         AMPA_DATA_DIR=str(tmp_path),
     )
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "ampa", "-v", "discord", cwd=tmp_path, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-    )  # fmt: skip
+    bot = await ChildProcess.start(sys.executable, "-m", "ampa", "-v", "discord", cwd=tmp_path, env=env)
     try:
         await emulator.wait_for(
             lambda: emulator.commands and emulator.identifies, timeout=60, what="the bot logged in with its commands"
@@ -35,9 +34,9 @@ async def test_ampa_discord_runs_embedded_against_the_configured_endpoints(
         await emulator.wait_for(lambda: help_.callbacks, timeout=20, what="/help answered")
         assert (tmp_path / "ampa.db").exists(), "the embedded default stores jobs in SQLite under the data folder"
     finally:
-        proc.send_signal(signal.SIGINT)
-        output, _ = await asyncio.wait_for(proc.communicate(), timeout=30)
-    log = output.decode(errors="replace")
+        returncode = await bot.stop(signal.SIGINT)
+    log = bot.output
+    assert returncode == 130, log[-2000:]  # stopped by the interrupt, not by a crash
     assert "Traceback" not in log, log[-2000:]
     assert TOKEN not in log and "emulator-bot-token" not in log
 
@@ -48,6 +47,6 @@ async def test_ampa_discord_without_a_token_says_what_to_do(tmp_path: Path) -> N
         sys.executable, "-m", "ampa", "discord", cwd=tmp_path, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
-    _, err = await asyncio.wait_for(proc.communicate(), timeout=60)
+    _, err = await asyncio.wait_for(proc.communicate(), timeout=patience(60))
     assert proc.returncode == 2
     assert b"DISCORD_TOKEN is not set" in err and b"Traceback" not in err

@@ -14,6 +14,7 @@ import pytest
 from bot.discord.client import configure_endpoints
 from bot.discord.settings import DiscordSettings
 from tests.bot.discord.emulator import DiscordEmulator
+from tests.patience import patience
 
 TOKEN = "emulator-token-0123456789.secret"
 
@@ -38,13 +39,13 @@ async def test_discord_py_logs_in_receives_events_and_posts(
     client.event(_on_message(received))
     runner = asyncio.create_task(client.start(TOKEN))
     try:
-        await asyncio.wait_for(client.wait_until_ready(), timeout=10)
+        await asyncio.wait_for(client.wait_until_ready(), timeout=patience(10))
         assert client.user is not None and str(client.user.id) == emulator.app_id
         channel = client.get_channel(int(emulator.channel_id))
         assert isinstance(channel, discord.TextChannel) and channel.guild.id == int(emulator.guild_id)
 
         await emulator.post_message(emulator.channel_id, "hello bot")
-        message = await asyncio.wait_for(received.get(), timeout=5)
+        message = await asyncio.wait_for(received.get(), timeout=patience(5))
         assert message.content == "hello bot" and str(message.author.id) == emulator.user["id"]
 
         sent = await channel.send("hi", file=discord.File(__file__, filename="proof.txt"))
@@ -60,7 +61,7 @@ async def test_discord_py_logs_in_receives_events_and_posts(
         await emulator.wait_for(lambda: emulator.resumes == 1 and emulator._sockets, timeout=15, what="a RESUME")
         assert emulator.identifies == 1
         await emulator.post_message(str(thread.id), "still there?")
-        message = await asyncio.wait_for(received.get(), timeout=5)
+        message = await asyncio.wait_for(received.get(), timeout=patience(5))
         assert message.content == "still there?" and message.channel.id == thread.id
     finally:
         await client.close()

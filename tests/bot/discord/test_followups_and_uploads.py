@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import soundfile as sf
 
-from tests.bot.discord import fast_pipeline
+from tests import stand_in_pipeline
 from tests.bot.discord.conftest import open_service, running_bot
 from tests.bot.discord.emulator import DiscordEmulator, message_text
 from tests.bot.discord.helpers import eventually, job_id_of, result_messages, status_messages
@@ -74,7 +74,7 @@ async def test_reply_to_the_status_message_and_mention_in_thread(emulator: Disco
 async def test_mp3_resized_to_the_upload_limit_and_stems_offered_by_link(
     emulator: DiscordEmulator, job_settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(fast_pipeline, "SECONDS", 14.0)  # a 320 kbit/s MP3 of ~560 kB, stems of ~2.5 MB
+    monkeypatch.setattr(stand_in_pipeline, "AUDIO_S", 14.0)  # a 320 kbit/s MP3 of ~560 kB, stems of ~2.5 MB
     settings = job_settings.model_copy(update={"public_base_url": "https://ampa.example.org"})
     limit = 400_000
     async with open_service(settings) as service, running_bot(emulator, service, settings, DISCORD_UPLOAD_LIMIT=limit):

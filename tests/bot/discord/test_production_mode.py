@@ -20,6 +20,7 @@ from tests.bot.discord.conftest import open_service, running_bot
 from tests.bot.discord.emulator import DiscordEmulator, message_text
 from tests.bot.discord.helpers import eventually, job_id_of, result_messages, status_messages
 from worker.settings import Settings
+from tests.patience import patience
 
 PG_ADMIN_DSN = os.environ.get("AMPA_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("AMPA_TEST_REDIS_DISCORD", "redis://127.0.0.1:6379/6")  # not the job-system tests' db
@@ -57,7 +58,7 @@ async def production_settings(tmp_path: Path) -> AsyncIterator[dict[str, str]]:
             "DATABASE_URL": url,
             "REDIS_URL": REDIS_URL,
             "AMPA_DATA_DIR": str(tmp_path),
-            "AMPA_PIPELINE": "tests.bot.discord.fast_pipeline",
+            "AMPA_PIPELINE": "tests.stand_in_pipeline",
             "AMPA_LEASE_SECONDS": "3",
             "AMPA_RECONCILE_SECONDS": "1",
         }
@@ -83,7 +84,7 @@ async def worker_process(env_values: dict[str, str]) -> AsyncIterator[asyncio.su
         if proc.returncode is None:
             proc.send_signal(signal.SIGTERM)
             try:
-                await asyncio.wait_for(proc.wait(), timeout=20)
+                await asyncio.wait_for(proc.wait(), timeout=patience(20))
             except TimeoutError:
                 proc.kill()
                 await proc.wait()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.bot.discord import fast_pipeline
+from tests import stand_in_pipeline
 from tests.bot.discord.conftest import open_service, running_bot
 from tests.bot.discord.emulator import DiscordEmulator, message_text
 from tests.bot.discord.helpers import eventually, job_id_of, result_messages, status_messages
@@ -24,7 +24,7 @@ async def _delivered(service: Any, job_id: str) -> Any:
 async def test_bot_restart_mid_job_reaches_final_state_and_posts_once(
     emulator: DiscordEmulator, service: Any, job_settings: Any
 ) -> None:
-    fast_pipeline.GATE.clear()  # hold the job inside "rendering"
+    stand_in_pipeline.GATE.clear()  # hold the job inside "rendering"
     async with running_bot(emulator, service, job_settings):
         await emulator.slash_command("generate", {"prompt": "calm lofi hip-hop with piano", "duration": 6})
         status = (
@@ -40,7 +40,7 @@ async def test_bot_restart_mid_job_reaches_final_state_and_posts_once(
             what="the status showing rendering",
         )
     # The bot is gone; the job goes on and finishes without anyone to tell.
-    fast_pipeline.GATE.set()
+    stand_in_pipeline.GATE.set()
     edits_while_down = len(emulator.message_edits(status["id"]))
     async with running_bot(emulator, service, job_settings):
         assert emulator.identifies == 2, "a new client logged in"

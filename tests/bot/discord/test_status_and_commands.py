@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.bot.discord import fast_pipeline
+from tests import stand_in_pipeline
 from tests.bot.discord.conftest import TOKEN
 from tests.bot.discord.emulator import DiscordEmulator, message_text
 from tests.bot.discord.helpers import eventually, job_id_of, status_messages
@@ -24,7 +24,7 @@ async def test_status_edits_are_coalesced_paced_and_end_final(
     emulator: DiscordEmulator, bot: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    monkeypatch.setattr(fast_pipeline, "STAGE_SECONDS", 0.02)  # events far faster than Discord allows edits
+    monkeypatch.setattr(stand_in_pipeline, "STAGE_S", 0.02)  # events far faster than Discord allows edits
     await emulator.slash_command("generate", {"prompt": "fast drum-and-bass", "duration": 6})
     status = (
         await emulator.wait_for(
@@ -49,7 +49,7 @@ async def test_status_edits_are_coalesced_paced_and_end_final(
 
 
 async def test_jobs_cancel_help_and_autocomplete(emulator: DiscordEmulator, bot: Any) -> None:
-    fast_pipeline.GATE.clear()
+    stand_in_pipeline.GATE.clear()
     await emulator.slash_command("generate", {"prompt": "dreamy ambient pads", "duration": 6})
     status = (
         await emulator.wait_for(
@@ -78,7 +78,7 @@ async def test_jobs_cancel_help_and_autocomplete(emulator: DiscordEmulator, bot:
         timeout=30,
         what="/cancel of a running job",
     )
-    fast_pipeline.GATE.set()
+    stand_in_pipeline.GATE.set()
     await emulator.wait_for(
         lambda: "Cancelled" in message_text(emulator.messages[status["id"]]),
         timeout=30,

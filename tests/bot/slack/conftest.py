@@ -18,7 +18,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.slack.app import SlackBot, build_bot, build_client
 from bot.slack.settings import SlackSettings
-from tests.bot.slack import fast_pipeline
+from tests import stand_in_pipeline
 from tests.bot.slack.emulator import BOT_USER_ID, TEAM_ID, OtherServer, SlackEmulator
 from worker.service import JobService
 from worker.settings import Settings
@@ -222,7 +222,7 @@ async def service(tmp_path: Path, pipeline_options: dict[str, Any], real_pipelin
         svc = await JobService.open(job_settings(tmp_path / "ampa"))
     else:
         svc = await JobService.open(
-            job_settings(tmp_path / "ampa"), pipeline=fast_pipeline, pipeline_options=pipeline_options
+            job_settings(tmp_path / "ampa"), pipeline=stand_in_pipeline, pipeline_options=pipeline_options
         )
     yield svc
     await svc.close()

@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import WSMsgType, web
+from tests.patience import patience
 
 BOT_USER_ID = "UAMPABOT"
 BOT_ID = "BAMPABOT"
@@ -107,7 +108,7 @@ class SlackEmulator:
 
     async def wait_for(self, predicate: Callable[[], Any], timeout: float = 30.0) -> Any:
         """Wait until predicate() is truthy (re-checked on every recorded call); return its value."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + patience(timeout)
         async with self._changed:
             while True:
                 value = predicate()
@@ -116,7 +117,7 @@ class SlackEmulator:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise AssertionError(
-                        f"condition not met within {timeout} s; calls: {[c.method for c in self.calls]}"
+                        f"condition not met within {patience(timeout):g} s; calls: {[c.method for c in self.calls]}"
                     )
                 try:
                     await asyncio.wait_for(self._changed.wait(), remaining)

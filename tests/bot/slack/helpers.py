@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tests.bot.slack.emulator import Call, SlackEmulator
+from tests.patience import patience
 
 
 async def eventually(
@@ -18,7 +19,7 @@ async def eventually(
     explain: Callable[[], Any] | None = None,
 ) -> Any:
     """Poll `predicate` (sync or async) until truthy; fail with the last value at the deadline."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + patience(timeout)
     while True:
         value = predicate()
         if inspect.isawaitable(value):
@@ -27,7 +28,7 @@ async def eventually(
             return value
         if time.monotonic() > deadline:
             context = f"; {explain()!r}" if explain else ""
-            raise AssertionError(f"condition not met within {timeout} s (last value: {value!r}){context}")
+            raise AssertionError(f"condition not met within {patience(timeout):g} s (last value: {value!r}){context}")
         await asyncio.sleep(interval)
 
 

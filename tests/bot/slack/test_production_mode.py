@@ -17,6 +17,7 @@ from ampa.commands.slack import serve
 from tests.bot.slack.conftest import mention
 from tests.bot.slack.helpers import eventually
 from worker.settings import Settings
+from tests.patience import patience
 
 PG_ADMIN_DSN = os.environ.get("AMPA_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("AMPA_TEST_SLACK_REDIS", "redis://127.0.0.1:6379/9")  # a db of its own
@@ -75,7 +76,7 @@ async def test_mention_runs_on_postgresql_and_an_arq_worker(emulator, slack_sett
         "REDIS_URL": redis_url,
         "AMPA_DATA_DIR": str(tmp_path / "data"),
         "AMPA_ARTIFACTS_DIR": str(tmp_path / "artifacts"),
-        "AMPA_PIPELINE": "tests.bot.slack.fast_pipeline",
+        "AMPA_PIPELINE": "tests.stand_in_pipeline",
     }
     settings = Settings(**env)
     assert settings.uses_arq
@@ -107,7 +108,7 @@ async def test_mention_runs_on_postgresql_and_an_arq_worker(emulator, slack_sett
             )
             complete = await emulator.wait_for(lambda: emulator.of("files.completeUploadExternal"), 90)
             assert complete[0].args["thread_ts"] == event["ts"]
-            assert await asyncio.wait_for(worker.wait(), 60) == 0
+            assert await asyncio.wait_for(worker.wait(), patience(60)) == 0
         import asyncpg
 
         conn = await asyncpg.connect(pg_url.replace("+asyncpg", ""))
@@ -121,7 +122,7 @@ async def test_mention_runs_on_postgresql_and_an_arq_worker(emulator, slack_sett
             worker.kill()
             await worker.wait()
         stop.set()
-        await asyncio.wait_for(app, 30)
+        await asyncio.wait_for(app, patience(30))
 
 
 def _free_port() -> int:

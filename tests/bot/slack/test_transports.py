@@ -9,6 +9,9 @@ import sys
 from ampa.commands.slack import serve
 from tests.bot.slack.conftest import APP_TOKEN, event_callback, mention
 from tests.bot.slack.helpers import eventually
+from tests.patience import patience
+from tests.processes import ChildProcess
+from tests.patience import patience
 
 
 async def test_socket_mode_connects_with_the_app_token_and_handles_events(emulator, slack_settings, service):
@@ -36,7 +39,7 @@ async def test_socket_mode_connects_with_the_app_token_and_handles_events(emulat
         await eventually(lambda: _delivered(service, jobs[0].id), 10)
     finally:
         stop.set()
-        await asyncio.wait_for(running, 10)
+        await asyncio.wait_for(running, patience(10))
 
 
 async def _delivered(service, job_id: str) -> bool:
@@ -53,7 +56,7 @@ def test_http_transport_refuses_to_start_without_a_signing_secret(tmp_path):
         cwd=tmp_path,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=patience(60),
     )
     assert done.returncode == 2
     assert "SLACK_SIGNING_SECRET" in done.stderr and "Traceback" not in done.stderr
@@ -85,24 +88,13 @@ async def test_ampa_slack_http_serves_signed_events_with_the_embedded_job_system
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_API_URL": emulator.api_url,
         "AMPA_DATA_DIR": str(tmp_path / "data"),
-        "AMPA_PIPELINE": "tests.bot.slack.fast_pipeline",
+        "AMPA_PIPELINE": "tests.stand_in_pipeline",
         "PYTHONPATH": str(repo),
     }
     for name in ("DATABASE_URL", "REDIS_URL", "SLACK_APP_TOKEN"):
         env.pop(name, None)
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "ampa",
-        "slack",
-        "--http",
-        "--port",
-        str(port),
-        "--host",
-        "127.0.0.1",
-        env=env,
-        cwd=tmp_path,
-        stderr=asyncio.subprocess.PIPE,
+    app = await ChildProcess.start(
+        sys.executable, "-m", "ampa", "slack", "--http", "--port", str(port), "--host", "127.0.0.1", env=env, cwd=tmp_path
     )
     try:
         async with aiohttp.ClientSession() as session:
@@ -114,6 +106,7 @@ async def test_ampa_slack_http_serves_signed_events_with_the_embedded_job_system
                 try:
                     return (await harness.post("{}", "application/json", secret=None)).status == 401
                 except aiohttp.ClientConnectionError:
+                    assert app.process.returncode is None, app.tail()
                     return False
 
             await eventually(listening, 60, interval=0.2)
@@ -122,9 +115,8 @@ async def test_ampa_slack_http_serves_signed_events_with_the_embedded_job_system
             complete = await emulator.wait_for(lambda: emulator.of("files.completeUploadExternal"), 60)
             assert complete[0].args["thread_ts"] == event["ts"]
     finally:
-        process.send_signal(signal.SIGINT)
-        _, stderr = await asyncio.wait_for(process.communicate(), 30)
-    text = stderr.decode()
+        await app.stop(signal.SIGINT)
+    text = app.output
     assert "listening on http://127.0.0.1" in text
     assert BOT_TOKEN not in text and SIGNING_SECRET not in text
     assert (tmp_path / "data" / "ampa.db").exists()
