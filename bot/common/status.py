@@ -33,10 +33,13 @@ class StatusView:
     verdict: str | None = None  # "QA passed on attempt 2 (−14.0 LUFS, −1.2 dBTP)"
     timings: str | None = None  # "composing 0.2 s · rendering 2.1 s · … · total 5.3 s"
     notes: list[str] = field(default_factory=list)
+    # What the reference track lent the spec and what it did not, and why (split out of the notes).
+    reference: list[str] = field(default_factory=list)
 
     def as_text(self) -> str:
-        """Plain text (also what tests read): headline, understanding, stages, verdict, timings, notes."""
+        """Plain text (also what tests read): headline, understanding, reference, stages, verdict, timings, notes."""
         parts = [self.headline, f"Understood: {self.understood}"]
+        parts += [f"🎚️ {line}" for line in self.reference]
         parts += self.lines
         if self.verdict:
             parts.append(self.verdict)
@@ -85,8 +88,21 @@ def render_status(job: JobView, events: list[JobEvent]) -> StatusView:
         final=job.status.is_terminal,
         verdict=verdict,
         timings=format_timings(job.timings) if job.status.is_terminal and job.timings else None,
-        notes=list(job.notes),
+        notes=[n for n in job.notes if not is_reference_note(n)],
+        reference=[_capitalised(n) for n in job.notes if is_reference_note(n)],
     )
+
+
+_REFERENCE_NOTES = ("from the reference", "not from the reference", "the reference adds nothing", "mastered to the reference")
+
+
+def is_reference_note(note: str) -> bool:
+    """The notes pipeline.reference writes: shown together, as what the reference lent."""
+    return note.startswith(_REFERENCE_NOTES)
+
+
+def _capitalised(note: str) -> str:
+    return note[:1].upper() + note[1:]
 
 
 def format_timings(timings: dict[str, float]) -> str:

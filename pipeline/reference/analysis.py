@@ -20,7 +20,7 @@ import numpy as np
 from pipeline.qa.key import chroma_profile, key_from_chroma
 from pipeline.qa.loudness import SILENCE_LUFS, integrated_lufs
 from pipeline.qa.tempo import to_analysis_mono
-from pipeline.reference.beats import FRAME_RATE, BeatGrid, grid_from_onsets, onset_signals
+from pipeline.reference.beats import FRAME_RATE, ONSET_LATENCY_S, BeatGrid, grid_from_onsets, onset_signals
 from pipeline.reference.character import Character, count_onsets_per_s, measure
 from pipeline.reference.chords import bar_chords, repeating_loop
 from pipeline.reference.decode import read_reference
@@ -116,7 +116,7 @@ def analyse_audio(audio: np.ndarray, sample_rate: int, *, name: str = "reference
     if grid.steady:
         grid = _with_downbeat(grid, mono22, onsets, duration)
         beats = grid.beat_times(duration)
-        features = beat_features(mono22, beats, onsets.full, FRAME_RATE)
+        features = beat_features(mono22, beats, onsets.full, FRAME_RATE, ONSET_LATENCY_S)
         chords, certainty = bar_chords(features.treble, features.bass, grid.beats_per_bar, key.name)
         sections = find_sections(features, grid.beats_per_bar, genre)
         loop, fit = _loop(chords, sections)
@@ -199,7 +199,7 @@ def _with_downbeat(grid: BeatGrid, mono22: np.ndarray, onsets: Any, duration: fl
     synced = librosa.util.sync(chroma, np.append(frames, chroma.shape[1]), aggregate=np.mean, pad=False)[:, : beats.size]
     unit = synced / np.maximum(np.linalg.norm(synced, axis=0, keepdims=True), 1e-9)
     change = np.concatenate([[0.0], 1.0 - np.sum(unit[:, 1:] * unit[:, :-1], axis=0)])
-    low_frames = np.clip(np.rint(beats * FRAME_RATE).astype(int), 0, onsets.low.size - 1)
+    low_frames = np.clip(np.rint((beats - ONSET_LATENCY_S) * FRAME_RATE).astype(int), 0, onsets.low.size - 1)
     low = onsets.low[low_frames]
 
     def by_position(x: np.ndarray) -> np.ndarray:

@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,25 +19,6 @@ from pipeline.spec import MAX_DURATION_S, Key, Sourced, Spec
 LOUDEST_MATCH_LUFS = -8.0
 QUIETEST_MATCH_LUFS = -20.0
 MIN_LOOP_FIT = 0.6
-
-_MATCH_WORDS = re.compile(
-    r"\b(match(ing)?|master(ed)?\s+(it\s+)?like|as\s+loud\s+as|same\s+(loudness|sound|master))\b[^.;]{0,30}\b(reference|ref|this|it|the\s+track|the\s+file|attached|original)\b",
-    re.IGNORECASE,
-)
-_ALIGN_WORDS = re.compile(
-    r"\b(line\s+(it\s+)?up|align(ed)?|sync(ed)?|lock(ed)?)\b[^.;]{0,30}\b(reference|ref|downbeat|grid)\b", re.IGNORECASE
-)
-
-
-def wants_match(prompt: str) -> bool:
-    """'match the reference', 'master it like this', 'as loud as the reference'."""
-    return bool(_MATCH_WORDS.search(prompt or ""))
-
-
-def wants_alignment(prompt: str) -> bool:
-    """'line it up with the reference', 'align to the reference's downbeat'."""
-    return bool(_ALIGN_WORDS.search(prompt or ""))
-
 
 @dataclass
 class ReferenceUse:

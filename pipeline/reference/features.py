@@ -42,10 +42,10 @@ def to_feature_rate(audio: np.ndarray, sample_rate: int) -> np.ndarray:
 
 
 def beat_features(
-    mono: np.ndarray, beat_times: np.ndarray, onset_envelope: np.ndarray, onset_rate: float
+    mono: np.ndarray, beat_times: np.ndarray, onset_envelope: np.ndarray, onset_rate: float, onset_latency_s: float = 0.0
 ) -> BeatFeatures:
     """Features per beat of the grid (the median of the frames within each beat); the onset
-    envelope (QA's, at `onset_rate` frames per second) is averaged per beat."""
+    envelope (QA's, at `onset_rate` frames per second, reading `onset_latency_s` early) is averaged per beat."""
     import librosa
 
     cqt = np.abs(
@@ -72,7 +72,7 @@ def beat_features(
         return librosa.util.sync(x, edges, aggregate=np.median, pad=False)
 
     n = len(frames)
-    onset_edges = np.append(np.rint(beat_times[:n] * onset_rate).astype(int), onset_envelope.size)
+    onset_edges = np.append(np.rint((beat_times[:n] - onset_latency_s) * onset_rate).astype(int).clip(0), onset_envelope.size)
     onsets = np.array([
         np.log1p(onset_envelope[a:b].mean()) if b > a else 0.0 for a, b in zip(onset_edges, onset_edges[1:])
     ])
