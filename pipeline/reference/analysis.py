@@ -138,12 +138,20 @@ def analyse_audio(audio: np.ndarray, sample_rate: int, *, name: str = "reference
 
 def _loop(chords: list[str], sections: list[FormSection]) -> tuple[list[str], float]:
     """The progression to loop: the whole reference's when one repeats throughout, else that of its
-    main section (the longest of the fullest), which is what a listener would hum back."""
+    main section (of the sections whose own loop repeats, the longest of the fullest), which is what
+    a listener would hum back."""
     loop, fit = repeating_loop(chords)
     if fit >= 0.75 or len(sections) < 2:
         return loop, fit
-    main = max(sections, key=lambda s: (s.bars * s.energy, s.bars))
-    return repeating_loop(chords[main.start_bar : main.start_bar + main.bars])
+    candidates = []
+    for section in sections:
+        own, own_fit = repeating_loop(chords[section.start_bar : section.start_bar + section.bars])
+        if own:
+            candidates.append((own_fit >= 0.75, section.bars * section.energy, own_fit, own))
+    if not candidates:
+        return loop, fit
+    _, _, best_fit, best = max(candidates, key=lambda c: c[:3])
+    return (best, best_fit) if best_fit > fit else (loop, fit)
 
 
 def _relative_from_loop(key: Any, loop: list[str], fit: float) -> Any:
