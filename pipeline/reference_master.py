@@ -9,7 +9,7 @@ How, as matchering does it (its idea, not its code: matchering is GPL-3.0, ampa 
 works on files with its own limiter, where ampa must keep its own true-peak ceiling): the mix's
 and the reference's long-term spectra (Welch, mid signal) in third-octave bands, relative to their
 totals so loudness does not enter; their difference, smoothed across neighbouring bands and held
-within ±6 dB (±3 dB when only leaning), becomes a linear-phase FIR (no phase smear, the stems'
+within ±9 dB (±3 dB when only leaning), becomes a linear-phase FIR (no phase smear, the stems'
 timing untouched) applied to both channels; the side signal is scaled towards the reference's
 side/mid ratio. Loudness is then set by ampa's own normaliser and limiter (pipeline.mastering),
 to the spec's target, which "match the reference" sets to the reference's loudness (within
@@ -50,7 +50,7 @@ class ReferenceShaper:
 
     @classmethod
     def match(cls, reference: Character) -> ReferenceShaper:
-        return cls(reference=reference, max_db=6.0, strength=1.0, matching=True)
+        return cls(reference=reference, max_db=9.0, strength=1.0, matching=True)
 
     @classmethod
     def lean(cls, reference: Character) -> ReferenceShaper:

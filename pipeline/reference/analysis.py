@@ -120,7 +120,6 @@ def analyse_audio(audio: np.ndarray, sample_rate: int, *, name: str = "reference
         chords, certainty = bar_chords(features.treble, features.bass, grid.beats_per_bar, key.name)
         sections = find_sections(features, grid.beats_per_bar, genre)
         loop, fit = _loop(chords, sections)
-        key = _relative_from_loop(key, loop, fit)
     return ReferenceAnalysis(
         name=name,
         duration_s=duration,
@@ -152,23 +151,6 @@ def _loop(chords: list[str], sections: list[FormSection]) -> tuple[list[str], fl
         return loop, fit
     _, _, best_fit, best = max(candidates, key=lambda c: c[:3])
     return (best, best_fit) if best_fit > fit else (loop, fit)
-
-
-def _relative_from_loop(key: Any, loop: list[str], fit: float) -> Any:
-    """A major key and its relative minor share every note, so a key profile often picks the wrong one of
-    the two; a loop that clearly repeats and starts on the other one's tonic chord settles it."""
-    from dataclasses import replace
-
-    from pipeline.vocabulary import TONICS
-
-    if not loop or fit < 0.75:
-        return key
-    shift, mode = (9, "minor") if key.mode == "major" else (3, "major")
-    relative = TONICS[(TONICS.index(key.tonic) + shift) % 12]
-    tonic_chord = f"{key.tonic}:{key.mode[:3]}"
-    if loop[0] == f"{relative}:{mode[:3]}" and tonic_chord not in loop[:1]:
-        return replace(key, tonic=relative, mode=mode)
-    return key
 
 
 def _kind_of_sound(mono22: np.ndarray, grid: BeatGrid, key_confidence: float) -> str:

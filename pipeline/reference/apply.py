@@ -13,6 +13,7 @@ from typing import Any
 
 from pipeline.reference.analysis import MIN_KEY_CONFIDENCE, ReferenceAnalysis
 from pipeline.reference.chords import transpose
+from pipeline.reference.words import is_reference_note
 from pipeline.spec import MAX_DURATION_S, Key, Sourced, Spec
 
 # Reference mastering never goes louder than this: past it the limiter can only crush the mix.
@@ -40,6 +41,8 @@ class ReferenceUse:
 def apply_reference(spec: Spec, ref: ReferenceAnalysis) -> tuple[Spec, ReferenceUse]:
     use = ReferenceUse()
     changes: dict[str, Any] = {}
+    # A new version listens to the reference again: its parent's account of it is replaced.
+    spec = spec.with_updates(notes=[n for n in spec.notes if not is_reference_note(n)])
     if not ref.usable:
         use.not_taken["anything"] = ref.message
         note = f"the reference adds nothing ({ref.message}); the track is made from the prompt alone"

@@ -23,6 +23,8 @@ from pipeline.reference.features import BeatFeatures
 
 _KERNEL_BARS = 4
 _MIN_BARS = 2
+# A boundary's novelty must rise this share of the way from the typical level to the strongest peak.
+PEAK_SHARE = 0.2
 CLUB_GENRES = {"house", "techno", "trance", "drum-and-bass", "dubstep", "trap", "synthwave"}
 
 
@@ -84,7 +86,7 @@ def find_boundaries(curve: np.ndarray) -> list[int]:
     inner = curve[1:bars]
     if inner.size == 0:
         return []
-    threshold = np.median(inner) + 0.2 * (inner.max() - np.median(inner))
+    threshold = np.median(inner) + PEAK_SHARE * (inner.max() - np.median(inner))
     peaks = [
         i for i in range(1, bars)
         if curve[i] >= threshold and curve[i] == curve[max(1, i - _MIN_BARS) : min(bars, i + _MIN_BARS + 1)].max()

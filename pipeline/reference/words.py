@@ -22,3 +22,17 @@ def wants_match(prompt: str) -> bool:
 def wants_alignment(prompt: str) -> bool:
     """'line it up with the reference', 'align to the reference's downbeat'."""
     return bool(_ALIGN_WORDS.search(prompt or ""))
+
+
+# How the notes about a reference begin: the status message shows them together, and a new version
+# (which listens to the reference again) replaces its parent's.
+REFERENCE_NOTE_PREFIXES = (
+    "from the reference",
+    "not from the reference",
+    "the reference adds nothing",
+    "mastered to the reference",
+)
+
+
+def is_reference_note(note: str) -> bool:
+    return note.startswith(REFERENCE_NOTE_PREFIXES)

@@ -33,8 +33,8 @@ def _tilted(audio: np.ndarray, db_per_octave: float) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def dark_mix_and_bright_reference():
-    mix = _tilted(noise(8, seed=1), -3.0) * 0.3
-    reference = _tilted(noise(8, seed=2), +2.0) * 0.2
+    mix = _tilted(noise(8, seed=1), -0.7) * 0.3
+    reference = _tilted(noise(8, seed=2), +0.7) * 0.2
     return mix, _character(reference), reference
 
 
@@ -51,7 +51,7 @@ def test_matching_moves_the_tonal_balance_towards_the_reference(dark_mix_and_bri
     report = shaper.report(matched, SR)
     assert abs(report["loudness_delta_lu"]) <= 0.5
     assert report["balance_distance_after_db"] == pytest.approx(after, abs=0.05)
-    assert true_peak_dbtp(matched, SR) <= params.ceiling_dbtp + 0.05
+    assert true_peak_dbtp(matched) <= params.ceiling_dbtp + 0.05
 
 
 def test_leaning_moves_less_than_matching(dark_mix_and_bright_reference):
@@ -76,11 +76,11 @@ def test_width_follows_the_reference():
 
 @pytest.fixture(scope="module")
 def produced(tmp_path_factory):
-    """A 10-second track following a drumless 96 BPM loop in E minor, matched and lined up."""
+    """A 10-second track following a 96 BPM loop in E minor over drums, matched and lined up."""
     from pipeline.produce import produce
 
     folder = tmp_path_factory.mktemp("ref-produce")
-    audio, _ = F.chord_loop("E", "minor", (1, 6, 3, 7), 96, 8, drums_feel=None, style="stabs")
+    audio, _ = F.chord_loop("E", "minor", (1, 6, 3, 7), 96, 8, drums_feel="rock", style="stabs")
     audio = np.concatenate([np.zeros((2, int(0.3 * SR)), np.float32), audio], axis=1)
     soundfile.write(folder / "reference.wav", audio.T, SR)
     spec = Spec.from_dict({"genres": ["pop"], "duration_s": 10, "seed": 5, "match_reference": True, "align_to_reference": True})
@@ -92,7 +92,7 @@ def test_the_track_takes_what_the_reference_lends(produced):
     result, report, _ = produced
     assert result.spec.tempo_bpm.value == pytest.approx(96, rel=0.02) and result.spec.tempo_bpm.source == "reference"
     assert result.spec.key.source == "reference"
-    assert "drums" in result.spec.exclude_values
+    assert "drums" not in result.spec.exclude_values  # the reference has drums
     taken = report["reference"]["taken"]
     assert {"tempo", "key", "chords", "loudness", "downbeat"} <= set(taken)
     assert report["reference"]["analysis"]["beat_grid"]["steady"]
