@@ -24,7 +24,7 @@ from pipeline.reference.features import BeatFeatures
 _KERNEL_BARS = 4
 _MIN_BARS = 2
 # A boundary's novelty must rise this share of the way from the typical level to the strongest peak.
-PEAK_SHARE = 0.2
+PEAK_SHARE = 0.1
 CLUB_GENRES = {"house", "techno", "trance", "drum-and-bass", "dubstep", "trap", "synthwave"}
 
 
