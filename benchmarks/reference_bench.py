@@ -53,6 +53,16 @@ def tempo_right(found: float, truth: float, alternatives: tuple[float, ...]) -> 
     return exact, exact or relative
 
 
+def tally_tempo(tally: Tally, kind: str, grid, bpm: float) -> bool:
+    """Count taken / right / right-or-stated for one reference; True when exactly right."""
+    taken = grid is not None and grid.steady
+    exact, stated = tempo_right(grid.bpm, bpm, grid.alternatives) if taken else (False, False)
+    tally.add(f"{kind}: tempo taken", taken)
+    tally.add(f"{kind}: tempo right (2 %)", exact)
+    tally.add(f"{kind}: tempo right or stated half/double", stated)
+    return exact
+
+
 def chords_per_bar(ref, truth_at, bar_offset_s: float = 0.0) -> tuple[int, int]:
     """(right, total) over detected bars; truth_at(t) says whether a chord name is right at time t."""
     grid = ref.grid
@@ -99,12 +109,7 @@ def synthetic(tally: Tally, quick: bool) -> None:
             audio, truth = F.groove(bpm, 20, feel, lead_s=0.25, seed=bpm)
             ref = analyse_audio(audio, SR)
             grid = ref.grid
-            taken = grid is not None and grid.steady
-            exact, stated = tempo_right(grid.bpm, bpm, grid.alternatives) if taken else (False, False)
-            tally.add("grooves: tempo taken", taken)
-            tally.add("grooves: tempo right (2 %)", exact)
-            tally.add("grooves: tempo right or stated half/double", stated)
-            if exact:
+            if tally_tempo(tally, "grooves", grid, bpm):
                 phase = ((grid.first_downbeat_s - 0.25) / grid.bar_s) % 1.0
                 tally.add("grooves: downbeat within 1/8 beat (mod bar)", min(phase, 1 - phase) * 4 <= 0.125)
     for name, audio in (("rubato piano", F.rubato_piano(20)), ("drone", F.drone(20)), ("white noise", F.white_noise(20)),
@@ -168,11 +173,7 @@ def renders(tally: Tally, folder: Path) -> list[str]:
         seconds = time.perf_counter() - started
         bpm = float(spec.tempo_bpm.value)
         grid = ref.grid
-        taken = grid is not None and grid.steady
-        exact, stated = tempo_right(grid.bpm, bpm, grid.alternatives) if taken else (False, False)
-        tally.add("renders: tempo taken", taken)
-        tally.add("renders: tempo right (2 %)", exact)
-        tally.add("renders: tempo right or stated half/double", stated)
+        exact = tally_tempo(tally, "renders", grid, bpm)
         key_truth = spec.key.value
         from pipeline.qa.key import MODE_FAMILY
 
@@ -180,7 +181,7 @@ def renders(tally: Tally, folder: Path) -> list[str]:
         tally.add("renders: key right", ref.key == f"{tonic} {MODE_FAMILY.get(mode, mode)}")
         bar_s = arrangement.bar_seconds
         truth_bars = [s.start_bar for s in arrangement.sections[1:]]
-        if taken and exact:
+        if exact:
             matched, count, found = boundaries_found(ref, truth_bars, bar_s)
             tally.add("renders: boundaries within one bar (recall)", matched, count)
             tally.add("renders: detected boundaries that are real", min(matched, found), found)
