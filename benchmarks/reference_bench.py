@@ -112,24 +112,40 @@ def synthetic(tally: Tally, quick: bool) -> None:
             if tally_tempo(tally, "grooves", grid, bpm):
                 phase = ((grid.first_downbeat_s - 0.25) / grid.bar_s) % 1.0
                 tally.add("grooves: downbeat within 1/8 beat (mod bar)", min(phase, 1 - phase) * 4 <= 0.125)
-    for name, audio in (("rubato piano", F.rubato_piano(20)), ("drone", F.drone(20)), ("white noise", F.white_noise(20)),
-                        ("speech-like", F.speech_like(20)), ("speech-like 2", F.speech_like(20, seed=7))):
+    for name, audio in (
+        ("rubato piano", F.rubato_piano(20)),
+        ("drone", F.drone(20)),
+        ("white noise", F.white_noise(20)),
+        ("speech-like", F.speech_like(20)),
+        ("speech-like 2", F.speech_like(20, seed=7)),
+    ):
         ref = analyse_audio(audio, SR)
         tally.add("beatless: tempo refused", not (ref.grid and ref.grid.steady))
-    loops = (("A", "minor", (1, 6, 3, 7), 100, "rock", "pad"), ("C", "major", (1, 5, 6, 4), 120, "four", "stabs"),
-             ("Eb", "major", (1, 4, 5, 1), 90, "swing", "arp"), ("F#", "minor", (1, 4, 5, 1), 140, None, "pad"),
-             ("D", "minor", (1, 7, 6, 7), 128, "funk", "stabs"), ("Bb", "major", (2, 5, 1, 6), 96, "bossa", "arp"),
-             ("G", "major", (1, 4, 1, 5), 110, "rock", "pad"), ("C#", "minor", (1, 6, 7, 1), 84, "halftime", "stabs"))
+    loops = (
+        ("A", "minor", (1, 6, 3, 7), 100, "rock", "pad"),
+        ("C", "major", (1, 5, 6, 4), 120, "four", "stabs"),
+        ("Eb", "major", (1, 4, 5, 1), 90, "swing", "arp"),
+        ("F#", "minor", (1, 4, 5, 1), 140, None, "pad"),
+        ("D", "minor", (1, 7, 6, 7), 128, "funk", "stabs"),
+        ("Bb", "major", (2, 5, 1, 6), 96, "bossa", "arp"),
+        ("G", "major", (1, 4, 1, 5), 110, "rock", "pad"),
+        ("C#", "minor", (1, 6, 7, 1), 84, "halftime", "stabs"),
+    )
     for tonic, mode, degrees, bpm, feel, style in loops[: 3 if quick else None]:
         audio, truth = F.chord_loop(tonic, mode, degrees, bpm, 12, drums_feel=feel, style=style)
         ref = analyse_audio(audio, SR)
         tally.add("loops: key right", ref.key == truth["key"])
         if ref.grid and ref.grid.steady:
             bar_s = 240.0 / bpm
-            right, total = chords_per_bar(ref, lambda t, n: truth["chords"][int(t // bar_s)] == n if 0 <= t < bar_s * len(truth["chords"]) else None)
+            right, total = chords_per_bar(
+                ref,
+                lambda t, n: truth["chords"][int(t // bar_s)] == n if 0 <= t < bar_s * len(truth["chords"]) else None,
+            )
             tally.add("loops: chords right per bar", right, total)
             tally.add("loops: loop right", ref.loop == truth["loop"] or _rotation(ref.loop, truth["loop"]))
-    for tonic, mode, bpm in (("A", "minor", 120), ("E", "major", 140), ("C", "minor", 100), ("G", "major", 90))[: 1 if quick else None]:
+    for tonic, mode, bpm in (("A", "minor", 120), ("E", "major", 140), ("C", "minor", 100), ("G", "major", 90))[
+        : 1 if quick else None
+    ]:
         audio, truth = F.piece(tonic, mode, bpm)
         ref = analyse_audio(audio, SR)
         bar_s = 240.0 / bpm
@@ -138,7 +154,10 @@ def synthetic(tally: Tally, quick: bool) -> None:
             matched, count, found = boundaries_found(ref, truth["boundaries"], bar_s)
             tally.add("pieces: boundaries within one bar (recall)", matched, count)
             tally.add("pieces: detected boundaries that are real", min(matched, found), found)
-            right, total = chords_per_bar(ref, lambda t, n: truth["chords"][int(t // bar_s)] == n if 0 <= t < bar_s * len(truth["chords"]) else None)
+            right, total = chords_per_bar(
+                ref,
+                lambda t, n: truth["chords"][int(t // bar_s)] == n if 0 <= t < bar_s * len(truth["chords"]) else None,
+            )
             tally.add("pieces: chords right per bar", right, total)
 
 
@@ -151,7 +170,11 @@ def render(prompt: str, seed: int, folder: Path) -> Path:
     if not (out / "mix.wav").exists():
         subprocess.run(
             [sys.executable, "-m", "ampa", "generate", prompt, "--seed", str(seed), "--out", str(out), "--quiet"],
-            cwd=REPO, check=True, capture_output=True, timeout=900, env={**__import__("os").environ, "PYTHONPATH": str(REPO)},
+            cwd=REPO,
+            check=True,
+            capture_output=True,
+            timeout=900,
+            env={**__import__("os").environ, "PYTHONPATH": str(REPO)},
         )
     return out
 
@@ -212,7 +235,9 @@ def _arrangement_truth(arrangement):
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--renders", type=Path, default=Path("/tmp/ampa-reference-bench"), help="where ampa's renders are cached")
+    parser.add_argument(
+        "--renders", type=Path, default=Path("/tmp/ampa-reference-bench"), help="where ampa's renders are cached"
+    )
     parser.add_argument("--no-renders", action="store_true", help="synthetic references only")
     parser.add_argument("--quick", action="store_true", help="a few of each synthetic kind")
     args = parser.parse_args()

@@ -138,7 +138,8 @@ def produce(
         stage("analysing")
         spec, shaper, reference_report = _follow_reference(spec, reference)
     elif spec.match_reference is not None and spec.match_reference.value:
-        spec = spec.with_updates(notes=[*spec.notes, "no reference track attached: nothing to match, mastered as usual"])
+        note = "no reference track attached: nothing to match, mastered as usual"
+        spec = spec.with_updates(notes=[*spec.notes, note])
     spec = resolve(spec, seed_text=seed_text)
 
     from pipeline.mastering import MasterParams, master

@@ -84,19 +84,29 @@ def analyse_reference(
     return analyse_audio(audio, sample_rate, name=path.name, genre=genre)
 
 
-def analyse_audio(audio: np.ndarray, sample_rate: int, *, name: str = "reference", genre: str | None = None) -> ReferenceAnalysis:
+def analyse_audio(
+    audio: np.ndarray, sample_rate: int, *, name: str = "reference", genre: str | None = None
+) -> ReferenceAnalysis:
     audio = np.asarray(audio, np.float32)
     if audio.ndim == 1:
         audio = audio[None, :]
     duration = audio.shape[1] / sample_rate if sample_rate else 0.0
     if duration < MIN_SECONDS:
         return ReferenceAnalysis(
-            name, duration, "too short",
+            name,
+            duration,
+            "too short",
             f"the reference {name} is only {duration:.1f} s long; ampa needs at least {MIN_SECONDS:g} s to hear a "
             "tempo, key and form: send a longer excerpt",
         )
-    if audio.size == 0 or float(np.max(np.abs(audio))) < _SILENT_PEAK or integrated_lufs(audio, sample_rate) <= SILENCE_LUFS:
-        return ReferenceAnalysis(name, duration, "silent", f"the reference {name} is silent: there is nothing to follow")
+    if (
+        audio.size == 0
+        or float(np.max(np.abs(audio))) < _SILENT_PEAK
+        or integrated_lufs(audio, sample_rate) <= SILENCE_LUFS
+    ):
+        return ReferenceAnalysis(
+            name, duration, "silent", f"the reference {name} is silent: there is nothing to follow"
+        )
 
     mono = to_analysis_mono(audio, sample_rate)
     rms = float(np.sqrt(np.mean(np.square(mono, dtype=np.float64))))
@@ -108,7 +118,9 @@ def analyse_audio(audio: np.ndarray, sample_rate: int, *, name: str = "reference
     verdict = _kind_of_sound(mono22, grid, key.confidence)
     if verdict != "music":
         what = {"noise": "noise, with no pitch or beat", "speech": "speech, not music"}[verdict]
-        return ReferenceAnalysis(name, duration, verdict, f"the reference {name} sounds like {what}: there is nothing to follow", grid=grid)
+        return ReferenceAnalysis(
+            name, duration, verdict, f"the reference {name} sounds like {what}: there is nothing to follow", grid=grid
+        )
 
     character = measure(audio, sample_rate, mono22, count_onsets_per_s(onsets.full, FRAME_RATE))
     chords: list[str] = []
@@ -186,7 +198,9 @@ def _with_downbeat(grid: BeatGrid, mono22: np.ndarray, onsets: Any, duration: fl
         return grid
     chroma = librosa.feature.chroma_stft(y=mono22, sr=22050, hop_length=512)
     frames = np.clip(librosa.time_to_frames(beats, sr=22050, hop_length=512), 0, chroma.shape[1] - 1)
-    synced = librosa.util.sync(chroma, np.append(frames, chroma.shape[1]), aggregate=np.mean, pad=False)[:, : beats.size]
+    synced = librosa.util.sync(chroma, np.append(frames, chroma.shape[1]), aggregate=np.mean, pad=False)[
+        :, : beats.size
+    ]
     unit = synced / np.maximum(np.linalg.norm(synced, axis=0, keepdims=True), 1e-9)
     change = np.concatenate([[0.0], 1.0 - np.sum(unit[:, 1:] * unit[:, :-1], axis=0)])
     low_frames = np.clip(np.rint((beats - ONSET_LATENCY_S) * FRAME_RATE).astype(int), 0, onsets.low.size - 1)

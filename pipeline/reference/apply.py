@@ -21,6 +21,7 @@ LOUDEST_MATCH_LUFS = -8.0
 QUIETEST_MATCH_LUFS = -20.0
 MIN_LOOP_FIT = 0.6
 
+
 @dataclass
 class ReferenceUse:
     taken: dict[str, str] = field(default_factory=dict)
@@ -53,7 +54,9 @@ def apply_reference(spec: Spec, ref: ReferenceAnalysis) -> tuple[Spec, Reference
         return current is not None and getattr(current, "source", "default") == "prompt"
 
     def put(name: str, value: Any, confidence: float) -> None:
-        changes[name] = Sourced[Any](value=value, source="reference", confidence=round(min(1.0, max(0.1, confidence)), 3)).model_dump()
+        changes[name] = Sourced[Any](
+            value=value, source="reference", confidence=round(min(1.0, max(0.1, confidence)), 3)
+        ).model_dump()
 
     grid = ref.grid
     character = ref.character
@@ -126,13 +129,21 @@ def _take_key(spec: Spec, ref: ReferenceAnalysis, use: ReferenceUse, put: Any, s
 
 
 def _take_form(
-    spec: Spec, ref: ReferenceAnalysis, use: ReferenceUse, changes: dict[str, Any], put: Any, said: Any, tempo: float | None
+    spec: Spec,
+    ref: ReferenceAnalysis,
+    use: ReferenceUse,
+    changes: dict[str, Any],
+    put: Any,
+    said: Any,
+    tempo: float | None,
 ) -> None:
     if said("form") or said("sections"):
         use.not_taken["form"] = "the prompt names the sections"
         return
     if not ref.sections or ref.grid is None or not ref.grid.steady:
-        use.not_taken["form"] = "no steady beat to count bars by" if ref.grid is None or not ref.grid.steady else "too short"
+        use.not_taken["form"] = (
+            "no steady beat to count bars by" if ref.grid is None or not ref.grid.steady else "too short"
+        )
         return
     if len(ref.sections) < 2:
         use.not_taken["form"] = "one texture throughout: no sections to follow"
@@ -167,7 +178,9 @@ def _take_progression(spec: Spec, ref: ReferenceAnalysis, use: ReferenceUse, put
         use.not_taken["chords"] = "the prompt gives a progression"
         return
     if not ref.loop:
-        use.not_taken["chords"] = "no steady beat to find bars by" if not (ref.grid and ref.grid.steady) else "no chords heard"
+        use.not_taken["chords"] = (
+            "no steady beat to find bars by" if not (ref.grid and ref.grid.steady) else "no chords heard"
+        )
         return
     if ref.loop_fit < MIN_LOOP_FIT:
         use.not_taken["chords"] = f"no repeating progression (the best loop fits {ref.loop_fit:.0%} of the bars)"

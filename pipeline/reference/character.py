@@ -103,7 +103,9 @@ def _loudness_range(audio: np.ndarray, sample_rate: int) -> float:
     window, hop = 3 * sample_rate, sample_rate
     if audio.shape[-1] < window + hop:
         return 0.0
-    levels = np.array([integrated_lufs(audio[:, s : s + window], sample_rate) for s in range(0, audio.shape[-1] - window, hop)])
+    levels = np.array(
+        [integrated_lufs(audio[:, s : s + window], sample_rate) for s in range(0, audio.shape[-1] - window, hop)]
+    )
     levels = levels[np.isfinite(levels) & (levels > -70)]
     if levels.size < 2:
         return 0.0

@@ -42,7 +42,11 @@ def to_feature_rate(audio: np.ndarray, sample_rate: int) -> np.ndarray:
 
 
 def beat_features(
-    mono: np.ndarray, beat_times: np.ndarray, onset_envelope: np.ndarray, onset_rate: float, onset_latency_s: float = 0.0
+    mono: np.ndarray,
+    beat_times: np.ndarray,
+    onset_envelope: np.ndarray,
+    onset_rate: float,
+    onset_latency_s: float = 0.0,
 ) -> BeatFeatures:
     """Features per beat of the grid (the median of the frames within each beat); the onset
     envelope (QA's, at `onset_rate` frames per second, reading `onset_latency_s` early) is averaged per beat."""
@@ -50,16 +54,27 @@ def beat_features(
 
     cqt = np.abs(
         librosa.cqt(
-            mono, sr=RATE, hop_length=HOP, fmin=librosa.note_to_hz("C1"),
-            n_bins=_BINS_PER_OCTAVE * _OCTAVES, bins_per_octave=_BINS_PER_OCTAVE,
+            mono,
+            sr=RATE,
+            hop_length=HOP,
+            fmin=librosa.note_to_hz("C1"),
+            n_bins=_BINS_PER_OCTAVE * _OCTAVES,
+            bins_per_octave=_BINS_PER_OCTAVE,
         )
     )
     bass_cqt = cqt[: 2 * _BINS_PER_OCTAVE]
     treble_cqt = cqt[_BINS_PER_OCTAVE : 6 * _BINS_PER_OCTAVE]
-    treble = librosa.feature.chroma_cqt(C=treble_cqt, sr=RATE, hop_length=HOP, bins_per_octave=_BINS_PER_OCTAVE,
-                                        fmin=librosa.note_to_hz("C2"), norm=None)
-    bass = librosa.feature.chroma_cqt(C=bass_cqt, sr=RATE, hop_length=HOP, bins_per_octave=_BINS_PER_OCTAVE,
-                                      fmin=librosa.note_to_hz("C1"), norm=None)
+    treble = librosa.feature.chroma_cqt(
+        C=treble_cqt,
+        sr=RATE,
+        hop_length=HOP,
+        bins_per_octave=_BINS_PER_OCTAVE,
+        fmin=librosa.note_to_hz("C2"),
+        norm=None,
+    )
+    bass = librosa.feature.chroma_cqt(
+        C=bass_cqt, sr=RATE, hop_length=HOP, bins_per_octave=_BINS_PER_OCTAVE, fmin=librosa.note_to_hz("C1"), norm=None
+    )
     bands = cqt.reshape(_OCTAVES * 3, _BINS_PER_OCTAVE // 3, -1).sum(axis=1)
     timbre = np.log1p(100.0 * bands)
     frames = librosa.time_to_frames(beat_times, sr=RATE, hop_length=HOP)
@@ -72,10 +87,12 @@ def beat_features(
         return librosa.util.sync(x, edges, aggregate=np.median, pad=False)
 
     n = len(frames)
-    onset_edges = np.append(np.rint((beat_times[:n] - onset_latency_s) * onset_rate).astype(int).clip(0), onset_envelope.size)
-    onsets = np.array([
-        np.log1p(onset_envelope[a:b].mean()) if b > a else 0.0 for a, b in zip(onset_edges, onset_edges[1:])
-    ])
+    onset_edges = np.append(
+        np.rint((beat_times[:n] - onset_latency_s) * onset_rate).astype(int).clip(0), onset_envelope.size
+    )
+    onsets = np.array(
+        [np.log1p(onset_envelope[a:b].mean()) if b > a else 0.0 for a, b in zip(onset_edges, onset_edges[1:])]
+    )
     return BeatFeatures(
         treble=sync(treble)[:, :n],
         bass=sync(bass)[:, :n],

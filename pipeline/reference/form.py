@@ -57,7 +57,12 @@ def bar_matrix(features: BeatFeatures, beats_per_bar: int) -> tuple[np.ndarray, 
     loud = per_bar(features.loudness_db[None, :])
     busy = per_bar(features.onsets[None, :])
     groups = []
-    for block, weight in ((chroma, 0.5), (timbre, 1.0), (loud, 1.0), (busy, 1.0)):  # each group weighs as one, whatever its size
+    for block, weight in (
+        (chroma, 0.5),
+        (timbre, 1.0),
+        (loud, 1.0),
+        (busy, 1.0),
+    ):  # each group weighs as one, whatever its size
         block = block.T
         block = (block - block.mean(axis=0)) / np.maximum(block.std(axis=0), 1e-6)
         groups.append(block * weight / np.sqrt(block.shape[1]))
@@ -88,7 +93,8 @@ def find_boundaries(curve: np.ndarray) -> list[int]:
         return []
     threshold = np.median(inner) + PEAK_SHARE * (inner.max() - np.median(inner))
     peaks = [
-        i for i in range(1, bars)
+        i
+        for i in range(1, bars)
         if curve[i] >= threshold and curve[i] == curve[max(1, i - _MIN_BARS) : min(bars, i + _MIN_BARS + 1)].max()
     ]
     chosen: list[int] = []

@@ -21,11 +21,30 @@ NOTES = [
 def _job() -> JobView:
     now = datetime.now(timezone.utc)
     return JobView(
-        id="0123456789abcdef", platform="discord", requester_id="42", conversation_ref="1", thread_ref=None,
-        status_message_ref=None, prompt="like this but darker", parent_id=None, version=1, spec=None,
-        summary="pop · 96 BPM · E minor", status=JobStatus.SUCCESS, stage=None, qa_retries=0,
-        qa_reports=[{"passed": True, "checks": []}], files={}, error=None, created_at=now, updated_at=now,
-        started_at=now, finished_at=now, timings={"total": 3.0}, delivered=False, notes=NOTES,
+        id="0123456789abcdef",
+        platform="discord",
+        requester_id="42",
+        conversation_ref="1",
+        thread_ref=None,
+        status_message_ref=None,
+        prompt="like this but darker",
+        parent_id=None,
+        version=1,
+        spec=None,
+        summary="pop · 96 BPM · E minor",
+        status=JobStatus.SUCCESS,
+        stage=None,
+        qa_retries=0,
+        qa_reports=[{"passed": True, "checks": []}],
+        files={},
+        error=None,
+        created_at=now,
+        updated_at=now,
+        started_at=now,
+        finished_at=now,
+        timings={"total": 3.0},
+        delivered=False,
+        notes=NOTES,
         reference_path="/tmp/x.wav",
     )
 
@@ -33,7 +52,9 @@ def _job() -> JobView:
 def test_reference_lines_are_split_from_the_other_notes():
     view = render_status(_job(), [])
     assert [line.split(":")[0] for line in view.reference] == [
-        "From the reference", "Not from the reference", "Mastered to the reference",
+        "From the reference",
+        "Not from the reference",
+        "Mastered to the reference",
     ]
     assert view.notes == [NOTES[3]]
     text = view.as_text()

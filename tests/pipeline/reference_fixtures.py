@@ -48,7 +48,9 @@ def _place(out: np.ndarray, sound: np.ndarray, at_s: float, gain: float, sr: int
 # Patterns in 16th steps of one bar: (step, instrument, gain). Swing moves the off-8ths later.
 _PATTERNS: dict[str, list[tuple[float, str, float]]] = {
     "rock": [(0, "k", 1), (8, "k", 0.9), (4, "s", 1), (12, "s", 1)] + [(s, "h", 0.7) for s in range(0, 16, 2)],
-    "four": [(s, "k", 1) for s in (0, 4, 8, 12)] + [(s, "s", 0.8) for s in (4, 12)] + [(s, "o", 0.5) for s in (2, 6, 10, 14)],
+    "four": [(s, "k", 1) for s in (0, 4, 8, 12)]
+    + [(s, "s", 0.8) for s in (4, 12)]
+    + [(s, "o", 0.5) for s in (2, 6, 10, 14)],
     "funk": [(0, "k", 1), (3, "k", 0.7), (10, "k", 0.9), (4, "s", 1), (12, "s", 1), (7, "s", 0.25), (9, "s", 0.25)]
     + [(s, "h", 0.6 if s % 2 else 0.8) for s in range(16)],
     "swing": [(0, "k", 0.8), (8, "k", 0.6), (4, "s", 0.6), (12, "s", 0.6)]
@@ -66,7 +68,13 @@ def drums(bpm: float, bars: int, feel: str = "rock", *, swing: float = 0.0, seed
     rng = np.random.default_rng(seed)
     step_s = 60.0 / bpm / 4
     out = np.zeros(int(bars * 16 * step_s * sr) + sr // 2, np.float32)
-    sounds = {"k": _kick(sr), "s": _snare(rng, sr), "h": _hat(rng, sr), "o": _hat(rng, sr, True), "r": _hat(rng, sr, True)}
+    sounds = {
+        "k": _kick(sr),
+        "s": _snare(rng, sr),
+        "h": _hat(rng, sr),
+        "o": _hat(rng, sr, True),
+        "r": _hat(rng, sr, True),
+    }
     if feel == "swing":
         swing = max(swing, 1.0)
     for bar in range(bars):
@@ -155,7 +163,9 @@ def _fit(*parts: np.ndarray) -> np.ndarray:
 
 
 # ----- whole references -----
-def groove(bpm: float, seconds: float, feel: str = "rock", *, lead_s: float = 0.0, seed: int = 0) -> tuple[np.ndarray, dict[str, Any]]:
+def groove(
+    bpm: float, seconds: float, feel: str = "rock", *, lead_s: float = 0.0, seed: int = 0
+) -> tuple[np.ndarray, dict[str, Any]]:
     """A drum groove with a bass on the bar (for the downbeat), `lead_s` of silence first."""
     bars = max(2, int(seconds * bpm / 240))
     kit = drums(bpm, bars, feel, seed=seed)
@@ -166,8 +176,15 @@ def groove(bpm: float, seconds: float, feel: str = "rock", *, lead_s: float = 0.
 
 
 def chord_loop(
-    tonic: str, mode: str, degrees: tuple[int, ...], bpm: float, bars: int, *, drums_feel: str | None = "rock",
-    style: str = "pad", seed: int = 0,
+    tonic: str,
+    mode: str,
+    degrees: tuple[int, ...],
+    bpm: float,
+    bars: int,
+    *,
+    drums_feel: str | None = "rock",
+    style: str = "pad",
+    seed: int = 0,
 ) -> tuple[np.ndarray, dict[str, Any]]:
     loop = diatonic_loop(tonic, mode, degrees)
     chords = [loop[i % len(loop)] for i in range(bars)]
@@ -179,8 +196,14 @@ def chord_loop(
 
 
 # A piece in sections, each with its own texture, loudness and progression: (name, bars, energy, degrees).
-FORM = (("intro", 4, 0.3, (1, 6)), ("verse", 8, 0.55, (1, 6, 4, 5)), ("chorus", 8, 1.0, (4, 5, 1, 1)),
-        ("breakdown", 4, 0.3, (6, 4)), ("chorus", 8, 1.0, (4, 5, 1, 1)), ("outro", 4, 0.3, (1, 1)))
+FORM = (
+    ("intro", 4, 0.3, (1, 6)),
+    ("verse", 8, 0.55, (1, 6, 4, 5)),
+    ("chorus", 8, 1.0, (4, 5, 1, 1)),
+    ("breakdown", 4, 0.3, (6, 4)),
+    ("chorus", 8, 1.0, (4, 5, 1, 1)),
+    ("outro", 4, 0.3, (1, 1)),
+)
 
 
 def piece(tonic: str, mode: str, bpm: float, form=FORM, *, seed: int = 0) -> tuple[np.ndarray, dict[str, Any]]:
@@ -206,7 +229,11 @@ def piece(tonic: str, mode: str, bpm: float, form=FORM, *, seed: int = 0) -> tup
         pieces.append(np.pad(seg, (0, bars * bar_n - seg.size)))
     mono = np.concatenate(pieces)
     return stereo(mono * 0.6, width=0.2), {
-        "bpm": bpm, "key": f"{tonic} {mode}", "chords": chords, "boundaries": boundaries[1:], "sections": sections,
+        "bpm": bpm,
+        "key": f"{tonic} {mode}",
+        "chords": chords,
+        "boundaries": boundaries[1:],
+        "sections": sections,
         "bars": len(chords),
     }
 

@@ -117,7 +117,10 @@ def test_a_steady_groove_is_taken_at_its_tempo_in_any_feel(feel, bpm):
     assert grid.confidence >= 0.8
     exact = abs(grid.bpm / bpm - 1) <= 0.02
     relative = any(abs(grid.bpm / (bpm * r) - 1) <= 0.02 for r in (0.5, 2.0))
-    assert exact or (relative and any(abs(a / bpm - 1) <= 0.02 for a in grid.alternatives)), (grid.bpm, grid.alternatives)
+    assert exact or (relative and any(abs(a / bpm - 1) <= 0.02 for a in grid.alternatives)), (
+        grid.bpm,
+        grid.alternatives,
+    )
 
 
 def test_the_genre_picks_the_metrical_level_and_the_other_reading_is_stated():

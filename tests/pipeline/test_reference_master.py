@@ -58,8 +58,12 @@ def test_leaning_moves_less_than_matching(dark_mix_and_bright_reference):
     mix, reference, _ = dark_mix_and_bright_reference
     target = np.array(reference.balance_db)
     params = MasterParams()
-    lean = balance_distance_db(long_term_balance(master(mix, SR, params, shape=ReferenceShaper.lean(reference)), SR), target)
-    full = balance_distance_db(long_term_balance(master(mix, SR, params, shape=ReferenceShaper.match(reference)), SR), target)
+    lean = balance_distance_db(
+        long_term_balance(master(mix, SR, params, shape=ReferenceShaper.lean(reference)), SR), target
+    )
+    full = balance_distance_db(
+        long_term_balance(master(mix, SR, params, shape=ReferenceShaper.match(reference)), SR), target
+    )
     plain = balance_distance_db(long_term_balance(master(mix, SR, params), SR), target)
     assert full < lean < plain
 
@@ -83,7 +87,9 @@ def produced(tmp_path_factory):
     audio, _ = F.chord_loop("E", "minor", (1, 6, 3, 7), 96, 8, drums_feel="rock", style="stabs")
     audio = np.concatenate([np.zeros((2, int(0.3 * SR)), np.float32), audio], axis=1)
     soundfile.write(folder / "reference.wav", audio.T, SR)
-    spec = Spec.from_dict({"genres": ["pop"], "duration_s": 10, "seed": 5, "match_reference": True, "align_to_reference": True})
+    spec = Spec.from_dict(
+        {"genres": ["pop"], "duration_s": 10, "seed": 5, "match_reference": True, "align_to_reference": True}
+    )
     result = produce(spec, folder / "out", reference=folder / "reference.wav")
     return result, json.loads((folder / "out" / "report.json").read_text()), folder
 

@@ -41,6 +41,10 @@ async def test_match_option_and_prompt_words_switch_reference_mastering_on(emula
     assert job.spec.get("align_to_reference") is None
 
     again = emulator.add_attachment("groove2.wav", _wav(), "audio/wav")
-    worded = await _job(emulator, bot, {"prompt": "funk like this, match the reference and line it up with its downbeat", "reference": again})
+    worded = await _job(
+        emulator,
+        bot,
+        {"prompt": "funk like this, match the reference and line it up with its downbeat", "reference": again},
+    )
     assert worded.spec["match_reference"]["value"] is True
     assert worded.spec["align_to_reference"]["value"] is True
