@@ -41,6 +41,7 @@ MIN_CONFIDENCE = 0.5  # below: the reference has no beat steady enough to take i
 _WINDOW_S = 6.0
 _PRIOR_SPREAD_OCTAVES = 0.7
 _DEFAULT_CENTER_BPM = 110.0
+_ONSETS_PER_BEAT = 2.0
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,9 @@ def grid_from_onsets(onsets: OnsetSignals, mono: np.ndarray, *, genre: str | Non
     estimate = tempo_from_mono(mono)
     if not estimate.candidates:
         return BeatGrid(bpm=0.0, confidence=0.0, steady=False, reason="no steady beat: there are no onsets to count by")
-    bpm, level, alternatives = _choose_level(estimate.candidates, genre)
+    from pipeline.reference.character import count_onsets_per_s
+
+    bpm, level, alternatives = _choose_level(estimate.candidates, genre, count_onsets_per_s(env, FRAME_RATE))
     bpm = _refine_bpm(env, bpm)
     parts = {
         # how periodic the onsets are at the best reading (QA's comb score: grooves 0.37-0.7, speech < 0.1)
@@ -183,9 +186,11 @@ _WEAKNESS = {
 
 
 def _choose_level(
-    candidates: tuple[tuple[float, float], ...], genre: str | None
+    candidates: tuple[tuple[float, float], ...], genre: str | None, onsets_per_s: float = 0.0
 ) -> tuple[float, str, tuple[float, ...]]:
-    """The best reading and its octave relatives, weighed by a prior around the genre's usual tempo."""
+    """The best reading and its octave relatives, weighed by a prior around the genre's usual tempo
+    and by the onset pattern: the beat a listener taps has about two onsets to it (eighth-note hats,
+    a kick and a snare between them), rarely one or eight."""
     best_bpm, best_score = candidates[0]
     readings = {round(best_bpm, 2): best_score}
     for bpm, score in candidates[1:]:
@@ -194,6 +199,10 @@ def _choose_level(
             readings[round(bpm, 2)] = score
     center, why = _prior_center(genre)
     prior = {b: float(np.exp(-0.5 * (np.log2(b / center) / _PRIOR_SPREAD_OCTAVES) ** 2)) for b in readings}
+    if onsets_per_s > 0:
+        for b in readings:
+            per_beat = onsets_per_s * 60.0 / b
+            prior[b] *= float(np.exp(-0.5 * np.log2(per_beat / _ONSETS_PER_BEAT) ** 2))
     chosen = max(readings, key=lambda b: readings[b] * prior[b])
     others = tuple(sorted(b for b in readings if b != chosen))
     if not others:
