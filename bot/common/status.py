@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from pipeline.reference.words import is_reference_note
 from pipeline.vocabulary import STAGES
 from worker.schemas import JobEvent, JobStatus, JobView
 
@@ -91,14 +92,6 @@ def render_status(job: JobView, events: list[JobEvent]) -> StatusView:
         notes=[n for n in job.notes if not is_reference_note(n)],
         reference=[_capitalised(n) for n in job.notes if is_reference_note(n)],
     )
-
-
-_REFERENCE_NOTES = ("from the reference", "not from the reference", "the reference adds nothing", "mastered to the reference")
-
-
-def is_reference_note(note: str) -> bool:
-    """The notes pipeline.reference writes: shown together, as what the reference lent."""
-    return note.startswith(_REFERENCE_NOTES)
 
 
 def _capitalised(note: str) -> str:
