@@ -105,7 +105,10 @@ def apply_reference(spec: Spec, ref: ReferenceAnalysis) -> tuple[Spec, Reference
     if spec.align_to_reference is not None and spec.align_to_reference.value:
         if grid is not None and grid.steady:
             put("lead_in_s", round(grid.first_downbeat_s, 4), grid.confidence)
-            use.taken["downbeat"] = f"bar 1 starts {grid.first_downbeat_s:.2f} s in, on the reference's first downbeat"
+            use.taken["downbeat"] = (
+                f"bar 1 starts {grid.first_downbeat_s:.2f} s in, on the reference's first downbeat "
+                "(mix and stems; song.mid starts at bar 1)"
+            )
         else:
             use.not_taken["downbeat"] = "no steady beat to line up with"
     if not spec.genres:
