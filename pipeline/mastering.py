@@ -9,6 +9,7 @@ within `tolerance_lu` of the target (two or three passes).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
@@ -71,10 +72,16 @@ def master_chain(params: MasterParams) -> Pedalboard:
     )
 
 
-def master(mix: np.ndarray, sample_rate: int, params: MasterParams = MasterParams()) -> np.ndarray:
+def master(
+    mix: np.ndarray,
+    sample_rate: int,
+    params: MasterParams = MasterParams(),
+    shape: Callable[[np.ndarray, int], np.ndarray] | None = None,
+) -> np.ndarray:
     """The mastered track, float32 (2, n): on `target_lufs` ± tolerance, true peak <= ceiling.
 
-    A silent mix comes back silent (there is nothing to normalise).
+    `shape` (e.g. pipeline.reference_master.ReferenceShaper) EQs the glued mix before loudness
+    is set. A silent mix comes back silent (there is nothing to normalise).
     """
     audio = as_channels_first(np.asarray(mix, dtype=np.float32))
     if not np.all(np.isfinite(audio)):  # a broken render must not turn the whole master into NaN
@@ -85,6 +92,8 @@ def master(mix: np.ndarray, sample_rate: int, params: MasterParams = MasterParam
     staged = audio * np.float32(db_to_amplitude(_STAGING_LUFS - loudness))
     toned = master_chain(params)(staged, sample_rate).astype(np.float32, copy=False)
     del staged
+    if shape is not None:
+        toned = shape(toned, sample_rate)
     normalised = normalise_loudness(toned, sample_rate, params)
     if params.pre_gain_db:
         normalised = normalised * np.float32(db_to_amplitude(params.pre_gain_db))

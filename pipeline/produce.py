@@ -133,11 +133,13 @@ def produce(
 
     stage("parsing")
     spec = _with_targets(spec, options)
+    shaper, reference_report = None, None
     if reference is not None:
-        from pipeline.reference import analyse_reference, apply_reference
-
         stage("analysing")
-        spec = apply_reference(spec, analyse_reference(reference))
+        spec, shaper, reference_report = _follow_reference(spec, reference)
+    elif spec.match_reference is not None and spec.match_reference.value:
+        note = "no reference track attached: nothing to match, mastered as usual"
+        spec = spec.with_updates(notes=[*spec.notes, note])
     spec = resolve(spec, seed_text=seed_text)
 
     from pipeline.mastering import MasterParams, master
@@ -173,14 +175,26 @@ def produce(
                 exporter.submit(write_stem_outputs, out_dir, stems, generated.sample_rate)
             ]
             stage("mastering")
-            mastered = master(mix, generated.sample_rate, master_params)
+            mastered = master(mix, generated.sample_rate, master_params, shape=shaper)
             del mix
-            exports.append(exporter.submit(_write_mix_files, out_dir, spec, generated, mastered))
+            if spec.lead_in_s is not None and spec.lead_in_s.value > 0:
+                exports[0].result()  # the stems are re-written with the lead-in below
+                exports = [exporter.submit(_write_with_lead_in, out_dir, spec, generated, mastered, stems)]
+            else:
+                exports.append(exporter.submit(_write_mix_files, out_dir, spec, generated, mastered))
             stage("qa")
             report = run_qa(
-                mastered, generated.sample_rate, spec, arrangement=generated.arrangement, stems=stems, attempt=attempt
+                mastered,
+                generated.sample_rate,
+                spec,
+                arrangement=generated.arrangement,
+                stems=stems,
+                attempt=attempt,
+                advisory=_advisory_checks(spec),
             )
             report_dict = report.to_dict()
+            if shaper is not None:
+                report_dict["reference_match"] = shaper.report(mastered, generated.sample_rate)
             reports.append(report_dict)
             if report.passed or attempt > options.max_qa_retries:
                 hooks.on_qa(report_dict, attempt, [])
@@ -217,6 +231,8 @@ def produce(
         files = _collect(exports)
     timings = clock.finish()
     passed = bool(reports[-1]["passed"])
+    if shaper is not None and shaper.matching:
+        spec = spec.with_updates(notes=[*spec.notes, _matched_note(reports[-1]["reference_match"])])
     files["report.json"] = _write_report(
         out_dir / "report.json",
         {
@@ -229,6 +245,7 @@ def produce(
             "timings": timings,
             "notes": spec.notes,
             "files": sorted(files),
+            **({"reference": reference_report} if reference_report is not None else {}),
         },
     )
     if not passed:
@@ -240,6 +257,52 @@ def produce(
     return ProductionResult(
         spec=spec, files=files, qa_reports=reports, timings=timings, passed=passed, attempts=attempt, notes=spec.notes
     )
+
+
+def _follow_reference(spec: Spec, reference: Path) -> tuple[Spec, Any, dict[str, Any]]:
+    """The spec filled from the reference, the master's shaper and what report.json says about it."""
+    from pipeline.reference import analyse_reference, apply_reference
+    from pipeline.reference_master import ReferenceShaper
+
+    analysis = analyse_reference(reference, genre=spec.genres[0].value if spec.genres else None)
+    spec, use = apply_reference(spec, analysis)
+    shaper = None
+    if analysis.usable and analysis.character is not None:
+        matching = spec.match_reference is not None and spec.match_reference.value
+        shaper = ReferenceShaper.match(analysis.character) if matching else ReferenceShaper.lean(analysis.character)
+    return spec, shaper, {"analysis": analysis.to_dict(), **use.to_dict()}
+
+
+def _advisory_checks(spec: Spec) -> tuple[str, ...]:
+    """Drums left out because the reference has none: with no kick or snare to carry the pulse, a
+    slow harmonic rhythm reads at half the tempo (QA measured 48 for 96), so the tempo is reported,
+    not enforced; the notes are still written on the asked tempo's grid."""
+    drumless = any(e.value == "drums" and e.source == "reference" for e in spec.exclude)
+    return ("tempo",) if drumless else ()
+
+
+def _matched_note(match: dict[str, Any]) -> str:
+    return (
+        f"mastered to the reference: {match['master_lufs']:.1f} LUFS against its {match['reference_lufs']:.1f} "
+        f"({match['loudness_delta_lu']:+.1f} LU); tonal balance {match['balance_distance_after_db']:.1f} dB from it "
+        f"(the mix was {match['balance_distance_before_db']:.1f} dB away)"
+    )
+
+
+def _write_with_lead_in(
+    out_dir: Path, spec: Spec, generated: Generated, mastered: np.ndarray, stems: Mapping[str, np.ndarray]
+) -> dict[str, Path]:
+    """The mix and stems with silence before bar 1, so it lands on the reference's first downbeat."""
+    from pipeline.outputs import write_stem_outputs
+
+    pad = int(round(spec.lead_in_s.value * generated.sample_rate))
+
+    def padded(audio: np.ndarray) -> np.ndarray:
+        return np.pad(np.asarray(audio), ((0, 0), (pad, 0)))
+
+    files = write_stem_outputs(out_dir, {name: padded(stem) for name, stem in stems.items()}, generated.sample_rate)
+    files.update(_write_mix_files(out_dir, spec, generated, padded(mastered)))
+    return files
 
 
 def derive_seed(seed: int, attempt: int) -> int:

@@ -121,9 +121,23 @@ class Spec(BaseModel):
     time_signature: Sourced[str] | None = None
     energy: Sourced[float] | None = None
     sections: Sourced[list[str]] | None = None
+    # A song form to follow (e.g. from a reference track): sections in order, each with its length
+    # in bars and relative energy 0..1: [{"name": "intro", "bars": 8, "energy": 0.3}, ...].
+    form: Sourced[list[dict[str, Any]]] | None = None
+    # A chord progression to follow, one chord per bar, looped: ["A:min", "F:maj", "C:maj", "G:maj"].
+    progression: Sourced[list[str]] | None = None
     seed: Sourced[int] | None = None
     loudness_lufs: Sourced[float] = Sourced[float](value=-14.0)
     true_peak_dbtp: Sourced[float] = Sourced[float](value=-1.0)
+    # Master to the reference track's loudness and long-term tonal balance ("match the reference").
+    match_reference: Sourced[bool] | None = None
+    # Start bar 1 on the reference's first downbeat ("line it up with the reference"): the lead-in
+    # of silence that does it is filled in from the reference's beat grid.
+    align_to_reference: Sourced[bool] | None = None
+    lead_in_s: Sourced[float] | None = None
+    # Tonal and stereo character from a reference, which the master leans towards:
+    # {"tilt_db_per_octave": -4.1, "width": 0.32, "dynamics_lu": 6.0}.
+    tone: Sourced[dict[str, float]] | None = None
     # Per-stem level offsets in dB, keyed by instrument slug or stem role ("drums": -4).
     mix: dict[str, float] = Field(default_factory=dict)
     backend: str = "symbolic"
@@ -248,9 +262,15 @@ _SCALAR_FIELDS = {
     "time_signature",
     "energy",
     "sections",
+    "form",
+    "progression",
     "seed",
     "loudness_lufs",
     "true_peak_dbtp",
+    "match_reference",
+    "align_to_reference",
+    "lead_in_s",
+    "tone",
 }
 
 

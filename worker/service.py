@@ -83,6 +83,8 @@ _GUIDED_FIELDS = {
     "time_signature",
     "duration_s",
     "energy",
+    "match_reference",
+    "align_to_reference",
 }
 
 
@@ -346,6 +348,7 @@ class JobService:
                 updates["duration_s"] = {"value": float(request.duration_s), "source": "prompt", "confidence": 1.0}
             if request.seed is not None:
                 updates["seed"] = {"value": int(request.seed), "source": "prompt", "confidence": 1.0}
+            updates.update(_reference_words(request.prompt))
             if updates:
                 spec = spec.with_updates(**updates)
         except (ValueError, TypeError) as exc:
@@ -653,9 +656,20 @@ def _guided(name: str, value: Any) -> tuple[str, Any]:
             if v not in known:
                 raise ValueError(f"{v!r} is not a known {field[:-1] if field != 'exclude' else 'instrument'}")
         return field, [{"value": v, **said} for v in values]
+    if name in ("match_reference", "align_to_reference"):
+        return name, {"value": bool(value), **said}
     if name in ("tempo", "tempo_bpm", "duration_s", "energy"):
         return ("tempo_bpm" if name == "tempo" else name), {"value": float(value), **said}
     return name, {"value": str(value), **said}
+
+
+def _reference_words(prompt: str) -> dict[str, Any]:
+    """'match the reference' / 'line it up with the reference' in the prompt, as spec switches."""
+    from pipeline.reference.words import wants_alignment, wants_match
+
+    said = {"value": True, "source": "prompt", "confidence": 1.0}
+    words = {"match_reference": wants_match(prompt), "align_to_reference": wants_alignment(prompt)}
+    return {name: dict(said) for name, present in words.items() if present}
 
 
 def _existing(path: str | None) -> str | None:

@@ -22,6 +22,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--duration", type=float, metavar="S", help="length in seconds (overrides the prompt)")
     parser.add_argument("--seed", type=int, metavar="N", help="seed: the same seed and prompt make the same track")
     parser.add_argument("--reference", type=Path, metavar="FILE", help="a reference track (WAV, FLAC, MP3, OGG)")
+    parser.add_argument(
+        "--match-reference",
+        action="store_true",
+        help="master to the reference's loudness and tonal balance (also: 'match the reference' in the prompt)",
+    )
+    parser.add_argument(
+        "--align-to-reference",
+        action="store_true",
+        help="start bar 1 on the reference's first downbeat, after a lead-in of silence",
+    )
     parser.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: ./ampa-output/<time>)")
     parser.add_argument("--quiet", action="store_true", help="no progress display")
     parser.set_defaults(func=run)
@@ -66,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
         updates["duration_s"] = Sourced[float](value=args.duration, source="prompt").model_dump()
     if args.seed is not None:
         updates["seed"] = Sourced[int](value=args.seed, source="prompt").model_dump()
+    updates.update(_reference_switches(prompt, args))
     if notes:
         updates["notes"] = list(spec.notes) + notes
     if updates:
@@ -107,6 +118,19 @@ def run(args: argparse.Namespace) -> int:
             console.print(f"  {name:16} {result.files[name]}")
     print(json.dumps({"out_dir": str(out_dir), "seed": result.spec.seed.value if result.spec.seed else None}))
     return 0
+
+
+def _reference_switches(prompt: str, args: argparse.Namespace) -> dict[str, Any]:
+    """"match the reference" / "line it up with the reference", from the flags or the prompt's words."""
+    from pipeline.reference import wants_alignment, wants_match
+    from pipeline.spec import Sourced
+
+    switches: dict[str, Any] = {}
+    if args.match_reference or wants_match(prompt):
+        switches["match_reference"] = Sourced[bool](value=True, source="prompt").model_dump()
+    if getattr(args, "align_to_reference", False) or wants_alignment(prompt):
+        switches["align_to_reference"] = Sourced[bool](value=True, source="prompt").model_dump()
+    return switches
 
 
 def _parse(prompt: str) -> tuple[Any, list[str], bool]:

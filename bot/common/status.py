@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from pipeline.reference.words import is_reference_note
 from pipeline.vocabulary import STAGES
 from worker.schemas import JobEvent, JobStatus, JobView
 
@@ -33,10 +34,13 @@ class StatusView:
     verdict: str | None = None  # "QA passed on attempt 2 (−14.0 LUFS, −1.2 dBTP)"
     timings: str | None = None  # "composing 0.2 s · rendering 2.1 s · … · total 5.3 s"
     notes: list[str] = field(default_factory=list)
+    # What the reference track lent the spec and what it did not, and why (split out of the notes).
+    reference: list[str] = field(default_factory=list)
 
     def as_text(self) -> str:
-        """Plain text (also what tests read): headline, understanding, stages, verdict, timings, notes."""
+        """Plain text (also what tests read): headline, understanding, reference, stages, verdict, timings, notes."""
         parts = [self.headline, f"Understood: {self.understood}"]
+        parts += [f"🎚️ {line}" for line in self.reference]
         parts += self.lines
         if self.verdict:
             parts.append(self.verdict)
@@ -85,8 +89,13 @@ def render_status(job: JobView, events: list[JobEvent]) -> StatusView:
         final=job.status.is_terminal,
         verdict=verdict,
         timings=format_timings(job.timings) if job.status.is_terminal and job.timings else None,
-        notes=list(job.notes),
+        notes=[n for n in job.notes if not is_reference_note(n)],
+        reference=[_capitalised(n) for n in job.notes if is_reference_note(n)],
     )
+
+
+def _capitalised(note: str) -> str:
+    return note[:1].upper() + note[1:]
 
 
 def format_timings(timings: dict[str, float]) -> str:

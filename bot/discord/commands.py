@@ -40,7 +40,8 @@ _STATUS_ICONS = {
 
 HELP_TEXT = """\
 **/generate** `prompt` — describe the track: *dark atmospheric synthwave at 140 BPM in A minor, 2 minutes*.
-Optional: `reference` (an audio file whose tempo, key and feel to follow), `duration` (seconds), `seed` \
+Optional: `reference` (an audio file whose tempo, key, form, chords and feel to follow; `match` also masters \
+to its loudness and tonal balance), `duration` (seconds), `seed` \
 (the same prompt and seed make the same track), and `genre` / `mood` / `tempo` / `key` if you prefer picking to writing.
 I post a status message that updates as the track is composed, rendered, mixed, mastered and checked, then \
 a thread with the MP3, a spectrogram, the MIDI and the stems.
@@ -147,13 +148,14 @@ async def download_reference(bot: AmpaBot, attachment: discord.Attachment) -> st
 @app_commands.guild_only()  # results go in a thread, and DMs have none
 @app_commands.describe(
     prompt="What to make, e.g. 'dark atmospheric synthwave at 140 BPM in A minor, 2 minutes'",
-    reference="An audio file whose tempo, key and feel to follow",
+    reference="An audio file whose tempo, key, form, chords and feel to follow",
     duration="Length in seconds",
     seed="Same prompt + same seed = same track",
     genre="Pick a genre instead of writing it",
     mood="Pick a mood",
     tempo="Tempo in BPM",
     key="Key, e.g. 'A minor'",
+    match="Master to the reference's loudness and tonal balance (needs a reference)",
 )
 @app_commands.autocomplete(genre=genre_autocomplete, mood=mood_autocomplete, key=key_autocomplete)
 async def generate(
@@ -166,12 +168,15 @@ async def generate(
     mood: str | None = None,
     tempo: app_commands.Range[int, 40, 220] | None = None,
     key: str | None = None,
+    match: bool | None = None,
 ) -> None:
     # Defer first: Discord drops an interaction not answered within 3 s, and downloading a
     # reference or parsing the prompt can take longer.
     await interaction.response.defer(ephemeral=True, thinking=True)
     bot = _bot(interaction)
     overrides = guided_overrides(genre, mood, tempo, key)
+    if match:
+        overrides["match_reference"] = True
     text = check_prompt(prompt, has_guidance=bool(overrides) or reference is not None)
     reference_path = await download_reference(bot, reference) if reference is not None else None
     channel = interaction.channel

@@ -71,6 +71,8 @@ def render_embed(job: JobView, view: StatusView) -> discord.Embed:
     if len(description) > _EMBED_TEXT_LIMIT:
         description = description[: _EMBED_TEXT_LIMIT - 1] + "…"
     embed = discord.Embed(title=view.headline, description=description, colour=_COLOURS[job.status])
+    if view.reference:
+        embed.add_field(name="From the reference", value="\n".join(f"• {n}" for n in view.reference)[:1024], inline=False)
     if view.notes:
         embed.add_field(name="Notes", value="\n".join(f"• {n}" for n in view.notes)[:1024], inline=False)
     embed.set_footer(text=job_footer(job))

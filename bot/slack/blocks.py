@@ -17,7 +17,8 @@ REGENERATE_ACTION = "ampa_regenerate"
 HELP_TEXT = (
     "*ampa makes music from a sentence.*\n"
     "• Mention me with what you want: `@ampa upbeat corporate funk, 60 seconds` — attach an audio file "
-    "to use it as a reference.\n"
+    "to use it as a reference (its tempo, key, form, chords and feel; say _match the reference_ to master "
+    "like it too).\n"
     "• Or use `/generate dark synthwave at 140 BPM in A minor, 2 minutes`.\n"
     "• I answer in a thread with a status message, then post the mastered track, its spectrogram, the MIDI "
     "and the stems.\n"
@@ -43,6 +44,9 @@ def status_blocks(view: StatusView, job: JobView) -> list[dict[str, Any]]:
             ],
         },
     ]
+    if view.reference:
+        text = _shorten("\n".join(f"🎚️ {line}" for line in view.reference), 2900)
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _escape(text)}})
     if view.lines:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _escape("\n".join(view.lines))}})
     tail = [line for line in (view.verdict, view.timings) if line]
