@@ -185,5 +185,5 @@ async def test_end_to_end_real_pipeline(emulator: DiscordEmulator, job_settings:
         )
         made = await service.list_jobs(platform="discord", limit=5)
         assert len(made) == 2
-        assert all("report.json" in job.files and "stems/drums.wav" in job.files for job in made), "the real pipeline"
+        assert all("report.json" in job.files and "stems/drums.flac" in job.files for job in made), "the real pipeline"
     print(f"end-to-end with the real pipeline: {time.monotonic() - started:.1f} s")
