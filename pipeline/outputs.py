@@ -242,10 +242,11 @@ ROLE_COLOURS = {
 }
 
 
-def write_pianoroll(path: Path, arrangement: Arrangement, title: str) -> Path:
-    """A 1600x600 PNG of the arrangement on the spectrogram's time axis (m:ss), so the two line up
-    on a page: one lane per stem in its colour (notes placed by pitch within the lane, brighter
-    when louder), section boundaries as lines with their names along the top."""
+def write_pianoroll(path: Path, arrangement: Arrangement, title: str, seconds: float | None = None) -> Path:
+    """A 1600x600 PNG of the arrangement on the spectrogram's time axis (m:ss, same plot area, over
+    `seconds`, the audio's length), so the two line up on a page: one lane per stem in its colour
+    (notes placed by pitch within the lane, brighter when louder), section boundaries as lines with
+    their names along the top."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -255,9 +256,9 @@ def write_pianoroll(path: Path, arrangement: Arrangement, title: str) -> Path:
     from matplotlib.ticker import FuncFormatter, MultipleLocator
 
     tracks = [track for track in arrangement.tracks if track.notes]
-    seconds = max(arrangement.duration_s, 1.0)
+    seconds = max(seconds or arrangement.duration_s, 1.0)
     figure = Figure(figsize=(16, 6), dpi=100, facecolor="#101014")
-    axes = figure.add_axes((0.085, 0.11, 0.895, 0.74), facecolor="#16161c")
+    axes = figure.add_axes((0.055, 0.11, 0.86, 0.74), facecolor="#16161c")
     lanes = max(len(tracks), 1)
     for lane, track in enumerate(tracks):
         base = lanes - 1 - lane  # the first stem on top
@@ -304,7 +305,7 @@ def write_pianoroll(path: Path, arrangement: Arrangement, title: str) -> Path:
     axes.tick_params(axis="y", length=0)
     for spine in axes.spines.values():
         spine.set_color("#404048")
-    figure.text(0.085, 0.95, title, color="#f0f0f4", fontsize=15, va="center")
+    figure.text(0.055, 0.95, title, color="#f0f0f4", fontsize=15, va="center")
     with atomic_path(Path(path)) as tmp:
         figure.savefig(tmp, format="png", facecolor=figure.get_facecolor())
     return Path(path)

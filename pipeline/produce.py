@@ -284,7 +284,10 @@ def _write_mix_files(out_dir: Path, spec: Spec, generated: Generated, mastered: 
         )
         roll = None
         if generated.arrangement is not None:
-            roll = painter.submit(write_pianoroll, out_dir / "pianoroll.png", generated.arrangement, spec.summary())
+            seconds = mastered.shape[-1] / generated.sample_rate
+            roll = painter.submit(
+                write_pianoroll, out_dir / "pianoroll.png", generated.arrangement, spec.summary(), seconds
+            )
         files = write_mix_outputs(out_dir, mastered, generated.sample_rate)
         if generated.arrangement is not None:
             from pipeline.midi import write_midi

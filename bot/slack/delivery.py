@@ -40,9 +40,18 @@ def _upload_name(job: JobView, artifact: str) -> str:
 
 
 async def deliver(
-    client: AsyncWebClient, service: Any, job: JobView, *, channel: str, thread_ts: str, max_upload_bytes: int
+    client: AsyncWebClient,
+    service: Any,
+    job: JobView,
+    *,
+    channel: str,
+    thread_ts: str,
+    max_upload_bytes: int,
+    links: dict[str, str] | None = None,
 ) -> list[str]:
-    """Upload the job's files into the thread; return the artifact names uploaded."""
+    """Upload the job's files into the thread; return the artifact names uploaded. `links`: signed
+    URLs ("page" and one per file name) when the track pages have a public address."""
+    links = links or {}
     uploads: list[dict[str, Any]] = []
     missing: list[str] = []
     for item in DELIVERABLES:
@@ -51,12 +60,21 @@ async def deliver(
             continue
         size = Path(path).stat().st_size
         if size > max_upload_bytes:
-            missing.append(f"{item.title} ({size / 1e6:.0f} MB, over the {max_upload_bytes / 1e6:.0f} MB upload cap)")
+            if item.artifact in links:
+                missing.append(f"<{links[item.artifact]}|{item.title}> ({size / 1e6:.0f} MB): download it from the link")
+            else:
+                missing.append(
+                    f"{item.title} ({size / 1e6:.0f} MB, over the {max_upload_bytes / 1e6:.0f} MB upload cap)"
+                )
             continue
         uploads.append({"file": str(path), "filename": _upload_name(job, item.artifact), "title": item.title})
     comment = f"🎵 *v{job.version}* — {job.summary}"
+    if "page" in links:
+        comment += f"\n<{links['page']}|Open the track page> to play it, see it and download everything."
     if missing:
-        comment += "\nNot uploaded: " + "; ".join(missing) + ". Ask the operator to fetch them from the job store."
+        comment += "\nNot uploaded: " + "; ".join(missing) + "."
+        if not links:
+            comment += " Ask the operator to fetch them from the job store."
     if not uploads:
         await client.chat_postMessage(
             channel=channel, thread_ts=thread_ts, text=comment + "\n(No files were produced.)"

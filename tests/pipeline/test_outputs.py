@@ -143,6 +143,6 @@ def test_pianoroll_png_draws_each_stem_in_its_colour(tmp_path):
     assert share(outputs.ROLE_COLOURS["lead"]) > 0.005
     # The lead plays only in the second half: none of its colour left of the middle of the plot.
     with Image.open(path) as image:
-        left = np.asarray(image.convert("RGB"))[:, 140:800].reshape(-1, 3).astype(int)
+        left = np.asarray(image.convert("RGB"))[:, 100:760].reshape(-1, 3).astype(int)
     lead_rgb = np.array([int(outputs.ROLE_COLOURS["lead"][i : i + 2], 16) for i in (1, 3, 5)])
     assert not np.any(np.abs(left - lead_rgb).sum(axis=1) < 30)

@@ -120,3 +120,13 @@ class LinkSigner:
             "links": {name: self.file_url(job.id, name, expires) for name in job.files},
             "links_expire_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(expires)),
         }
+
+    def for_chat(self, job: JobView) -> dict[str, str]:
+        """For a bot's message: "page" and one link per file, all absolute; empty without a public
+        address (AMPA_PUBLIC_URL), since a relative link means nothing in a chat."""
+        if not self.base_url:
+            return {}
+        expires = self.expiry()
+        return {"page": self.page_url(job.id, expires)} | {
+            name: self.file_url(job.id, name, expires) for name in job.files
+        }
