@@ -75,6 +75,11 @@ class Settings(BaseSettings):
             raise ValueError("AMPA_API_TOKEN is a placeholder; set a real random token (e.g. `openssl rand -hex 32`)")
         return token
 
+    @field_validator("link_secret", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, secret: object) -> object:
+        return None if isinstance(secret, str) and not secret.strip() else secret  # compose passes ""
+
     @field_validator("link_secret")
     @classmethod
     def _strong_link_secret(cls, secret: SecretStr | None) -> SecretStr | None:

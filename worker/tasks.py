@@ -102,8 +102,8 @@ def worker_options(settings: Settings, *, burst: bool = False, max_jobs: int = 1
         ],
         "on_startup": startup,
         "on_shutdown": shutdown,
-        # Hourly at :17 and once at start-up; unique, so one worker of many runs each sweep.
-        "cron_jobs": [cron(sweep_artifacts, minute=17, run_at_startup=True)] if settings.retention_days > 0 else [],
+        # Hourly at :17; unique, so one worker of many runs each sweep (it waits for a free job slot).
+        "cron_jobs": [cron(sweep_artifacts, minute=17)] if settings.retention_days > 0 else [],
         "redis_settings": RedisSettings.from_dsn(settings.redis_url),
         "ctx": {"settings": settings},
         "max_jobs": max_jobs,
