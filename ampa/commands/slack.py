@@ -96,7 +96,8 @@ async def serve(
     stop: Any = None,
     service: Any = None,
 ) -> None:
-    """Run until `stop` (an asyncio.Event) is set, or forever. `service`: an open JobService to use."""
+    """Run until `stop` (an asyncio.Event) is set, or forever. `service`: an open JobService to use
+    (then the caller serves the track pages, if it wants them; otherwise this serves them)."""
     import asyncio
 
     from aiohttp import web
@@ -119,12 +120,13 @@ async def serve(
                 f"Slack refused SLACK_BOT_TOKEN ({exc.response.get('error')}). Copy it again from "
                 "your app's OAuth & Permissions page."
             ) from None
-        from worker.web.server import serve_pages
+        if owns_service:  # a caller that passes its service serves its own pages, if any
+            from worker.web.server import serve_pages
 
-        try:
-            pages = await serve_pages(job_settings, service, "ampa slack")
-        except OSError as exc:
-            raise StartError(str(exc)) from None
+            try:
+                pages = await serve_pages(job_settings, service, "ampa slack")
+            except OSError as exc:
+                raise StartError(str(exc)) from None
         if http:
             runner = web.AppRunner(bot.web_app())  # its start-up hook resumes undelivered jobs
             await runner.setup()

@@ -1,0 +1,69 @@
+"""From a Slack result to the track page: the upload's comment links the page, the finished status
+message carries a url button to it, the page's stems link downloads with no token (the pages are
+served by the app's own process, embedded mode), and no token or secret appears anywhere."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.bot.slack import fast_pipeline
+from tests.bot.slack.conftest import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, job_settings, mention
+from tests.bot.slack.helpers import eventually, updates_of
+from tests.worker.web.live import free_port
+from worker.service import JobService
+from worker.web.server import PageServer
+
+
+@pytest.fixture
+async def service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[JobService]:
+    """The conftest's service, with the track pages served on a free port and linked there."""
+    port = free_port()
+    monkeypatch.setenv("AMPA_WEB_PORT", str(port))
+    monkeypatch.setenv("AMPA_PUBLIC_URL", f"http://127.0.0.1:{port}")
+    settings = job_settings(tmp_path / "ampa")
+    svc = await JobService.open(settings, pipeline=fast_pipeline, pipeline_options={"stage_s": 0.02})
+    async with PageServer(settings, svc):
+        yield svc
+    await svc.close()
+
+
+async def test_result_links_open_the_page_and_the_stems_without_a_token(slack: Any) -> None:
+    emu, service = slack.emulator, slack.service
+    base = service.settings.public_base_url
+    event = mention("upbeat funk, 6 seconds")
+    assert (await slack.send_event(event)).status == 200
+    complete = (await emu.wait_for(lambda: emu.of("files.completeUploadExternal"), 60))[0]
+    job = (await service.list_jobs(platform="slack"))[0]
+    await eventually(lambda: _delivered(service, job.id), 30)
+    page_link = re.search(r"<(\S+?)\|Open the track page>", complete.args["initial_comment"])
+    assert page_link and page_link.group(1).startswith(f"{base}/t/{job.id}?e=")
+    final_blocks = updates_of(emu, job.status_message_ref.split(":")[1])[-1].args["blocks"]
+    buttons = [e for b in final_blocks if b["type"] == "actions" for e in b["elements"]]
+    assert buttons[0]["url"].startswith(f"{base}/t/{job.id}?e=") and buttons[0]["action_id"] == "ampa_open_page"
+    # Slack still sends the click of a url button to the app: it is acknowledged, and starts nothing.
+    assert (await slack.click("ampa_open_page", job.id)).status == 200
+    async with httpx.AsyncClient(base_url=base, timeout=30) as http:  # a person's browser: no token
+        page = await http.get(page_link.group(1))
+        assert page.status_code == 200 and job.summary in page.text
+        stems_href = re.search(r'href="([^"]+/stems\.zip\?[^"]+)"', page.text)
+        assert stems_href, page.text
+        stems = await http.get(stems_href.group(1).replace("&amp;", "&"))
+        assert stems.status_code == 200 and stems.content == Path(job.files["stems.zip"]).read_bytes()
+    assert len(await service.list_jobs(platform="slack")) == 1, "opening the page made no job"
+    secret = service.links.secret.decode()
+    sent = [json.dumps(call.args) for call in emu.calls]
+    for text in [page.text, *sent]:
+        for hidden in (BOT_TOKEN, APP_TOKEN, SIGNING_SECRET, secret):
+            assert hidden not in text
+
+
+async def _delivered(service: JobService, job_id: str) -> bool:
+    job = await service.get(job_id)
+    return bool(job and job.delivered)
