@@ -8,6 +8,7 @@ os.replace, so a reader (a bot uploading, a web server) never sees a half-writte
 from __future__ import annotations
 
 import os
+import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -309,3 +310,19 @@ def write_pianoroll(path: Path, arrangement: Arrangement, title: str, seconds: f
     with atomic_path(Path(path)) as tmp:
         figure.savefig(tmp, format="png", facecolor=figure.get_facecolor())
     return Path(path)
+
+
+def wav_copy_of_stems(flac_zip: Path, path: Path) -> Path:
+    """The stems archive with 24-bit WAVs instead of FLACs (the same samples), for DAWs that do not
+    read FLAC (Logic Pro and Pro Tools document WAV and AIFF, not FLAC). Made on request, one stem in
+    memory at a time."""
+    path = Path(path)
+    with tempfile.TemporaryDirectory(prefix=".wav-stems-", dir=path.parent) as scratch:
+        members = []
+        with zipfile.ZipFile(flac_zip) as archive:
+            for name in archive.namelist():
+                with archive.open(name) as member:
+                    audio, rate = soundfile.read(member, dtype="float32", always_2d=True)
+                members.append(write_wav(Path(scratch) / f"{Path(name).stem}.wav", audio.T, rate))
+                del audio
+        return write_zip(path, members)

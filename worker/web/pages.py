@@ -2,6 +2,7 @@
 
     GET /t/{job_id}?e=EXPIRY&s=SIGNATURE           the track page (HTML)
     GET /t/{job_id}/{file name}?e=EXPIRY&s=SIG     one of its files; audio answers Range requests
+                                                   (stems-wav.zip: the FLAC stems as WAVs, made on request)
     GET /web/static/ampa.css                       the page's style sheet
 
 A link whose signature does not match gets a 403 page, a genuine one past its expiry a 410 page;
@@ -10,6 +11,7 @@ expiry, so a page never hands out a link that outlives the one it was opened wit
 """
 
 # No `from __future__ import annotations`: FastAPI reads the route annotations at runtime.
+import asyncio
 from dataclasses import replace
 from pathlib import Path
 
@@ -92,6 +94,8 @@ def mount_pages(app: FastAPI, settings: Settings) -> None:
             return refuse(request, check)
         job = await service.get(job_id)
         path = service.file_path(job, name) if job is not None else None
+        if path is None and name == track.WAV_STEMS and job is not None:
+            path = await _wav_stems(service, job)
         if path is None:
             if job is not None and track.state_of(job) == "expired":
                 return _message(
@@ -111,6 +115,24 @@ def mount_pages(app: FastAPI, settings: Settings) -> None:
 
     app.include_router(router)
     app.mount("/web/static", StaticFiles(directory=str(_HERE / "static")), name="ampa-static")
+
+
+_converting: dict[str, asyncio.Lock] = {}
+
+
+async def _wav_stems(service: JobService, job: JobView) -> Path | None:
+    """stems-wav.zip: made from stems.zip on the first request and kept beside it (retention removes
+    it with the rest). One conversion per job at a time; the file appears atomically."""
+    flac = service.file_path(job, "stems.zip")
+    if flac is None:
+        return None
+    path = flac.with_name(track.WAV_STEMS)
+    async with _converting.setdefault(job.id, asyncio.Lock()):
+        if not path.is_file():
+            from pipeline.outputs import wav_copy_of_stems
+
+            await asyncio.to_thread(wav_copy_of_stems, flac, path)
+    return path
 
 
 def _message(templates: Jinja2Templates, request: Request, status: int, title: str, text: str) -> HTMLResponse:

@@ -20,6 +20,9 @@ DOWNLOADS = (
     ("song.mid", "Arrangement", "MIDI, one track per stem"),
     ("report.json", "Report: the spec, timings and every QA attempt", "JSON"),
 )
+# The FLAC stems as 24-bit WAVs, made on request (worker/web/pages.py), for Logic Pro and Pro Tools,
+# whose documented import formats are WAV and AIFF (no FLAC).
+WAV_STEMS = "stems-wav.zip"
 PICTURES = (("pianoroll.png", "Piano roll: one colour per stem, sections marked"), ("spectrogram.png", "Spectrogram"))
 
 _SOURCES = {"prompt": "you asked", "reference": "from your reference", "default": "ampa chose"}
@@ -100,18 +103,23 @@ def downloads(job: JobView, paths: dict[str, Path], signer: LinkSigner, expires:
     out = []
     for name, label, kind in DOWNLOADS:
         if name in paths:
-            out.append(
-                Download(name, label, kind, signer.file_url(job.id, name, expires), human_size(paths[name].stat().st_size))
-            )
+            size = human_size(paths[name].stat().st_size)
+            out.append(Download(name, label, kind, signer.file_url(job.id, name, expires), size))
+        if name == "stems.zip" and name in paths:
+            made = paths[name].with_name(WAV_STEMS)
+            size = human_size(made.stat().st_size) if made.is_file() else "made when asked"
+            label = "Stems as WAV, for Logic Pro and Pro Tools"
+            out.append(Download(WAV_STEMS, label, "WAV 24-bit, zip", signer.file_url(job.id, WAV_STEMS, expires), size))
     return out
 
 
 def stem_downloads(job: JobView, paths: dict[str, Path], signer: LinkSigner, expires: int) -> list[Download]:
-    return [
-        Download(name, Path(name).stem, Path(name).suffix[1:].upper(), signer.file_url(job.id, name, expires), human_size(path.stat().st_size))
-        for name, path in sorted(paths.items())
-        if name.startswith("stems/")
-    ]
+    out = []
+    for name, path in sorted(paths.items()):
+        if name.startswith("stems/"):
+            kind = f"{path.suffix[1:].upper()} 24-bit"
+            out.append(Download(name, path.stem, kind, signer.file_url(job.id, name, expires), human_size(path.stat().st_size)))
+    return out
 
 
 def understood(spec: dict[str, Any] | None) -> list[Understood]:

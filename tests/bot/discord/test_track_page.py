@@ -48,6 +48,10 @@ async def test_result_links_open_the_page_and_the_stems_without_a_token(
             assert stems.status_code == 200
             assert stems.content == Path(job.files["stems.zip"]).read_bytes()
             assert not [c for c in emulator.calls if any("stems" in f.filename for f in c.files)]
+        # /jobs hands out a fresh page link (what an expired link's page tells people to use).
+        jobs = await emulator.slash_command("jobs")
+        listed = await emulator.wait_for(lambda: "".join(emulator.said_to(jobs)), timeout=30, what="/jobs")
+        assert f"[track page](<{base}/t/{job.id}?e=" in listed
         secret = service.links.secret.decode()
         sent = [json.dumps(c.json) for c in emulator.calls if c.json is not None]
         for text in [page.text, *sent]:
