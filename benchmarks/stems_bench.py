@@ -7,8 +7,9 @@ For each length (30 s, 2 min, 4 min by default) a real track is made by the embe
   3 downloads: bytes and seconds;
 - "before": the same stems (the FLAC files decode to the very samples) stored as 24-bit WAVs in a zip,
   as ampa wrote them until now: bytes;
-- writing the stems: the FLAC writer (two encoders at a time) against the WAV writer it replaced,
-  on the same audio, median of 3.
+- writing the stems: CPU seconds (all threads; wall time on a shared 2-core machine says more
+  about the neighbours than about the writer) of the FLAC writer (two encoders at a time) against
+  the WAV writer it replaced, on the same audio, median of 3.
 
     python benchmarks/stems_bench.py [--lengths 30 120 240] [--runs 3]
 """
@@ -48,7 +49,8 @@ def _free_port() -> int:
 
 
 def _wav_stems(flac_zip: Path, out: Path) -> tuple[int, float, float, dict[str, np.ndarray]]:
-    """The stems as the old writer stored them: bytes of a stored zip of 24-bit WAVs, and both writers' times."""
+    """The stems as the old writer stored them: bytes of a stored zip of 24-bit WAVs, and both writers'
+    CPU seconds."""
     stems: dict[str, np.ndarray] = {}
     with zipfile.ZipFile(flac_zip) as archive:
         for name in archive.namelist():
@@ -57,13 +59,13 @@ def _wav_stems(flac_zip: Path, out: Path) -> tuple[int, float, float, dict[str, 
             stems[Path(name).stem] = data.T
     wav_times, flac_times = [], []
     for run in range(3):
-        start = time.perf_counter()
+        start = time.process_time()
         paths = [write_wav(out / f"wav{run}" / "stems" / f"{role}.wav", audio, rate) for role, audio in stems.items()]
         zipped = write_zip(out / f"wav{run}" / "stems.zip", paths)
-        wav_times.append(time.perf_counter() - start)
-        start = time.perf_counter()
+        wav_times.append(time.process_time() - start)
+        start = time.process_time()
         write_stem_outputs(out / f"flac{run}", stems, rate)
-        flac_times.append(time.perf_counter() - start)
+        flac_times.append(time.process_time() - start)
     return zipped.stat().st_size, statistics.median(wav_times), statistics.median(flac_times), stems
 
 
@@ -132,7 +134,7 @@ def main() -> None:
     args = parser.parse_args()
     print(
         "| length | stems | stems.zip before (24-bit WAV) | stems.zip now (24-bit FLAC) | download via signed link "
-        "(loopback, median) | writing WAV stems (before) | writing FLAC stems (now) |"
+        "(loopback, median) | writing WAV stems, CPU s (before) | writing FLAC stems, CPU s (now) |"
     )
     print("| --- | --- | --- | --- | --- | --- | --- |")
     asyncio.run(measure(args.lengths, args.runs))

@@ -61,7 +61,7 @@ async def deliver(
         size = Path(path).stat().st_size
         if size > max_upload_bytes:
             if item.artifact in links:
-                missing.append(f"<{links[item.artifact]}|{item.title}> ({size / 1e6:.0f} MB): download it from the link")
+                missing.append(f"<{links[item.artifact]}|{item.title}> ({size / 1e6:.0f} MB): download it there")
             else:
                 missing.append(
                     f"{item.title} ({size / 1e6:.0f} MB, over the {max_upload_bytes / 1e6:.0f} MB upload cap)"

@@ -87,7 +87,9 @@ def mount_pages(app: FastAPI, settings: Settings) -> None:
         return templates.TemplateResponse(request, "track.html", context)
 
     @router.get("/t/{job_id}/{name:path}")
-    async def track_file(request: Request, job_id: str, name: str, e: str | None = None, s: str | None = None) -> Response:
+    async def track_file(
+        request: Request, job_id: str, name: str, e: str | None = None, s: str | None = None
+    ) -> Response:
         service: JobService = request.app.state.service
         check = service.links.check(job_id, name, e, s)
         if check is not LinkCheck.OK:

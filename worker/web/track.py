@@ -118,7 +118,8 @@ def stem_downloads(job: JobView, paths: dict[str, Path], signer: LinkSigner, exp
     for name, path in sorted(paths.items()):
         if name.startswith("stems/"):
             kind = f"{path.suffix[1:].upper()} 24-bit"
-            out.append(Download(name, path.stem, kind, signer.file_url(job.id, name, expires), human_size(path.stat().st_size)))
+            url = signer.file_url(job.id, name, expires)
+            out.append(Download(name, path.stem, kind, url, human_size(path.stat().st_size)))
     return out
 
 

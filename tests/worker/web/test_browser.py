@@ -117,7 +117,9 @@ def test_the_page_renders_plays_and_shows_its_pictures(browser: Any, site: dict[
         const report = () => done({ready: audio.readyState, duration: audio.duration, src: audio.currentSrc,
                                    error: audio.error && audio.error.code});
         if (audio.readyState >= 1) report();
-        else { audio.addEventListener('loadedmetadata', report); audio.addEventListener('error', report); audio.load(); }
+        else {
+          audio.addEventListener('loadedmetadata', report); audio.addEventListener('error', report); audio.load();
+        }
         """
     )
     assert state["error"] is None and state["ready"] >= 1, state

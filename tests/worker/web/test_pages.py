@@ -130,5 +130,6 @@ async def test_ampa_jobs_show_prints_signed_links(api: httpx.AsyncClient, tmp_pa
     # Signed with the data folder's secret, so the API process accepts what the CLI printed.
     assert (await api.get(_local(shown["links"]["mix.wav"]))).content == b"RIFF-fake"
     # Without a public address the links are relative (the operator knows where the API is).
-    relative = replace(api.service.links, base_url="")  # type: ignore[attr-defined]
-    assert relative.for_job(await api.service.get(body["id"]))["page_url"].startswith(f"/t/{body['id']}?e=")  # type: ignore[attr-defined]
+    service = api.service  # type: ignore[attr-defined]
+    relative = replace(service.links, base_url="")
+    assert relative.for_job(await service.get(body["id"]))["page_url"].startswith(f"/t/{body['id']}?e=")
