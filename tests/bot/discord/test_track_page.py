@@ -4,8 +4,12 @@ and both open with no token; no token or secret in any message or page."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 import re
+import signal
+import sys
 from pathlib import Path
 
 import httpx
@@ -13,7 +17,7 @@ import httpx
 from tests.bot.discord.conftest import TOKEN, make_job_settings, open_service, running_bot
 from tests.bot.discord.emulator import DiscordEmulator, message_text
 from tests.bot.discord.helpers import job_id_of, result_messages, status_messages
-from tests.worker.web.live import free_port
+from tests.worker.web.live import free_port, pages_are_served
 from worker.web.server import PageServer
 
 
@@ -56,3 +60,32 @@ async def test_result_links_open_the_page_and_the_stems_without_a_token(
         sent = [json.dumps(c.json) for c in emulator.calls if c.json is not None]
         for text in [page.text, *sent]:
             assert TOKEN not in text and secret not in text
+
+
+async def test_ampa_discord_serves_the_pages_itself_and_says_what_to_set(
+    emulator: DiscordEmulator, tmp_path: Path
+) -> None:
+    """`ampa discord` as a real process: the pages on AMPA_WEB_PORT beside the bot; without
+    AMPA_PUBLIC_URL it works and tells the operator once, at start, what to set."""
+    web_port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "AMPA_PUBLIC_URL")}
+    env.update(
+        DISCORD_TOKEN=TOKEN,
+        DISCORD_API_URL=emulator.api_url,
+        DISCORD_GATEWAY_URL=emulator.gateway_url,
+        AMPA_DATA_DIR=str(tmp_path),
+        AMPA_WEB_PORT=str(web_port),
+    )
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "ampa", "discord", cwd=tmp_path, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        await emulator.wait_for(lambda: emulator.identifies, timeout=120, what="the bot logged in")
+        assert await pages_are_served(web_port)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        output, _ = await asyncio.wait_for(proc.communicate(), timeout=120)
+    log = output.decode(errors="replace")
+    assert log.count("AMPA_PUBLIC_URL is not set") == 1 and f"port {web_port}" in log, log[-2000:]
+    assert "Traceback" not in log and TOKEN not in log

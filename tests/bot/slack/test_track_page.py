@@ -13,10 +13,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.bot.slack import fast_pipeline
 from tests.bot.slack.conftest import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, job_settings, mention
 from tests.bot.slack.helpers import eventually, updates_of
-from tests.worker.web.live import free_port
+from tests.worker.web.live import free_port, pages_are_served
+from tests.worker.web.stand_in import pipeline as stand_in
 from worker.service import JobService
 from worker.web.server import PageServer
 
@@ -28,7 +28,7 @@ async def service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncItera
     monkeypatch.setenv("AMPA_WEB_PORT", str(port))
     monkeypatch.setenv("AMPA_PUBLIC_URL", f"http://127.0.0.1:{port}")
     settings = job_settings(tmp_path / "ampa")
-    svc = await JobService.open(settings, pipeline=fast_pipeline, pipeline_options={"stage_s": 0.02})
+    svc = await JobService.open(settings, pipeline=stand_in, pipeline_options={"stage_s": 0.02})
     async with PageServer(settings, svc):
         yield svc
     await svc.close()
@@ -67,3 +67,34 @@ async def test_result_links_open_the_page_and_the_stems_without_a_token(slack: A
 async def _delivered(service: JobService, job_id: str) -> bool:
     job = await service.get(job_id)
     return bool(job and job.delivered)
+
+
+async def test_ampa_slack_serves_the_pages_itself(emulator: Any, tmp_path: Path) -> None:
+    """`ampa slack --http` as a real process serves the track pages on AMPA_WEB_PORT too."""
+    import asyncio
+    import os
+    import signal
+    import sys
+
+    port, web_port = free_port(), free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "SLACK_APP_TOKEN")},
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": emulator.api_url,
+        "AMPA_DATA_DIR": str(tmp_path / "data"),
+        "AMPA_WEB_PORT": str(web_port),
+        "AMPA_PUBLIC_URL": f"http://127.0.0.1:{web_port}",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "ampa", "slack", "--http", "--port", str(port), "--host", "127.0.0.1",
+        env=env, cwd=tmp_path, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        await eventually(lambda: pages_are_served(web_port), 120, interval=0.2)
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, stderr = await asyncio.wait_for(process.communicate(), 120)
+    text = stderr.decode()
+    assert f"track pages on http://127.0.0.1:{web_port}, linked as http://127.0.0.1:{web_port}" in text
+    assert BOT_TOKEN not in text and SIGNING_SECRET not in text

@@ -77,7 +77,7 @@ async def test_ampa_slack_http_serves_signed_events_with_the_embedded_job_system
 
     from tests.bot.slack.conftest import BOT_TOKEN, SIGNING_SECRET, SlackHarness
 
-    port, web_port = _free_port(), _free_port()
+    port = _free_port()
     repo = Path(__file__).resolve().parents[3]
     env = {
         **os.environ,
@@ -87,8 +87,6 @@ async def test_ampa_slack_http_serves_signed_events_with_the_embedded_job_system
         "AMPA_DATA_DIR": str(tmp_path / "data"),
         "AMPA_PIPELINE": "tests.bot.slack.fast_pipeline",
         "PYTHONPATH": str(repo),
-        "AMPA_WEB_PORT": str(web_port),  # the track pages, served by the same process
-        "AMPA_PUBLIC_URL": f"http://127.0.0.1:{web_port}",
     }
     for name in ("DATABASE_URL", "REDIS_URL", "SLACK_APP_TOKEN"):
         env.pop(name, None)
@@ -123,9 +121,6 @@ async def test_ampa_slack_http_serves_signed_events_with_the_embedded_job_system
             assert (await harness.send_event(event)).status == 200
             complete = await emulator.wait_for(lambda: emulator.of("files.completeUploadExternal"), 60)
             assert complete[0].args["thread_ts"] == event["ts"]
-            page_url = complete[0].args["initial_comment"].split("<", 1)[1].split("|", 1)[0]
-            async with session.get(page_url) as page:  # no token: the signed link is enough
-                assert page.status == 200 and "What ampa understood" in await page.text()
     finally:
         process.send_signal(signal.SIGINT)
         _, stderr = await asyncio.wait_for(process.communicate(), 30)

@@ -78,3 +78,19 @@ class LiveSite:
             async for _ in self.service.events(job_id):
                 pass
         return await self.service.get(job_id)
+
+
+async def pages_are_served(port: int) -> bool:
+    """True once 127.0.0.1:port serves the track pages (a forged link gets the 403 page); False while
+    nothing listens there yet."""
+    import httpx
+
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+            health = await http.get("/healthz")
+            forged = await http.get("/t/0123?e=1&s=forged")
+    except httpx.TransportError:
+        return False
+    assert health.json() == {"status": "ok"}
+    assert forged.status_code == 403 and "This link is not valid" in forged.text
+    return True

@@ -11,8 +11,8 @@ import httpx
 import pytest
 from arq import cron
 
-import tests.worker.fake_pipeline as fake
 from tests.worker.conftest import make_settings, wait_for
+from tests.worker.web.stand_in import pipeline as stand_in
 from worker.api import build_app
 from worker.schemas import JobRequest, JobStatus
 from worker.service import JobService
@@ -45,7 +45,7 @@ async def _expired_everywhere(service: JobService, job_id: str) -> None:
 
 async def test_the_embedded_process_sweeps_old_files_itself(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, AMPA_RETENTION_DAYS=SHORT_DAYS, AMPA_RETENTION_EVERY_S=0.2)
-    async with await JobService.open(settings, pipeline=fake) as service:
+    async with await JobService.open(settings, pipeline=stand_in) as service:
         old = await service.submit(_request())
         await wait_for(lambda: _status(service, old.id, JobStatus.SUCCESS), timeout=60, what="the job")
         assert (await service.get(old.id)).files
@@ -58,7 +58,7 @@ async def test_a_recent_track_is_kept_and_zero_means_forever(tmp_path: Path) -> 
     from worker.retention import sweep
 
     settings = make_settings(tmp_path, AMPA_RETENTION_DAYS=0)
-    async with await JobService.open(settings, pipeline=fake) as service:
+    async with await JobService.open(settings, pipeline=stand_in) as service:
         job = await service.submit(_request())
         await wait_for(lambda: _status(service, job.id, JobStatus.SUCCESS), timeout=60, what="the job")
         await asyncio.sleep(0.1)
@@ -73,7 +73,9 @@ async def test_a_recent_track_is_kept_and_zero_means_forever(tmp_path: Path) -> 
 async def test_the_arq_cron_job_sweeps_in_the_postgres_redis_deployment(
     tmp_path: Path, pg_url: str, redis_url: str
 ) -> None:
-    settings = make_settings(tmp_path, DATABASE_URL=pg_url, REDIS_URL=redis_url, AMPA_RETENTION_DAYS=SHORT_DAYS)
+    settings = make_settings(
+        tmp_path, DATABASE_URL=pg_url, REDIS_URL=redis_url, AMPA_RETENTION_DAYS=SHORT_DAYS, AMPA_LEASE_SECONDS=60
+    )
     assert [job.coroutine for job in worker_options(settings)["cron_jobs"]] == [sweep_artifacts]
     async with await JobService.open(settings) as service:
         job = await service.submit(_request())
