@@ -117,8 +117,8 @@ class JobService:
         self.artifacts = artifacts
         self.redis = redis
         self.reconciler = reconciler
-        self._reconcile_task: asyncio.Task[None] | None = None
         self._retention_task: asyncio.Task[None] | None = None
+        self._reconcile_task: asyncio.Task[None] | None = None
         self._warm_parser: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------------ lifecycle
@@ -200,26 +200,7 @@ class JobService:
         if wanted:
             self._warm_parser = asyncio.create_task(asyncio.to_thread(_load_parser), name="ampa-parser-warm-up")
 
-    def _start_retention(self) -> None:
-        """Embedded mode: this process sweeps old files itself (arq workers run it as a cron job)."""
-        if self.settings.retention_days > 0:
-            from worker import retention
-
-            self._retention_task = asyncio.create_task(
-                retention.run_forever(
-                    sessions=self.sessions,
-                    artifacts=self.artifacts,
-                    retention_days=self.settings.retention_days,
-                    every_s=self.settings.retention_every_s,
-                ),
-                name="ampa-retention",
-            )
-
     async def close(self) -> None:
-        if self._retention_task is not None:
-            self._retention_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._retention_task
         if self._warm_parser is not None:
             with contextlib.suppress(Exception):
                 await self._warm_parser  # a thread cannot be cancelled; let it finish
@@ -227,6 +208,10 @@ class JobService:
             self._reconcile_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reconcile_task
+        if self._retention_task is not None:
+            self._retention_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._retention_task
         await self.bus.close()  # before the queue: in arq mode they share the Redis pool
         if self.queue is not None:
             await self.queue.close()
@@ -413,6 +398,21 @@ class JobService:
         async with self.sessions() as session:
             jobs = await store.undelivered(session, platform=platform)
         return [store.to_view(job) for job in jobs]
+
+    def _start_retention(self) -> None:
+        """Embedded mode: this process sweeps old files itself (arq workers run it as a cron job)."""
+        if self.settings.retention_days > 0:
+            from worker import retention
+
+            self._retention_task = asyncio.create_task(
+                retention.run_forever(
+                    sessions=self.sessions,
+                    artifacts=self.artifacts,
+                    retention_days=self.settings.retention_days,
+                    every_s=self.settings.retention_every_s,
+                ),
+                name="ampa-retention",
+            )
 
     async def versions(self, job_id: str) -> list[JobView]:
         """Every version linked to this job (its parents and what was made from them), oldest first."""
