@@ -1,6 +1,6 @@
 """Retention: old files removed by the periodic task (embedded) and the arq cron job (PostgreSQL +
 Redis); the job keeps its spec, its page says the track expired, its links answer 410, and
-Variation still makes it again."""
+Regenerate still makes it again. Also: pages and links in the PostgreSQL + Redis deployment."""
 
 from __future__ import annotations
 
@@ -80,7 +80,15 @@ async def test_the_arq_cron_job_sweeps_in_the_postgres_redis_deployment(
     async with await JobService.open(settings) as service:
         job = await service.submit(_request())
         await _burst(settings)
-        assert (await service.get(job.id)).status == JobStatus.SUCCESS
+        made = await service.get(job.id)
+        assert made.status == JobStatus.SUCCESS
+        # The pages and links work in this deployment too (`ampa api` serves them).
+        app = build_app(settings, service, require_auth=False)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://ampa.test") as http:
+            page = await http.get(service.links.page_url(job.id))
+            assert page.status_code == 200 and made.summary in page.text and "Downloads" in page.text
+            wav = await http.get(service.links.file_url(job.id, "mix.wav"))
+            assert wav.status_code == 200 and wav.content == service.file_path(made, "mix.wav").read_bytes()
         await asyncio.sleep(2.0)  # older than the retention age
         # The same cron job, run at the worker's start instead of at :17.
         await _burst(settings, cron_jobs=[cron(sweep_artifacts, run_at_startup=True)])
