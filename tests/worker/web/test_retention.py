@@ -109,5 +109,6 @@ async def _status(service: JobService, job_id: str, status: JobStatus) -> bool:
 
 
 async def _files_gone(service: JobService, job_id: str) -> bool:
+    """The sweep is done with the job: its record forgot the files (first), and the folder is gone (then)."""
     job = await service.get(job_id)
-    return job is not None and not job.files
+    return job is not None and not job.files and not service.artifacts.job_dir(job_id).exists()
