@@ -53,6 +53,7 @@ async def deliver(
     URLs ("page" and one per file name) when the track pages have a public address."""
     links = links or {}
     uploads: list[dict[str, Any]] = []
+    linked: list[str] = []  # too large, but a signed link gets them
     missing: list[str] = []
     for item in DELIVERABLES:
         path: Path | None = service.file_path(job, item.artifact)
@@ -61,23 +62,22 @@ async def deliver(
         size = Path(path).stat().st_size
         if size > max_upload_bytes:
             if item.artifact in links:
-                missing.append(f"<{links[item.artifact]}|{item.title}> ({size / 1e6:.0f} MB): download it there")
+                linked.append(f"<{links[item.artifact]}|{item.title}> ({size / 1e6:.0f} MB)")
             else:
-                missing.append(
-                    f"{item.title} ({size / 1e6:.0f} MB, over the {max_upload_bytes / 1e6:.0f} MB upload cap)"
-                )
+                cap = f"over the {max_upload_bytes / 1e6:.0f} MB upload cap"
+                missing.append(f"{item.title} ({size / 1e6:.0f} MB, {cap})")
             continue
         uploads.append({"file": str(path), "filename": _upload_name(job, item.artifact), "title": item.title})
     comment = f"🎵 *v{job.version}* — {job.summary}"
     if "page" in links:
         comment += f"\n<{links['page']}|Open the track page> to play it, see it and download everything."
+    if linked:
+        comment += "\nToo large to upload here, so download them from their links: " + ", ".join(linked) + "."
     if missing:
-        comment += "\nNot uploaded: " + "; ".join(missing) + "."
-        if not links:
-            comment += " Ask the operator to fetch them from the job store."
+        comment += "\nNot uploaded: " + "; ".join(missing) + ". Ask the operator to fetch them from the job store."
     if not uploads:
         await client.chat_postMessage(
-            channel=channel, thread_ts=thread_ts, text=comment + "\n(No files were produced.)"
+            channel=channel, thread_ts=thread_ts, text=comment if linked else comment + "\n(No files were produced.)"
         )
         return []
     await client.files_upload_v2(file_uploads=uploads, channel=channel, thread_ts=thread_ts, initial_comment=comment)

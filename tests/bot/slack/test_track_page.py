@@ -13,6 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
+from bot.slack.app import build_client
+from bot.slack.delivery import deliver
 from tests.bot.slack.conftest import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, job_settings, mention
 from tests.bot.slack.helpers import eventually, updates_of
 from tests.worker.web.live import free_port, pages_are_served
@@ -34,7 +36,7 @@ async def service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncItera
     await svc.close()
 
 
-async def test_result_links_open_the_page_and_the_stems_without_a_token(slack: Any) -> None:
+async def test_result_links_open_the_page_and_the_stems_without_a_token(slack: Any, slack_settings: Any) -> None:
     emu, service = slack.emulator, slack.service
     base = service.settings.public_base_url
     event = mention("upbeat funk, 6 seconds")
@@ -57,6 +59,18 @@ async def test_result_links_open_the_page_and_the_stems_without_a_token(slack: A
         stems = await http.get(stems_href.group(1).replace("&amp;", "&"))
         assert stems.status_code == 200 and stems.content == Path(job.files["stems.zip"]).read_bytes()
     assert len(await service.list_jobs(platform="slack")) == 1, "opening the page made no job"
+    # A file over the upload cap is not uploaded but linked, signed, in the comment.
+    job = await service.get(job.id)
+    stems_size = Path(job.files["stems.zip"]).stat().st_size
+    before = len(emu.calls)
+    await deliver(
+        build_client(slack_settings),
+        service, job, channel="CGENERAL", thread_ts=event["ts"], max_upload_bytes=stems_size - 1,
+        links=service.links.for_chat(job),
+    )  # fmt: skip
+    said = " ".join(str(c.args.get("initial_comment") or c.args.get("text") or "") for c in emu.calls[before:])
+    assert re.search(rf"<{re.escape(base)}/t/{job.id}/stems\.zip\?e=\d+&s=[\w-]+\|Stems> \(", said), said
+    assert "Too large to upload here" in said and "Ask the operator" not in said
     secret = service.links.secret.decode()
     sent = [json.dumps(call.args) for call in emu.calls]
     for text in [page.text, *sent]:
