@@ -75,6 +75,14 @@ class Settings(BaseSettings):
             raise ValueError("AMPA_API_TOKEN is a placeholder; set a real random token (e.g. `openssl rand -hex 32`)")
         return token
 
+    @field_validator("public_base_url")
+    @classmethod
+    def _public_url_is_a_web_address(cls, url: str | None) -> str | None:
+        # Chat link buttons refuse anything but an absolute http(s) URL; say so at start, not at delivery.
+        if url is not None and url.strip() and not url.strip().lower().startswith(("http://", "https://")):
+            raise ValueError("AMPA_PUBLIC_URL must start with http:// or https:// (e.g. https://ampa.example.com)")
+        return url.strip() or None if url is not None else None
+
     @field_validator("link_secret", mode="before")
     @classmethod
     def _unset_when_empty(cls, secret: object) -> object:

@@ -77,3 +77,12 @@ def test_a_configured_secret_wins_and_must_be_long(tmp_path: Path) -> None:
     assert "s" * 40 not in repr(settings)
     with pytest.raises(ValueError, match="at least 32"):
         make_settings(tmp_path, AMPA_LINK_SECRET="short")
+
+
+def test_a_public_url_must_be_a_web_address(tmp_path: Path) -> None:
+    """Chat link buttons need absolute http(s) URLs: a bare host name is refused at start."""
+    with pytest.raises(ValueError, match="must start with http"):
+        make_settings(tmp_path, AMPA_PUBLIC_URL="ampa.example.com")
+    assert make_settings(tmp_path, AMPA_PUBLIC_URL="").public_base_url is None
+    signer = LinkSigner.from_settings(make_settings(tmp_path, AMPA_PUBLIC_URL="https://ampa.example.com/"))
+    assert signer.page_url("j").startswith("https://ampa.example.com/t/j?e=")
