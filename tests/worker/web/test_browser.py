@@ -178,6 +178,7 @@ def test_each_download_returns_the_files_bytes_and_audio_answers_ranges(browser:
             assert np.array_equal(flac_audio[0], wav_audio[0]) and flac_audio[1] == wav_audio[1]
     mp3 = next(href for name, href, _ in links if name == "mix.mp3")
     size = live.service.file_path(v2, "mix.mp3").stat().st_size
+    assert _fetch(browser, mp3)["accept"] == "bytes"  # players learn they may seek
     part = _fetch(browser, mp3, {"Range": "bytes=1000-1999"})
     assert part["status"] == 206 and part["length"] == 1000, part
     assert part["range"] == f"bytes 1000-1999/{size}"
