@@ -104,6 +104,18 @@ def _fetch(driver: Any, url: str, headers: dict[str, str] | None = None) -> dict
     )
 
 
+def _pictures_loaded(browser: Any) -> list[list[Any]]:
+    """Wait until every picture has loaded (or failed): [path, naturalWidth, naturalHeight] each."""
+    return browser.execute_async_script(
+        """
+        const done = arguments[arguments.length - 1];
+        const images = [...document.querySelectorAll('figure img')];
+        Promise.all(images.map(i => i.complete ? null : new Promise(r => { i.onload = r; i.onerror = r; })))
+          .then(() => done(images.map(i => [new URL(i.src).pathname, i.naturalWidth, i.naturalHeight])));
+        """
+    )
+
+
 def test_the_page_renders_plays_and_shows_its_pictures(browser: Any, site: dict[str, Any]) -> None:
     v2 = site["v2"]
     browser.get(_page_url(site, "v2"))
@@ -126,14 +138,7 @@ def test_the_page_renders_plays_and_shows_its_pictures(browser: Any, site: dict[
     assert urlsplit(state["src"]).path.endswith("/mix.mp3")
     assert abs(state["duration"] - 6.0) < 1.5, state
     # Both pictures load (the piano roll is new: one colour per stem, sections marked).
-    pictures = browser.execute_async_script(
-        """
-        const done = arguments[arguments.length - 1];
-        const images = [...document.querySelectorAll('figure img')];
-        Promise.all(images.map(i => i.complete ? null : new Promise(r => { i.onload = r; i.onerror = r; })))
-          .then(() => done(images.map(i => [new URL(i.src).pathname, i.naturalWidth, i.naturalHeight])));
-        """
-    )
+    pictures = _pictures_loaded(browser)
     names = sorted(path.rsplit("/", 1)[-1] for path, _, _ in pictures)
     assert names == ["pianoroll.png", "spectrogram.png"]
     assert all(width == 1600 and height == 600 for _, width, height in pictures), pictures
@@ -229,6 +234,8 @@ def test_screenshots_at_phone_and_desktop_widths(
     assert browser.execute_script("return document.documentElement.scrollWidth") <= width
     height = browser.execute_script("return document.documentElement.scrollHeight")
     browser.set_window_size(width + (width - inner), height + 200)
+    # The pictures load lazily: with the whole page in view, wait for them before the screenshot.
+    assert all(w > 0 for _, w, _ in _pictures_loaded(browser))
     path = artifacts / f"track-page-{width}px.png"
     assert browser.save_screenshot(str(path))
     print(f"screenshot: {path}")
