@@ -82,7 +82,7 @@ def main() -> None:
             key_check = _check(report, "key")
             tally("key heard as asked", bool(key_check["passed"]), f"heard {key_check['measured']}")
             quiet = []
-            for stem in sorted((out / "stems").glob("*.wav")):
+            for stem in sorted((out / "stems").glob("*.flac")):
                 data, _ = sf.read(stem, dtype="float32")
                 if 20 * math.log10(float(np.sqrt(np.mean(data**2))) + 1e-12) <= -60.0:
                     quiet.append(stem.name)

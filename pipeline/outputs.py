@@ -1,4 +1,5 @@
-"""Files a user downloads: mix.wav (24-bit), mix.mp3, stems/<role>.wav, stems.zip, spectrogram.png.
+"""Files a user downloads: mix.wav (24-bit), mix.mp3, stems/<role>.flac (24-bit), stems.zip,
+spectrogram.png, pianoroll.png.
 
 Every file is written under a temporary name in the same folder and moved into place with
 os.replace, so a reader (a bot uploading, a web server) never sees a half-written file.
@@ -7,6 +8,7 @@ os.replace, so a reader (a bot uploading, a web server) never sees a half-writte
 from __future__ import annotations
 
 import os
+import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -17,6 +19,7 @@ import numpy as np
 import soundfile
 
 from pipeline.qa.loudness import as_channels_first
+from pipeline.score import Arrangement
 
 # Discord's upload limit is 8 MB (decimal, with some envelope): keep the MP3 under this.
 MP3_BUDGET_BYTES = 7_500_000
@@ -75,7 +78,7 @@ def write_audio_outputs(
 ) -> dict[str, Path]:
     """Write the mix (WAV + MP3) and the stems (WAVs + zip); returns name -> path.
 
-    Names: "mix.wav", "mix.mp3", "stems/<role>.wav", "stems.zip" (no stem files for a
+    Names: "mix.wav", "mix.mp3", "stems/<role>.flac", "stems.zip" (no stem files for a
     mix-only backend).
     """
     files = write_stem_outputs(out_dir, stems, sample_rate)
@@ -94,11 +97,21 @@ def write_mix_outputs(out_dir: Path, mastered: np.ndarray, sample_rate: int) -> 
     return files
 
 
+def write_flac(path: Path, audio: np.ndarray, sample_rate: int) -> Path:
+    """24-bit FLAC, atomically: lossless, the same samples as a 24-bit WAV in fewer bytes (a quiet
+    or silent stretch of a stem costs almost nothing)."""
+    data = as_channels_first(np.asarray(audio, dtype=np.float32)).T
+    with atomic_path(path) as tmp:
+        soundfile.write(str(tmp), data, sample_rate, subtype="PCM_24", format="FLAC")
+    return path
+
+
 def write_stem_outputs(out_dir: Path, stems: Mapping[str, np.ndarray], sample_rate: int) -> dict[str, Path]:
-    """stems/<role>.wav (24-bit) and stems.zip; nothing for a mix-only backend.
+    """stems/<role>.flac (24-bit) and stems.zip; nothing for a mix-only backend.
 
     Stems are pre-master; if any would clip in 24-bit, all of them are lowered by the same amount,
-    so they still sum to one balanced mix.
+    so they still sum to one balanced mix. The FLAC encoders run two at a time (libsndfile releases
+    the GIL while it encodes).
     """
     files: dict[str, Path] = {}
     if not stems:
@@ -106,17 +119,21 @@ def write_stem_outputs(out_dir: Path, stems: Mapping[str, np.ndarray], sample_ra
     out_dir = Path(out_dir)
     peak = max(max(float(s.max()), -float(s.min())) for s in stems.values())
     scale = np.float32(STEM_PEAK_LIMIT / peak) if peak > STEM_PEAK_LIMIT else np.float32(1.0)
-    stem_paths: dict[str, Path] = {}
-    for role, stem in stems.items():
-        name = f"stems/{role}.wav"
-        stem_paths[name] = write_wav(out_dir / name, stem * scale if scale != 1.0 else stem, sample_rate)
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="ampa-flac") as encoders:
+        pending = {
+            f"stems/{role}.flac": encoders.submit(
+                write_flac, out_dir / "stems" / f"{role}.flac", stem * scale if scale != 1.0 else stem, sample_rate
+            )
+            for role, stem in stems.items()
+        }
+        stem_paths = {name: future.result() for name, future in pending.items()}
     files.update(stem_paths)
     files["stems.zip"] = write_zip(out_dir / "stems.zip", stem_paths.values())
     return files
 
 
 def write_zip(path: Path, members: Iterable[Path]) -> Path:
-    """The stem WAVs, stored (WAV barely deflates and stored zips open instantly)."""
+    """The stem files, stored (FLAC does not deflate further, and stored zips open instantly)."""
     with atomic_path(path) as tmp, zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as archive:
         for member in members:
             archive.write(member, arcname=f"stems/{Path(member).name}")
@@ -210,3 +227,102 @@ def log_spectrogram(audio: np.ndarray, sample_rate: int, columns: int = 1400) ->
     db = 10 * np.log10(np.maximum(banded, 1e-12))
     db -= db.max()
     return np.maximum(db, -_DYNAMIC_RANGE_DB).T, seconds, freqs
+
+
+# ----------------------------------------------------------------------------------------------
+# Piano roll
+
+# One colour per stem, the same on every track page; readable on the dark background.
+ROLE_COLOURS = {
+    "drums": "#ff6b6b",
+    "bass": "#4ea8ff",
+    "harmony": "#5fd38d",
+    "pad": "#b48cff",
+    "lead": "#ff8a3d",
+    "fx": "#d8d8e0",
+}
+
+
+def write_pianoroll(path: Path, arrangement: Arrangement, title: str, seconds: float | None = None) -> Path:
+    """A 1600x600 PNG of the arrangement on the spectrogram's time axis (m:ss, same plot area, over
+    `seconds`, the audio's length), so the two line up on a page: one lane per stem in its colour
+    (notes placed by pitch within the lane, brighter when louder), section boundaries as lines with
+    their names along the top."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.collections import PolyCollection
+    from matplotlib.colors import to_rgb
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter, MultipleLocator
+
+    tracks = [track for track in arrangement.tracks if track.notes]
+    seconds = max(seconds or arrangement.duration_s, 1.0)
+    figure = Figure(figsize=(16, 6), dpi=100, facecolor="#101014")
+    axes = figure.add_axes((0.055, 0.11, 0.86, 0.74), facecolor="#16161c")
+    lanes = max(len(tracks), 1)
+    for lane, track in enumerate(tracks):
+        base = lanes - 1 - lane  # the first stem on top
+        pitches = np.array([note.pitch for note in track.notes], dtype=np.float64)
+        starts = np.array([arrangement.beat_to_seconds(note.start) for note in track.notes])
+        lengths = np.array([arrangement.beat_to_seconds(note.duration) for note in track.notes])
+        lengths = np.maximum(lengths, seconds / 1600)  # at least a pixel wide
+        low, span = pitches.min(), max(pitches.max() - pitches.min(), 1.0)
+        height = min(0.8 / (span + 1), 0.12)
+        bottoms = base + 0.1 + 0.8 * (pitches - low) / (span + 1)
+        corners = np.stack(
+            [
+                np.stack([starts, bottoms], axis=1),
+                np.stack([starts + lengths, bottoms], axis=1),
+                np.stack([starts + lengths, bottoms + height], axis=1),
+                np.stack([starts, bottoms + height], axis=1),
+            ],
+            axis=1,
+        )
+        alphas = 0.35 + 0.65 * np.array([note.velocity for note in track.notes]) / 127
+        colour = to_rgb(ROLE_COLOURS.get(track.role, "#a0a0b0"))
+        axes.add_collection(
+            PolyCollection(corners, facecolors=[(*colour, a) for a in alphas], edgecolors="none", antialiased=False)
+        )
+        if lane:
+            axes.axhline(base + 1, color="#2c2c36", linewidth=0.8)
+    axes.set_xlim(0.0, seconds)
+    axes.set_ylim(0.0, lanes)
+    axes.set_yticks([lanes - 1 - lane + 0.5 for lane in range(len(tracks))])
+    axes.set_yticklabels([track.role for track in tracks], fontsize=12)
+    for label, track in zip(axes.get_yticklabels(), tracks, strict=True):
+        label.set_color(ROLE_COLOURS.get(track.role, "#a0a0b0"))
+    for section in arrangement.sections:
+        start = section.start_bar * arrangement.bar_seconds
+        if start >= seconds:
+            continue
+        axes.axvline(start, color="#f0f0f4", linewidth=1.0, alpha=0.55)
+        axes.text(start + seconds * 0.004, 1.01, section.name, transform=axes.get_xaxis_transform(),
+                  color="#f0f0f4", fontsize=10, va="bottom", clip_on=False)  # fmt: skip
+    axes.xaxis.set_major_locator(MultipleLocator(_time_step(seconds)))
+    axes.xaxis.set_major_formatter(FuncFormatter(lambda s, _: f"{round(s) // 60}:{round(s) % 60:02d}"))
+    axes.set_xlabel("time (m:ss)", color="#d0d0d8")
+    axes.tick_params(axis="x", colors="#d0d0d8")
+    axes.tick_params(axis="y", length=0)
+    for spine in axes.spines.values():
+        spine.set_color("#404048")
+    figure.text(0.055, 0.95, title, color="#f0f0f4", fontsize=15, va="center")
+    with atomic_path(Path(path)) as tmp:
+        figure.savefig(tmp, format="png", facecolor=figure.get_facecolor())
+    return Path(path)
+
+
+def wav_copy_of_stems(flac_zip: Path, path: Path) -> Path:
+    """The stems archive with 24-bit WAVs instead of FLACs (the same samples), for DAWs that do not
+    read FLAC (Logic Pro and Pro Tools document WAV and AIFF, not FLAC). Made on request, one stem in
+    memory at a time."""
+    path = Path(path)
+    with tempfile.TemporaryDirectory(prefix=".wav-stems-", dir=path.parent) as scratch:
+        members = []
+        with zipfile.ZipFile(flac_zip) as archive:
+            for name in archive.namelist():
+                with archive.open(name) as member:
+                    audio, rate = soundfile.read(member, dtype="float32", always_2d=True)
+                members.append(write_wav(Path(scratch) / f"{Path(name).stem}.wav", audio.T, rate))
+                del audio
+        return write_zip(path, members)

@@ -335,16 +335,22 @@ def _mix(
 
 
 def _write_mix_files(out_dir: Path, spec: Spec, generated: Generated, mastered: np.ndarray) -> dict[str, Path]:
-    """mix.wav, mix.mp3, song.mid and spectrogram.png. The picture is drawn on its own thread beside
-    the audio files (whose MP3 encoder has its own thread too): most of it is matplotlib, which holds
-    the GIL, while the encoders and WAV writers release it."""
-    from pipeline.outputs import write_mix_outputs, write_spectrogram
+    """mix.wav, mix.mp3, song.mid, spectrogram.png and pianoroll.png. The pictures are drawn on their
+    own thread beside the audio files (whose MP3 encoder has its own thread too): most of it is
+    matplotlib, which holds the GIL, while the encoders and WAV writers release it."""
+    from pipeline.outputs import write_mix_outputs, write_pianoroll, write_spectrogram
 
     out_dir.mkdir(parents=True, exist_ok=True)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ampa-spectrogram") as painter:
         picture = painter.submit(
             write_spectrogram, out_dir / "spectrogram.png", mastered, generated.sample_rate, spec.summary()
         )
+        roll = None
+        if generated.arrangement is not None:
+            seconds = mastered.shape[-1] / generated.sample_rate
+            roll = painter.submit(
+                write_pianoroll, out_dir / "pianoroll.png", generated.arrangement, spec.summary(), seconds
+            )
         files = write_mix_outputs(out_dir, mastered, generated.sample_rate)
         if generated.arrangement is not None:
             from pipeline.midi import write_midi
@@ -355,6 +361,8 @@ def _write_mix_files(out_dir: Path, spec: Spec, generated: Generated, mastered: 
             os.replace(tmp, midi_path)
             files["song.mid"] = midi_path
         files["spectrogram.png"] = picture.result()
+        if roll is not None:
+            files["pianoroll.png"] = roll.result()
     return files
 
 

@@ -7,11 +7,14 @@ cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-python3}
 DEBIAN_PACKAGES=(fluid-soundfont-gm ffmpeg docker-compose)
+# Debian's chromium and its driver: the track-page browser tests (selenium never downloads a browser).
+DEBIAN_PACKAGES+=(chromium chromium-driver)
 
 missing=()
 [ -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ] || missing+=(fluid-soundfont-gm)
 command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
 command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
+[ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] || missing+=(chromium chromium-driver)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
   if command -v apt-get >/dev/null 2>&1; then

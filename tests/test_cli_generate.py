@@ -30,9 +30,9 @@ def test_generate_writes_every_output_at_the_asked_tempo_key_and_length(tmp_path
     proc = _ampa("dark atmospheric synthwave at 140 BPM in A minor, 12 seconds", "--seed", "3", "--out", str(out))
     _assert_no_traceback(proc)
     assert proc.returncode == 0, proc.stderr
-    for name in ("mix.wav", "mix.mp3", "song.mid", "spectrogram.png", "report.json", "stems.zip"):
+    for name in ("mix.wav", "mix.mp3", "song.mid", "spectrogram.png", "pianoroll.png", "report.json", "stems.zip"):
         assert (out / name).is_file(), name
-    assert len(list((out / "stems").glob("*.wav"))) >= 3
+    assert len(list((out / "stems").glob("*.flac"))) >= 3
     info = sf.info(out / "mix.wav")
     assert info.subtype == "PCM_24" and info.samplerate == 44100 and info.channels == 2
     report = json.loads((out / "report.json").read_text())
@@ -50,7 +50,7 @@ def test_stems_sum_to_the_premaster_mix_and_match_its_length(tmp_path):
     out = tmp_path / "out"
     proc = _ampa("upbeat funk, 105 bpm, 8 seconds", "--seed", "5", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
-    stems = [sf.read(p, dtype="float64")[0] for p in sorted((out / "stems").glob("*.wav"))]
+    stems = [sf.read(p, dtype="float64")[0] for p in sorted((out / "stems").glob("*.flac"))]
     mix, _ = sf.read(out / "mix.wav", dtype="float64")
     assert all(s.shape == mix.shape for s in stems)
     # Stems are pre-master; their sum is the mix bus. It must correlate strongly with the master.

@@ -157,6 +157,10 @@ def build_app(settings: Settings, service: JobService | None = None, *, require_
             raise HTTPException(404, f"No file {name!r} for this job; see `files` in GET /jobs/{job_id}.")
         return FileResponse(path, filename=path.name)
 
+    from worker.web.pages import mount_pages  # the track pages: signed links, no bearer token
+
+    mount_pages(app, settings)
+
     @app.get("/healthz", summary="Database and Redis reachable?")
     async def healthz(service: Service) -> JSONResponse:
         checks = await service.health()
@@ -183,4 +187,5 @@ def _public(job: JobView, service: JobService) -> dict[str, Any]:
     out = job.to_dict()
     out["files"] = {name: f"/jobs/{job.id}/files/{name}" for name in job.files}
     out["reference_path"] = None if job.reference_path is None else "(attached)"  # a server path is nobody's business
+    out.update(service.links.for_job(job))  # page_url and a signed link per file: no token needed
     return out

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import socket
@@ -47,7 +48,7 @@ import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -63,6 +64,9 @@ from worker.runner import JobRunner
 from worker.schemas import FollowUp, JobEvent, JobRejected, JobRequest, JobStatus, JobView
 from worker.settings import Settings
 from worker.store import Change
+
+if TYPE_CHECKING:
+    from worker.web.links import LinkSigner
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +120,7 @@ class JobService:
         self.artifacts = artifacts
         self.redis = redis
         self.reconciler = reconciler
+        self._retention_task: asyncio.Task[None] | None = None
         self._reconcile_task: asyncio.Task[None] | None = None
         self._warm_parser: asyncio.Future[None] | None = None
 
@@ -191,6 +196,7 @@ class JobService:
         if reconciler is not None:
             # Jobs left waiting or half-done by a previous run of this process resume now.
             service._reconcile_task = asyncio.create_task(reconciler.run_forever(), name="ampa-reconciler")
+            service._start_retention()
         return service
 
     def _start_warm_up(self, wanted: bool) -> None:
@@ -219,6 +225,10 @@ class JobService:
             self._reconcile_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reconcile_task
+        if self._retention_task is not None:
+            self._retention_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._retention_task
         await self.bus.close()  # before the queue: in arq mode they share the Redis pool
         if self.queue is not None:
             await self.queue.close()
@@ -406,6 +416,34 @@ class JobService:
         async with self.sessions() as session:
             jobs = await store.undelivered(session, platform=platform)
         return [store.to_view(job) for job in jobs]
+
+    def _start_retention(self) -> None:
+        """Embedded mode: this process sweeps old files itself (arq workers run it as a cron job)."""
+        if self.settings.retention_days > 0:
+            from worker import retention
+
+            self._retention_task = asyncio.create_task(
+                retention.run_forever(
+                    sessions=self.sessions,
+                    artifacts=self.artifacts,
+                    retention_days=self.settings.retention_days,
+                    every_s=self.settings.retention_every_s,
+                ),
+                name="ampa-retention",
+            )
+
+    async def versions(self, job_id: str) -> list[JobView]:
+        """Every version linked to this job (its parents and what was made from them), oldest first."""
+        async with self.sessions() as session:
+            return [store.to_view(job) for job in await store.version_tree(session, job_id=job_id)]
+
+    @functools.cached_property
+    def links(self) -> LinkSigner:
+        """Signs and checks the links to job pages and files (worker/web/links.py). The secret is read,
+        or made, on first use, so a process that never shows a link never touches it."""
+        from worker.web.links import LinkSigner
+
+        return LinkSigner.from_settings(self.settings)
 
     def file_path(self, job: JobView, name: str) -> Path | None:
         stored = job.files.get(name)

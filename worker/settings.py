@@ -58,12 +58,42 @@ class Settings(BaseSettings):
     api_port: int = Field(default=8000, validation_alias="AMPA_API_PORT")
     public_base_url: str | None = Field(default=None, validation_alias="AMPA_PUBLIC_URL")
 
+    # Track pages and signed links (worker/web). Unset secret: one is made and kept in the data folder.
+    link_secret: SecretStr | None = Field(default=None, validation_alias="AMPA_LINK_SECRET")
+    link_days: float = Field(default=7.0, gt=0, validation_alias="AMPA_LINK_DAYS")
+    # Where `ampa discord` / `ampa slack` serve the pages themselves; 0: they do not (`ampa api` does).
+    web_host: str = Field(default="127.0.0.1", validation_alias="AMPA_WEB_HOST")
+    web_port: int = Field(default=8080, ge=0, le=65535, validation_alias="AMPA_WEB_PORT")
+    # Files of finished jobs older than this are removed (the job record and its spec stay); 0: never.
+    retention_days: float = Field(default=30.0, ge=0, validation_alias="AMPA_RETENTION_DAYS")
+    retention_every_s: float = Field(default=3600.0, gt=0, validation_alias="AMPA_RETENTION_EVERY_S")
+
     @field_validator("api_token")
     @classmethod
     def _refuse_placeholder(cls, token: SecretStr | None) -> SecretStr | None:
         if token is not None and token.get_secret_value().strip().lower() in {"", "changeme", "change-me", "secret"}:
             raise ValueError("AMPA_API_TOKEN is a placeholder; set a real random token (e.g. `openssl rand -hex 32`)")
         return token
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _public_url_is_a_web_address(cls, url: str | None) -> str | None:
+        # Chat link buttons refuse anything but an absolute http(s) URL; say so at start, not at delivery.
+        if url is not None and url.strip() and not url.strip().lower().startswith(("http://", "https://")):
+            raise ValueError("AMPA_PUBLIC_URL must start with http:// or https:// (e.g. https://ampa.example.com)")
+        return url.strip() or None if url is not None else None
+
+    @field_validator("link_secret", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, secret: object) -> object:
+        return None if isinstance(secret, str) and not secret.strip() else secret  # compose passes ""
+
+    @field_validator("link_secret")
+    @classmethod
+    def _strong_link_secret(cls, secret: SecretStr | None) -> SecretStr | None:
+        if secret is not None and len(secret.get_secret_value().strip()) < 32:
+            raise ValueError("AMPA_LINK_SECRET must be at least 32 characters (e.g. `openssl rand -hex 32`)")
+        return secret
 
     @property
     def resolved_database_url(self) -> str:

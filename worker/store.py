@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Text, and_, cast, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from worker.models import Job, JobEventRow, utcnow
@@ -311,3 +311,56 @@ async def qa_retry_counts(session: AsyncSession) -> dict[int, int]:
         .group_by(Job.qa_retries)
     )
     return {int(r): int(n) for r, n in (await session.execute(stmt)).all()}
+
+
+async def version_tree(session: AsyncSession, *, job_id: str, limit: int = 50) -> list[Job]:
+    """Every version linked to a job: back to the first one through the parents, then everything made
+    from that one (replies, variations), oldest first; at most `limit` jobs."""
+    root = await session.get(Job, job_id)
+    if root is None:
+        return []
+    seen = {root.id}
+    while root.parent_id is not None and root.parent_id not in seen and len(seen) < limit:
+        parent = await session.get(Job, root.parent_id)
+        if parent is None:
+            break
+        root = parent
+        seen.add(root.id)
+    tree, frontier = [root], [root.id]
+    while frontier and len(tree) < limit:
+        children = (
+            (await session.execute(select(Job).where(Job.parent_id.in_(frontier)).limit(limit - len(tree))))
+            .scalars()
+            .all()
+        )
+        tree += children
+        frontier = [child.id for child in children]
+    return sorted(tree, key=lambda job: (job.version, job.created_at))
+
+
+async def expired_artifacts(session: AsyncSession, *, finished_before: datetime, limit: int = 500) -> Sequence[Job]:
+    """Finished jobs older than the retention age that still have files."""
+    stmt = (
+        select(Job)
+        .where(
+            Job.status.in_([str(s) for s in (JobStatus.SUCCESS, JobStatus.FAILED, JobStatus.CANCELLED)]),
+            Job.finished_at < finished_before,
+            # JSON has no portable emptiness test; its text form does ('{}' on SQLite and PostgreSQL).
+            cast(Job.files, Text).not_in(["{}", "null"]),
+        )
+        .order_by(Job.finished_at)
+        .limit(limit)
+    )
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def drop_files(session: AsyncSession, *, job_id: str, finished_before: datetime, note: str) -> bool:
+    """Forget a finished job's files (retention), keeping the job, its spec and its history."""
+    job = await session.get(Job, job_id, populate_existing=True)
+    if job is None or job.finished_at is None or job.finished_at >= finished_before or not job.files:
+        return False
+    job.files = {}
+    job.notes = [*(job.notes or []), note]
+    job.updated_at = utcnow()
+    await session.flush()
+    return True

@@ -13,7 +13,7 @@ import contextlib
 import logging
 from typing import Any, ClassVar
 
-from arq import func
+from arq import cron, func
 from arq.connections import RedisSettings
 from arq.worker import Worker
 
@@ -42,6 +42,17 @@ async def run_job(ctx: dict[str, Any], job_id: str) -> str | None:
     return str(status) if status is not None else None
 
 
+async def sweep_artifacts(ctx: dict[str, Any]) -> int:
+    """Cron: remove the files of jobs older than AMPA_RETENTION_DAYS (see worker/retention.py)."""
+    from worker import retention
+
+    settings: Settings = ctx["settings"]
+    removed = await retention.sweep(
+        sessions=ctx["sessions"], artifacts=ctx["artifacts"], retention_days=settings.retention_days
+    )
+    return len(removed)
+
+
 async def startup(ctx: dict[str, Any]) -> None:
     from worker.service import worker_identity
 
@@ -50,10 +61,12 @@ async def startup(ctx: dict[str, Any]) -> None:
     sessions = make_sessions(engine)
     bus = RedisEventBus(ctx["redis"])
     ctx["engine"] = engine
+    ctx["sessions"] = sessions
+    ctx["artifacts"] = FilesystemArtifactStore(settings.resolved_artifacts_dir)
     ctx["runner"] = JobRunner(
         sessions=sessions,
         bus=bus,
-        artifacts=FilesystemArtifactStore(settings.resolved_artifacts_dir),
+        artifacts=ctx["artifacts"],
         settings=settings,
         owner=worker_identity(),
         pipeline=ctx.get("pipeline"),
@@ -89,6 +102,8 @@ def worker_options(settings: Settings, *, burst: bool = False, max_jobs: int = 1
         ],
         "on_startup": startup,
         "on_shutdown": shutdown,
+        # Hourly at :17; unique, so one worker of many runs each sweep (it waits for a free job slot).
+        "cron_jobs": [cron(sweep_artifacts, minute=17)] if settings.retention_days > 0 else [],
         "redis_settings": RedisSettings.from_dsn(settings.redis_url),
         "ctx": {"settings": settings},
         "max_jobs": max_jobs,

@@ -2,6 +2,7 @@
 
 With only DISCORD_TOKEN set it runs jobs itself (in-process worker, SQLite under the data folder);
 with DATABASE_URL / REDIS_URL it uses PostgreSQL and the arq workers (`ampa worker`) instead.
+It serves the track pages on AMPA_WEB_PORT (8080; 0: not here) and links them as AMPA_PUBLIC_URL.
 """
 
 from __future__ import annotations
@@ -61,7 +62,14 @@ async def serve(job_settings, discord_settings) -> None:
     from bot.discord.client import AmpaBot
     from worker.service import JobService
 
+    from worker.web.server import serve_pages
+
     service = await JobService.open(job_settings)
+    try:
+        pages = await serve_pages(job_settings, service, "ampa discord")
+    except OSError as exc:
+        await service.close()
+        raise LoginRefused(str(exc)) from None
     bot = AmpaBot(service, discord_settings, job_settings=job_settings)
     try:
         await bot.start_with_settings()
@@ -77,4 +85,6 @@ async def serve(job_settings, discord_settings) -> None:
     finally:
         if not bot.is_closed():
             await bot.close()
+        if pages is not None:
+            await pages.stop()
         await service.close()

@@ -113,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
     console.print(f"QA passed on attempt {result.attempts} · total {result.timings.get('total', 0):.1f} s")
     for note in result.notes:
         console.print(f"[yellow]Note:[/] {note}")
-    for name in ("mix.wav", "mix.mp3", "song.mid", "spectrogram.png", "stems.zip", "report.json"):
+    for name in ("mix.wav", "mix.mp3", "song.mid", "spectrogram.png", "pianoroll.png", "stems.zip", "report.json"):
         if name in result.files:
             console.print(f"  {name:16} {result.files[name]}")
     print(json.dumps({"out_dir": str(out_dir), "seed": result.spec.seed.value if result.spec.seed else None}))

@@ -53,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
                 out = job.to_dict()
                 out["history"] = [e.to_dict() for e in await service.history(job.id)]
                 out["queue_position"] = await service.queue_position(job.id)
+                out.update(service.links.for_job(job))  # the track page and files, no token needed
                 print(json.dumps(out, indent=2))
                 return 0
             job = await service.cancel(job.id)

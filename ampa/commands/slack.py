@@ -7,7 +7,8 @@
 
 Both need SLACK_BOT_TOKEN. With only the Slack settings it runs jobs itself (in-process worker,
 SQLite under the data folder); with DATABASE_URL / REDIS_URL it uses PostgreSQL and the arq
-workers (`ampa worker`) instead.
+workers (`ampa worker`) instead. Either way it serves the track pages on AMPA_WEB_PORT (8080; 0:
+not here) and links them as AMPA_PUBLIC_URL.
 """
 
 from __future__ import annotations
@@ -88,7 +89,8 @@ async def serve(
     stop: Any = None,
     service: Any = None,
 ) -> None:
-    """Run until `stop` (an asyncio.Event) is set, or forever. `service`: an open JobService to use."""
+    """Run until `stop` (an asyncio.Event) is set, or forever. `service`: an open JobService to use
+    (then the caller serves the track pages, if it wants them; otherwise this serves them)."""
     import asyncio
 
     from aiohttp import web
@@ -102,7 +104,7 @@ async def serve(
         service = await JobService.open(job_settings)
     client = build_client(slack_settings)
     bot = build_bot(slack_settings, service, client)
-    runner = handler = None
+    runner = handler = pages = None
     try:
         try:
             await client.auth_test()
@@ -111,6 +113,13 @@ async def serve(
                 f"Slack refused SLACK_BOT_TOKEN ({exc.response.get('error')}). Copy it again from "
                 "your app's OAuth & Permissions page."
             ) from None
+        if owns_service:  # a caller that passes its service serves its own pages, if any
+            from worker.web.server import serve_pages
+
+            try:
+                pages = await serve_pages(job_settings, service, "ampa slack")
+            except OSError as exc:
+                raise StartError(str(exc)) from None
         if http:
             runner = web.AppRunner(bot.web_app())  # its start-up hook resumes undelivered jobs
             await runner.setup()
@@ -128,5 +137,7 @@ async def serve(
         if runner is not None:
             await runner.cleanup()
         await bot.close()  # stops following jobs; they stay undelivered and resume at the next start
+        if pages is not None:
+            await pages.stop()
         if owns_service:
             await service.close()

@@ -2,9 +2,10 @@
 
 Discord refuses uploads over the bot's limit (10 MB unless the server is boosted), so the MP3 is
 re-encoded at a lower bitrate when it would not fit, and stems that do not fit are offered through
-the HTTP API instead. Posting is idempotent: before uploading, the thread's recent history is read
-and a result already posted for this job (a restart between upload and `mark_delivered`) is not
-posted again.
+a signed link instead (when AMPA_PUBLIC_URL says where the track pages are; the API path otherwise).
+The message carries a link button to the track page. Posting is idempotent: before uploading, the
+thread's recent history is read and a result already posted for this job (a restart between upload
+and `mark_delivered`) is not posted again.
 """
 
 from __future__ import annotations
@@ -85,14 +86,25 @@ def _duration_s(path: Path) -> float:
         return audio.frames / audio.samplerate
 
 
-def stems_hint(job: JobView, public_base_url: str | None, size: int | None) -> str:
+def stems_hint(job: JobView, public_base_url: str | None, size: int | None, stems_url: str | None = None) -> str:
+    size_text = f" ({size / 1e6:.1f} MB)" if size else ""
+    if stems_url:  # a signed link: opens for anyone who has it, no token
+        return f"The stems{size_text} are too large to upload here: [download them]({stems_url})."
     where = (
         f"{public_base_url.rstrip('/')}/jobs/{job.id}/files/{STEMS}"
         if public_base_url
         else f"the ampa API at `/jobs/{job.id}/files/{STEMS}` (or `ampa jobs show {job.id}` on the server)"
     )
-    size_text = f" ({size / 1e6:.1f} MB)" if size else ""
     return f"The stems{size_text} are too large to upload here; download them from {where}."
+
+
+def with_page_button(view: discord.ui.View | None, page_url: str | None) -> discord.ui.View | None:
+    """The result's buttons plus a link button to the track page (a link button needs no handler)."""
+    if page_url is None:
+        return view
+    view = view or discord.ui.View(timeout=None)
+    view.add_item(discord.ui.Button(style=discord.ButtonStyle.link, label="Track page", emoji="🔗", url=page_url))
+    return view
 
 
 async def already_posted(thread: discord.abc.Messageable, job: JobView, me: discord.abc.Snowflake) -> bool:
@@ -112,11 +124,14 @@ async def post_results(
     settings: DiscordSettings,
     public_base_url: str | None,
     view: discord.ui.View | None,
+    links: dict[str, str] | None = None,
 ) -> discord.Message | None:
     """Upload the track, picture and MIDI (+ stems when they fit) to `thread`; return the main message.
 
-    `files` maps artifact names ("mix.mp3", "stems.zip", ...) to local paths (JobService.file_path).
+    `files` maps artifact names ("mix.mp3", "stems.zip", ...) to local paths (JobService.file_path);
+    `links`: signed URLs ("page" and one per file) when the track pages have a public address.
     """
+    links = links or {}
     if job.status != JobStatus.SUCCESS:
         return None
     limit = settings.upload_limit_bytes - _HEADROOM
@@ -130,6 +145,8 @@ async def post_results(
             mp3 = await fit_mp3(files["mix.mp3"], files.get("mix.wav"), limit - extras_size, Path(tmp))
             if mp3 is not None:
                 uploads.append(Upload("mix.mp3", mp3))
+            elif "mix.mp3" in links:
+                notes.append(f"The track is too long to upload here: [download it]({links['mix.mp3']}).")
             else:
                 notes.append(
                     f"The track is too long to upload here; download it from the API at `/jobs/{job.id}/files/mix.mp3`."
@@ -140,7 +157,7 @@ async def post_results(
         stems = files.get(STEMS)
         stems_fit = stems is not None and stems.stat().st_size <= limit
         if stems is not None and not stems_fit:
-            notes.append(stems_hint(job, public_base_url, stems.stat().st_size))
+            notes.append(stems_hint(job, public_base_url, stems.stat().st_size, links.get(STEMS)))
         if notes:
             embed.add_field(name="Downloads", value="\n".join(notes)[:1024], inline=False)
         requester = job.requester_id if job.requester_id.isdigit() else None
@@ -148,7 +165,7 @@ async def post_results(
             content=f"<@{requester}> here it is:" if requester else None,  # the one ping of a job: it is ready
             embed=embed,
             files=[discord.File(u.path, filename=_download_name(job, u.name)) for u in uploads],
-            view=view,
+            view=with_page_button(view, links.get("page")),
             allowed_mentions=discord.AllowedMentions(
                 users=[discord.Object(id=int(requester))] if requester else False, everyone=False, roles=False
             ),

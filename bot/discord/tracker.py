@@ -186,6 +186,7 @@ class JobTracker:
                     settings=self._bot.discord_settings,
                     public_base_url=self._bot.public_base_url,
                     view=buttons_for(job),
+                    links=self.service.links.for_chat(job),
                 )
         await self.service.mark_delivered(job.id)
 

@@ -13,6 +13,7 @@ from worker.schemas import JobStatus, JobView
 
 VARIATION_ACTION = "ampa_variation"
 REGENERATE_ACTION = "ampa_regenerate"
+OPEN_PAGE_ACTION = "ampa_open_page"  # a link button: Slack opens the URL and still sends the action (acked)
 
 HELP_TEXT = (
     "*ampa makes music from a sentence.*\n"
@@ -32,7 +33,7 @@ def status_text(view: StatusView) -> str:
     return view.as_text()
 
 
-def status_blocks(view: StatusView, job: JobView) -> list[dict[str, Any]]:
+def status_blocks(view: StatusView, job: JobView, page_url: str | None = None) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = [
         {"type": "section", "text": {"type": "mrkdwn", "text": f"*{_escape(view.headline)}*"}},
         {
@@ -54,13 +55,15 @@ def status_blocks(view: StatusView, job: JobView) -> list[dict[str, Any]]:
     if tail:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": _escape(line)} for line in tail]})
     if view.final and job.status in (JobStatus.SUCCESS, JobStatus.FAILED):
-        blocks.append(action_buttons(job))
+        blocks.append(action_buttons(job, page_url))
     return blocks
 
 
-def action_buttons(job: JobView) -> dict[str, Any]:
+def action_buttons(job: JobView, page_url: str | None = None) -> dict[str, Any]:
     buttons = []
     if job.status == JobStatus.SUCCESS:
+        if page_url:
+            buttons.append({**_button("🔗 Track page", OPEN_PAGE_ACTION, job.id), "url": page_url})
         buttons.append(_button("🎲 Variation", VARIATION_ACTION, job.id))
     buttons.append(_button("🔁 Regenerate", REGENERATE_ACTION, job.id))
     return {"type": "actions", "block_id": f"ampa_actions:{job.id}", "elements": buttons}

@@ -40,10 +40,20 @@ def _upload_name(job: JobView, artifact: str) -> str:
 
 
 async def deliver(
-    client: AsyncWebClient, service: Any, job: JobView, *, channel: str, thread_ts: str, max_upload_bytes: int
+    client: AsyncWebClient,
+    service: Any,
+    job: JobView,
+    *,
+    channel: str,
+    thread_ts: str,
+    max_upload_bytes: int,
+    links: dict[str, str] | None = None,
 ) -> list[str]:
-    """Upload the job's files into the thread; return the artifact names uploaded."""
+    """Upload the job's files into the thread; return the artifact names uploaded. `links`: signed
+    URLs ("page" and one per file name) when the track pages have a public address."""
+    links = links or {}
     uploads: list[dict[str, Any]] = []
+    linked: list[str] = []  # too large, but a signed link gets them
     missing: list[str] = []
     for item in DELIVERABLES:
         path: Path | None = service.file_path(job, item.artifact)
@@ -51,15 +61,23 @@ async def deliver(
             continue
         size = Path(path).stat().st_size
         if size > max_upload_bytes:
-            missing.append(f"{item.title} ({size / 1e6:.0f} MB, over the {max_upload_bytes / 1e6:.0f} MB upload cap)")
+            if item.artifact in links:
+                linked.append(f"<{links[item.artifact]}|{item.title}> ({size / 1e6:.0f} MB)")
+            else:
+                cap = f"over the {max_upload_bytes / 1e6:.0f} MB upload cap"
+                missing.append(f"{item.title} ({size / 1e6:.0f} MB, {cap})")
             continue
         uploads.append({"file": str(path), "filename": _upload_name(job, item.artifact), "title": item.title})
     comment = f"🎵 *v{job.version}* — {job.summary}"
+    if "page" in links:
+        comment += f"\n<{links['page']}|Open the track page> to play it, see it and download everything."
+    if linked:
+        comment += "\nToo large to upload here, so download them from their links: " + ", ".join(linked) + "."
     if missing:
         comment += "\nNot uploaded: " + "; ".join(missing) + ". Ask the operator to fetch them from the job store."
     if not uploads:
         await client.chat_postMessage(
-            channel=channel, thread_ts=thread_ts, text=comment + "\n(No files were produced.)"
+            channel=channel, thread_ts=thread_ts, text=comment if linked else comment + "\n(No files were produced.)"
         )
         return []
     await client.files_upload_v2(file_uploads=uploads, channel=channel, thread_ts=thread_ts, initial_comment=comment)

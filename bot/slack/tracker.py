@@ -130,6 +130,7 @@ class JobTracker:
             await status.close()
 
     async def _finish(self, job: JobView, events: list[JobEvent], status: StatusMessage, thread_ts: str) -> None:
+        links = self._service.links.for_chat(job) if job.status == JobStatus.SUCCESS else {}
         if job.status == JobStatus.SUCCESS:
             try:
                 await deliver(
@@ -139,6 +140,7 @@ class JobTracker:
                     channel=status.ref.channel,
                     thread_ts=thread_ts,
                     max_upload_bytes=self._settings.max_upload_bytes,
+                    links=links,
                 )
             except SlackApiError as exc:
                 error = exc.response.get("error")
@@ -150,5 +152,6 @@ class JobTracker:
                     "Check that ampa has the files:write scope and is in this channel.",
                 )
         view = render_status(job, events)
-        await status.show(status_text(view), status_blocks(view, job), final=True)
+        await status.show(status_text(view), status_blocks(view, job, links.get("page")), final=True)
         await self._service.mark_delivered(job.id)
+

@@ -23,14 +23,15 @@ def short() -> np.ndarray:
 def test_all_files_are_written(tmp_path, short):
     stems = {"drums": short * 0.5, "bass": short * 0.5}
     files = write_audio_outputs(tmp_path, short, SR, stems)
-    assert set(files) == {"mix.wav", "mix.mp3", "stems/drums.wav", "stems/bass.wav", "stems.zip"}
+    assert set(files) == {"mix.wav", "mix.mp3", "stems/drums.flac", "stems/bass.flac", "stems.zip"}
     assert all(p.exists() and p.stat().st_size > 0 for p in files.values())
     info = soundfile.info(files["mix.wav"])
     assert info.subtype == "PCM_24" and info.samplerate == SR and info.channels == 2
-    assert soundfile.info(files["stems/bass.wav"]).subtype == "PCM_24"
+    stem_info = soundfile.info(files["stems/bass.flac"])
+    assert (stem_info.format, stem_info.subtype) == ("FLAC", "PCM_24")
     with zipfile.ZipFile(files["stems.zip"]) as archive:
-        assert sorted(archive.namelist()) == ["stems/bass.wav", "stems/drums.wav"]
-        assert archive.read("stems/bass.wav") == files["stems/bass.wav"].read_bytes()
+        assert sorted(archive.namelist()) == ["stems/bass.flac", "stems/drums.flac"]
+        assert archive.read("stems/bass.flac") == files["stems/bass.flac"].read_bytes()
     assert not [p for p in tmp_path.rglob("*") if ".tmp" in p.name]
 
 
@@ -43,8 +44,8 @@ def test_wav_round_trips_at_24_bit_precision(tmp_path, short):
 def test_hot_stems_are_scaled_together_to_avoid_clipping(tmp_path, short):
     stems = {"drums": short * 4.0, "bass": short * 2.0}
     files = write_audio_outputs(tmp_path, short, SR, stems)
-    drums, _ = soundfile.read(files["stems/drums.wav"], dtype="float32")
-    bass, _ = soundfile.read(files["stems/bass.wav"], dtype="float32")
+    drums, _ = soundfile.read(files["stems/drums.flac"], dtype="float32")
+    bass, _ = soundfile.read(files["stems/bass.flac"], dtype="float32")
     assert np.max(np.abs(drums)) <= 0.99
     assert np.allclose(drums, bass * 2.0, atol=1e-4)  # balance kept
 
@@ -105,3 +106,44 @@ def test_spectrogram_png(tmp_path, short):
         assert image.size == (1600, 600)
     assert path.stat().st_size > 20_000
     assert not [p for p in tmp_path.iterdir() if ".tmp" in p.name]
+
+
+def test_flac_stems_hold_the_same_samples_as_24_bit(tmp_path, short):
+    files = write_audio_outputs(tmp_path, short, SR, {"bass": short * 0.5})
+    data, _ = soundfile.read(files["stems/bass.flac"], dtype="float32")
+    assert np.max(np.abs(data.T - short * 0.5)) < 2**-22  # lossless at 24-bit precision
+    wav = write_wav(tmp_path / "bass.wav", short * 0.5, SR)
+    assert files["stems/bass.flac"].stat().st_size < wav.stat().st_size
+
+
+def test_pianoroll_png_draws_each_stem_in_its_colour(tmp_path):
+    from PIL import Image
+
+    from pipeline.score import Arrangement, Note, Section, Track
+
+    drums = Track(role="drums", instrument="drums", program=0, is_drum=True,
+                  notes=[Note(start=float(b), duration=0.25, pitch=36, velocity=127) for b in range(32)])  # fmt: skip
+    lead = Track(role="lead", instrument="synth-lead", program=80,
+                 notes=[Note(start=float(b), duration=1.0, pitch=60 + b % 12, velocity=127) for b in range(16, 32)])  # fmt: skip
+    silent = Track(role="pad", instrument="pad", program=88)
+    arrangement = Arrangement(
+        tempo_bpm=120, beats_per_bar=4, beat_unit=4, key_tonic_pc=9, mode="minor", bars=8,
+        sections=[Section("intro", 0, 4, 0.4), Section("drop", 4, 4, 1.0)], tracks=[drums, lead, silent],
+        seed=1, genre="synthwave",
+    )  # fmt: skip
+    path = outputs.write_pianoroll(tmp_path / "pianoroll.png", arrangement, "synthwave · 120 BPM · A minor")
+    with Image.open(path) as image:
+        assert image.size == (1600, 600)
+        pixels = np.asarray(image.convert("RGB")).reshape(-1, 3).astype(int)
+
+    def share(hex_colour: str) -> float:
+        rgb = np.array([int(hex_colour[i : i + 2], 16) for i in (1, 3, 5)])
+        return float(np.mean(np.abs(pixels - rgb).sum(axis=1) < 30))
+
+    assert share(outputs.ROLE_COLOURS["drums"]) > 0.001
+    assert share(outputs.ROLE_COLOURS["lead"]) > 0.005
+    # The lead plays only in the second half: none of its colour left of the middle of the plot.
+    with Image.open(path) as image:
+        left = np.asarray(image.convert("RGB"))[:, 100:760].reshape(-1, 3).astype(int)
+    lead_rgb = np.array([int(outputs.ROLE_COLOURS["lead"][i : i + 2], 16) for i in (1, 3, 5)])
+    assert not np.any(np.abs(left - lead_rgb).sum(axis=1) < 30)

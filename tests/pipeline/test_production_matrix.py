@@ -126,7 +126,7 @@ def test_tempo_measured_from_the_audio_is_within_two_percent(productions, case):
 @pytest.mark.parametrize("case", CASES, ids=_case_id)
 def test_no_stem_is_silent(productions, case):
     _, out, _ = productions[_case_id(case)]
-    stems = sorted((out / "stems").glob("*.wav"))
+    stems = sorted((out / "stems").glob("*.flac"))
     assert len(stems) >= 3
     for stem in stems:
         audio, _ = sf.read(stem, dtype="float32")

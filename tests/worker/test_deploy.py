@@ -83,3 +83,21 @@ def test_dockerfile_installs_cpu_torch_and_the_soundfont() -> None:
     assert "fluid-soundfont-gm" in text
     assert "torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu" in text
     assert 'ENTRYPOINT ["ampa"]' in text
+
+
+def test_the_api_serves_the_track_pages_and_every_container_links_them_alike(compose: dict) -> None:
+    """`api` publishes its port (the pages live there); every ampa container gets the same public
+    address and settings built from its environment accept them (an empty AMPA_LINK_SECRET means
+    "use the shared volume's"); the bots serve no pages of their own."""
+    from worker.settings import Settings
+
+    services = compose["services"]
+    published = {int(p["target"]) for p in services["api"]["ports"]}
+    assert 8000 in published and services["api"]["command"][-1] == "8000"
+    for name in ("api", "worker", "discord", "slack"):
+        env = services[name]["environment"]
+        assert env["AMPA_PUBLIC_URL"] == "http://localhost:8000" and env["AMPA_DATA_DIR"] == "/data"
+        ours = {k: v for k, v in env.items() if k.startswith("AMPA_") and k != "AMPA_API_TOKEN"}
+        settings = Settings(_env_file=None, **ours)
+        assert settings.link_secret is None and settings.web_port == 0 and settings.retention_days == 30
+        assert any(str(volume).startswith("ampa-data:/data") for volume in services[name]["volumes"])

@@ -13,12 +13,16 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.slack.blocks import REGENERATE_ACTION, VARIATION_ACTION
+from bot.slack.blocks import OPEN_PAGE_ACTION, REGENERATE_ACTION, VARIATION_ACTION
 from bot.slack.listeners.deps import PLATFORM, Deps
 from worker.schemas import JobRejected, JobRequest, JobView
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
+    @app.action(OPEN_PAGE_ACTION)
+    async def on_open_page(ack: Any) -> None:
+        await ack()  # Slack opened the page in the browser; nothing else to do
+
     @app.action(VARIATION_ACTION)
     async def on_variation(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()

@@ -94,7 +94,7 @@ async def test_mp3_resized_to_the_upload_limit_and_stems_offered_by_link(
     assert original > limit and sum(f.size for f in upload.files) <= limit
     audio, rate = sf.read(io.BytesIO(mp3.data))
     assert abs(len(audio) / rate - 14.0) < 0.5, "the whole track, at a lower bitrate"
-    assert f"https://ampa.example.org/jobs/{job.id}/files/stems.zip" in message_text(result)
+    assert f"(https://ampa.example.org/t/{job.id}/stems.zip?e=" in message_text(result)  # a signed link
     assert not [c for c in emulator.calls if any("stems" in f.filename for f in c.files)]
 
 
