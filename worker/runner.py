@@ -57,6 +57,7 @@ class JobRunner:
         owner: str,
         pipeline: ModuleType | None = None,
         options: dict[str, Any] | None = None,
+        backends: list[str] | None = None,
     ) -> None:
         self.sessions = sessions
         self.bus = bus
@@ -65,6 +66,10 @@ class JobRunner:
         self.owner = owner
         self._pipeline = pipeline
         self._extra_options = options or {}
+        # The generator backends this runner makes jobs for (None: any); a job of another backend
+        # is never claimed, so it stays PENDING for a worker that serves it.
+        self.backends = backends
+        self._backend_config = None
 
     @property
     def pipeline(self) -> ModuleType:
@@ -72,11 +77,21 @@ class JobRunner:
             self._pipeline = load_pipeline(self.settings.pipeline_module)
         return self._pipeline
 
+    def backend_config(self) -> Any:
+        """The neural backends' settings (built once: the key and model folders do not change)."""
+        if self._backend_config is None:
+            from worker.routing import backend_config
+
+            self._backend_config = backend_config(self.settings)
+        return self._backend_config
+
     async def run(self, job_id: str) -> JobStatus | None:
         """Run the job if it is ours to run. Returns its final status, or None when it was not
         claimable (finished, cancelled, or held by a live worker)."""
         async with self.sessions.begin() as session:
-            job = await store.claim(session, job_id=job_id, owner=self.owner, lease_s=self.settings.lease_s)
+            job = await store.claim(
+                session, job_id=job_id, owner=self.owner, lease_s=self.settings.lease_s, backends=self.backends
+            )
         if job is None:
             return None
         run = _Run(self, job)
@@ -259,7 +274,7 @@ class _Run:
             render_workers=settings.render_workers,
             keep_soundfont=settings.keep_soundfont_loaded,
             scratch_dir=settings.scratch_dir,
-            **self.r._extra_options,
+            **{"backends": self.r.backend_config(), **self.r._extra_options},
         )
         reference = Path(self.job.reference_path) if self.job.reference_path else None
         return pipeline.produce(spec, out_dir, options=options, hooks=_Hooks(self), reference=reference)

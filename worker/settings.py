@@ -58,6 +58,17 @@ class Settings(BaseSettings):
     api_port: int = Field(default=8000, validation_alias="AMPA_API_PORT")
     public_base_url: str | None = Field(default=None, validation_alias="AMPA_PUBLIC_URL")
 
+    # Generator backends and who serves them (worker/routing.py)
+    default_backend: str = Field(default="symbolic", validation_alias="AMPA_DEFAULT_BACKEND")
+    # What `ampa worker` serves when --backends is not given (comma-separated); empty: every ready one.
+    worker_backends: str | None = Field(default=None, validation_alias="AMPA_WORKER_BACKENDS")
+    # How long a job waits for a worker that runs its backend before it fails with the reason.
+    backend_wait_s: float = Field(default=600.0, gt=0, validation_alias="AMPA_BACKEND_WAIT")
+    # Stability credits one user may spend in 24 hours (None: no cap); checked before any request.
+    stability_daily_credits_per_user: float | None = Field(
+        default=None, ge=0, validation_alias="AMPA_STABILITY_DAILY_CREDITS_PER_USER"
+    )
+
     @field_validator("api_token")
     @classmethod
     def _refuse_placeholder(cls, token: SecretStr | None) -> SecretStr | None:
