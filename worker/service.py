@@ -553,12 +553,11 @@ class JobService:
         previous = Spec.from_dict(parent.spec or {})
         edit = await asyncio.to_thread(_apply_reply, previous, reply_text)
         message = "; ".join(edit.messages) or None
-        if not edit.makes_new_version:
-            return FollowUp(
-                None, list(edit.changes), message or "Nothing to change there — tell me what to do differently."
-            )
-        new_spec = edit.spec.to_dict()
-        new_spec["backend"] = routing.next_version_backend(parent.backend, edit.spec.backend, reply_text)
+        backend = routing.next_version_backend(parent.backend, edit.spec.backend, reply_text)
+        changes = list(edit.changes) + ([{"backend": backend}] if backend != parent.backend else [])
+        if not edit.makes_new_version and backend == parent.backend:
+            return FollowUp(None, changes, message or "Nothing to change there — tell me what to do differently.")
+        new_spec = {**edit.spec.to_dict(), "backend": backend}
         job = await self.submit(
             JobRequest(
                 prompt=reply_text,
@@ -572,7 +571,7 @@ class JobService:
                 client_ref=client_ref,
             )
         )
-        return FollowUp(job, list(edit.changes), message)
+        return FollowUp(job, changes, message)
 
     async def variation(
         self, job_id: str, *, requester_id: str, new_seed: bool = True, client_ref: str | None = None
