@@ -58,8 +58,7 @@ class Settings(BaseSettings):
     api_port: int = Field(default=8000, validation_alias="AMPA_API_PORT")
     public_base_url: str | None = Field(default=None, validation_alias="AMPA_PUBLIC_URL")
 
-    # Generator backends and who serves them (worker/routing.py)
-    default_backend: str = Field(default="symbolic", validation_alias="AMPA_DEFAULT_BACKEND")
+    # Which worker serves which generator backend (worker/routing.py)
     # What `ampa worker` serves when --backends is not given (comma-separated); empty: every ready one.
     worker_backends: str | None = Field(default=None, validation_alias="AMPA_WORKER_BACKENDS")
     # How long a job waits for a worker that runs its backend before it fails with the reason.
