@@ -30,9 +30,9 @@ from typing import Any
 
 from arq.constants import default_queue_name
 
-from pipeline.backends import BACKEND_NAMES, BackendConfig, Readiness, readiness
+from pipeline.backends import BACKEND_NAMES, Readiness, readiness
 from worker.schemas import JobRejected
-from worker.settings import Settings
+from worker.settings import Settings, backend_config
 
 log = logging.getLogger(__name__)
 
@@ -45,16 +45,6 @@ ADVERTISE_TTL_S = 20.0  # four missed renewals: a busy event loop is not mistake
 def queue_name(backend: str) -> str:
     """The arq queue that holds the jobs of `backend`."""
     return default_queue_name if backend == SYMBOLIC else f"{default_queue_name}:{backend}"
-
-
-def backend_config(settings: Settings) -> BackendConfig:
-    """The pipeline's backend settings as this process's Settings give them."""
-    from worker import settings as settings_module
-
-    build = getattr(settings_module, "backend_config", None)
-    if build is not None:  # the neural backends' settings, where this checkout has them
-        return build(settings)
-    return BackendConfig(soundfont=settings.soundfont, render_workers=settings.render_workers)
 
 
 def local_readiness(settings: Settings) -> list[Readiness]:
@@ -115,14 +105,13 @@ _ASKS_SYMBOLIC = re.compile(r"\b(symbolic|offline composer|without (the )?(ai|ne
 
 
 def predict_credits(spec: dict[str, Any], backend: str, settings: Settings) -> float | None:
-    """Credits a job on a paid backend will cost at least (one request), before any request is
-    made; None for the free backends."""
-    if backend != "stable-audio":
-        return None
-    config = backend_config(settings)
-    if config.stability_model == "stable-audio-2":
-        return 17 + 0.06 * (config.stability_steps or 50)
-    return 20.0
+    """Credits a job on a paid backend will cost when every take lands (pipeline.backends.credits),
+    before any request is made; None for the free backends."""
+    from pipeline.backends.credits import predict_credits as estimate
+    from pipeline.spec import Spec
+
+    credits = estimate(Spec.from_dict(spec), backend_config(settings), backend=backend).credits
+    return credits or None
 
 
 def unavailable(backend: str, states: list[Readiness]) -> JobRejected:
@@ -200,7 +189,6 @@ class Advertiser:
 __all__ = [
     "Advertiser",
     "advertise",
-    "backend_config",
     "choose_backend",
     "local_readiness",
     "parse_backends",

@@ -80,7 +80,7 @@ class JobRunner:
     def backend_config(self) -> Any:
         """The neural backends' settings (built once: the key and model folders do not change)."""
         if self._backend_config is None:
-            from worker.routing import backend_config
+            from worker.settings import backend_config
 
             self._backend_config = backend_config(self.settings)
         return self._backend_config

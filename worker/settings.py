@@ -8,10 +8,14 @@ Settings are built once at start-up and passed in; nothing reads them at import 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from platformdirs import user_data_dir
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from pipeline.backends.registry import BackendConfig
 
 _DATA_DIR = Path(user_data_dir("ampa", appauthor=False))
 
@@ -58,6 +62,23 @@ class Settings(BaseSettings):
     api_port: int = Field(default=8000, validation_alias="AMPA_API_PORT")
     public_base_url: str | None = Field(default=None, validation_alias="AMPA_PUBLIC_URL")
 
+    # Generator backends (see pipeline.backends): which one a request gets unless it names another,
+    # Stability's Stable Audio API, and the local neural models.
+    default_backend: str = Field(default="symbolic", validation_alias="AMPA_DEFAULT_BACKEND")
+    stability_api_key: SecretStr | None = Field(default=None, validation_alias="STABILITY_API_KEY")
+    stability_api_url: str = Field(default="https://api.stability.ai", validation_alias="STABILITY_API_URL")
+    stability_model: str = Field(default="stable-audio-2.5", validation_alias="AMPA_STABILITY_MODEL")
+    stability_steps: int | None = Field(default=None, ge=4, le=100, validation_alias="AMPA_STABILITY_STEPS")
+    stability_cfg_scale: float | None = Field(default=None, ge=1.0, le=25.0, validation_alias="AMPA_STABILITY_CFG")
+    stability_strength: float | None = Field(default=None, ge=0.0, le=1.0, validation_alias="AMPA_STABILITY_STRENGTH")
+    stability_mode: str = Field(default="guided", validation_alias="AMPA_STABILITY_MODE")
+    stability_timeout_s: float = Field(default=180.0, gt=0, validation_alias="AMPA_STABILITY_TIMEOUT")
+    stability_retries: int = Field(default=4, ge=0, le=10, validation_alias="AMPA_STABILITY_RETRIES")
+    stability_backoff_s: float = Field(default=2.0, ge=0.0, le=60.0, validation_alias="AMPA_STABILITY_BACKOFF")
+    musicgen_model: str | None = Field(default=None, validation_alias="AMPA_MUSICGEN_MODEL")
+    stable_audio_open_model: str | None = Field(default=None, validation_alias="AMPA_STABLE_AUDIO_OPEN_MODEL")
+    device: str | None = Field(default=None, validation_alias="AMPA_DEVICE")
+
     # Which worker serves which generator backend (worker/routing.py)
     # What `ampa worker` serves when --backends is not given (comma-separated); empty: every ready one.
     worker_backends: str | None = Field(default=None, validation_alias="AMPA_WORKER_BACKENDS")
@@ -75,6 +96,29 @@ class Settings(BaseSettings):
             raise ValueError("AMPA_API_TOKEN is a placeholder; set a real random token (e.g. `openssl rand -hex 32`)")
         return token
 
+    @field_validator("default_backend")
+    @classmethod
+    def _known_backend(cls, name: str) -> str:
+        from pipeline.backends.registry import BACKEND_NAMES
+
+        if name not in BACKEND_NAMES:
+            raise ValueError(f"AMPA_DEFAULT_BACKEND must be one of {', '.join(BACKEND_NAMES)} (got {name!r})")
+        return name
+
+    @field_validator("stability_mode")
+    @classmethod
+    def _known_mode(cls, mode: str) -> str:
+        if mode not in ("guided", "text"):
+            raise ValueError(f"AMPA_STABILITY_MODE must be 'guided' or 'text' (got {mode!r})")
+        return mode
+
+    @field_validator("stability_model")
+    @classmethod
+    def _known_model(cls, model: str) -> str:
+        if model not in ("stable-audio-2.5", "stable-audio-2"):
+            raise ValueError(f"AMPA_STABILITY_MODEL must be 'stable-audio-2.5' or 'stable-audio-2' (got {model!r})")
+        return model
+
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'ampa.db'}"
@@ -86,3 +130,28 @@ class Settings(BaseSettings):
     @property
     def uses_arq(self) -> bool:
         return bool(self.redis_url)
+
+
+def backend_config(settings: Settings) -> BackendConfig:
+    """The pipeline's view of the generator settings (one place, for the CLI, the worker and the bots)."""
+    from pipeline.backends.registry import BackendConfig
+
+    key = settings.stability_api_key.get_secret_value() if settings.stability_api_key else None
+    return BackendConfig(
+        soundfont=settings.soundfont,
+        render_workers=settings.render_workers,
+        keep_soundfont=settings.keep_soundfont_loaded,
+        stability_api_key=key or None,
+        stability_api_url=settings.stability_api_url,
+        stability_model=settings.stability_model,
+        stability_steps=settings.stability_steps,
+        stability_cfg_scale=settings.stability_cfg_scale,
+        stability_strength=settings.stability_strength,
+        stability_mode=settings.stability_mode,
+        stability_timeout_s=settings.stability_timeout_s,
+        stability_retries=settings.stability_retries,
+        stability_backoff_s=settings.stability_backoff_s,
+        musicgen_model=settings.musicgen_model,
+        stable_audio_open_model=settings.stable_audio_open_model,
+        device=settings.device,
+    )
