@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import importlib
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -215,7 +216,10 @@ class _Run:
                 return await self._fail(exc.user_message, data={"reasons": reasons})
             except PipelineError as exc:
                 self._discard(staging)
-                return await self._fail(exc.user_message)
+                # A generator's failure (Stability: key rejected, out of credits, flagged, …) keeps
+                # its short reason on the job's history; the user reads `user_message`.
+                reason = getattr(exc, "reason", None)
+                return await self._fail(exc.user_message, data={"reason": reason} if reason else None)
             except TimeoutError:
                 # The pipeline thread is stuck inside a stage; it cannot be interrupted, only abandoned.
                 self.timed_out = True
@@ -298,6 +302,7 @@ class _Run:
                 spec=result.spec.to_dict(),
                 notes=list(result.spec.notes),
                 data={"files": sorted(files), "qa_attempts": result.attempts},
+                **_charged(result),
             )
         except LeaseLost:
             self.r.artifacts.discard(self.job_id, self.attempt)
@@ -359,13 +364,12 @@ class _Run:
         self.last_stage = (stage, attempt)
         self.qa_attempt = max(self.qa_attempt, attempt)
         again = f" again (attempt {attempt})" if attempt > 1 else ""
+        message, data = f"{_STAGE_WORDS.get(stage, stage.capitalize())}{again}", {}
+        if wait := _WAITING.fullmatch(stage):  # a remote service is rate-limiting: say so, and for how long
+            stage, data = "waiting", {"retry_in_s": int(wait[1])}
+            message = f"Waiting (rate limited), retrying in {wait[1]} s"
         await self.change(
-            Change(
-                JobStatus.PROCESSING,
-                f"{_STAGE_WORDS.get(stage, stage.capitalize())}{again}",
-                stage=stage,
-                attempt=attempt,
-            ),
+            Change(JobStatus.PROCESSING, message, stage=stage, attempt=attempt, data=data),
             qa_attempt=self.qa_attempt,
         )
 
@@ -400,7 +404,9 @@ class _Run:
         return self.cancel_requested or self.lease_lost or self.timed_out or self.stopping
 
 
+_WAITING = re.compile(r"waiting (\d+)s")
 _STAGE_WORDS = {
+    "generating": "Generating the audio",
     "parsing": "Understanding the request",
     "analysing": "Listening to the reference",
     "composing": "Composing",
@@ -409,6 +415,13 @@ _STAGE_WORDS = {
     "mastering": "Mastering",
     "qa": "Checking quality",
 }
+
+
+def _charged(result: Any) -> dict[str, float]:
+    """What a paid backend charged for this job (report.json's generation.credits), for the record."""
+    generation = getattr(result, "generation", None) or {}
+    credits = generation.get("credits")
+    return {"charged_credits": float(credits)} if isinstance(credits, (int, float)) else {}
 
 
 class _Hooks:

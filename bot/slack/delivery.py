@@ -14,6 +14,7 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.common.status import neural_files_note
 from worker.schemas import JobView
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,8 @@ async def deliver(
             continue
         uploads.append({"file": str(path), "filename": _upload_name(job, item.artifact), "title": item.title})
     comment = f"🎵 *v{job.version}* — {job.summary}"
+    if files_note := neural_files_note(job):
+        comment += "\n" + files_note
     if missing:
         comment += "\nNot uploaded: " + "; ".join(missing) + ". Ask the operator to fetch them from the job store."
     if not uploads:

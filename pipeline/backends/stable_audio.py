@@ -77,7 +77,7 @@ class StableAudioBackend:
         prompt = text_prompt(spec)
 
         def waiting(seconds: float, why: str) -> None:
-            on_stage("waiting")  # the job's status shows it is waiting, not stuck
+            on_stage(f"waiting {seconds:.0f}s")  # the job's status shows it is waiting, and for how long
 
         client = StabilityClient(
             api_key=self.api_key,
