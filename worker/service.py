@@ -248,6 +248,7 @@ class JobService:
             spec.get("backend") if spec else None,
             from_ready_spec=request.spec is not None,
             default=self.settings.default_backend,
+            prompt=request.prompt,
         )
         spec = {**(spec or {}), "backend": backend}
         waiting_for = await self._check_backend(backend)

@@ -41,7 +41,8 @@ _STATUS_ICONS = {
 HELP_TEXT = """\
 **/generate** `prompt` — describe the track: *dark atmospheric synthwave at 140 BPM in A minor, 2 minutes*.
 Optional: `reference` (an audio file whose tempo, key and feel to follow), `duration` (seconds), `seed` \
-(the same prompt and seed make the same track), and `genre` / `mood` / `tempo` / `key` if you prefer picking to writing.
+(the same prompt and seed make the same track), `genre` / `mood` / `tempo` / `key` if you prefer picking to writing, \
+and `model` (the offline symbolic composer, or a neural model such as Stable Audio where this server has one).
 I post a status message that updates as the track is composed, rendered, mixed, mastered and checked, then \
 a thread with the MP3, a spectrogram, the MIDI and the stems.
 **In the thread** reply with a change — *make the drums quieter*, *faster*, *add strings* — and I make \
@@ -72,6 +73,12 @@ async def mood_autocomplete(interaction: discord.Interaction, current: str) -> l
 
 async def key_autocomplete(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
     return _matching(KEYS, current)
+
+
+async def model_autocomplete(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+    """Only the models this installation can run now (asked each time, not fixed at start-up:
+    workers that serve a model come and go, and Discord's fixed choices change only on a re-sync)."""
+    return _matching(tuple(await _bot(interaction).service.available_backends()), current)
 
 
 def guided_overrides(genre: str | None, mood: str | None, tempo: int | None, key: str | None) -> dict[str, object]:
@@ -154,8 +161,11 @@ async def download_reference(bot: AmpaBot, attachment: discord.Attachment) -> st
     mood="Pick a mood",
     tempo="Tempo in BPM",
     key="Key, e.g. 'A minor'",
+    model="Which model makes it (default: the server's); neural models give a mix, no stems",
 )
-@app_commands.autocomplete(genre=genre_autocomplete, mood=mood_autocomplete, key=key_autocomplete)
+@app_commands.autocomplete(
+    genre=genre_autocomplete, mood=mood_autocomplete, key=key_autocomplete, model=model_autocomplete
+)
 async def generate(
     interaction: discord.Interaction,
     prompt: app_commands.Range[str, 1, MAX_PROMPT_CHARS],
@@ -166,6 +176,7 @@ async def generate(
     mood: str | None = None,
     tempo: app_commands.Range[int, 40, 220] | None = None,
     key: str | None = None,
+    model: str | None = None,
 ) -> None:
     # Defer first: Discord drops an interaction not answered within 3 s, and downloading a
     # reference or parsing the prompt can take longer.
@@ -187,6 +198,7 @@ async def generate(
         seed=seed,
         overrides=overrides,
         client_ref=str(interaction.id),
+        backend=model.strip().lower() if model else None,  # the job system refuses one it cannot run, saying why
     )
     try:
         job = await bot.service.submit(request)
