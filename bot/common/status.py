@@ -63,7 +63,8 @@ def render_status(job: JobView, events: list[JobEvent]) -> StatusView:
             lines.append(f"⏳ Waiting in the queue{f' — position {position}' if position else ''}")
     if current == "waiting":  # rate-limited by a remote service: the newest event says for how long
         wait = next((e.data["retry_in_s"] for e in reversed(events) if "retry_in_s" in e.data), None)
-        lines.append(f"⏳ Waiting (rate limited), retrying in {wait} s" if wait is not None else "⏳ Waiting (rate limited)")
+        retry = f", retrying in {wait} s" if wait is not None else ""
+        lines.append(f"⏳ Waiting (rate limited){retry}")
         current = "generating"
     for stage in _stages_for(job):
         if stage == "analysing" and "analysing" not in reached:

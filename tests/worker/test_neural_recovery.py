@@ -9,13 +9,12 @@ import asyncio
 import signal
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
 
-from tests.stability_server import Reply, StabilityStandIn
 from tests.worker.conftest import make_settings, subprocess_env, wait_for
+from tests.worker.stability_hold import HoldingStandIn
 from worker import store
 from worker.schemas import JobRequest, JobStatus
 from worker.service import JobService
@@ -24,29 +23,11 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.timeout(240)]
 KEY = "sk-standin-5ecret-recovery-0b7d"
 
 
-class HoldingStandIn(StabilityStandIn):
-    """Holds the first request unanswered (the worker making it is killed meanwhile)."""
-
-    def __init__(self, api_key: str) -> None:
-        super().__init__(api_key)
-        self.arrivals = 0
-        self.first_arrived = threading.Event()
-        self.release = threading.Event()
-
-    def next_reply(self) -> Reply | None:
-        with self._lock:
-            self.arrivals += 1
-            first = self.arrivals == 1
-        if first:
-            self.first_arrived.set()
-            self.release.wait(120)
-        return super().next_reply()
-
-
 async def test_worker_killed_mid_request_costs_no_second_extra_request_and_one_result(
     tmp_path: Path, pg_url: str, redis_url: str
 ) -> None:
     server = HoldingStandIn(KEY).start()
+    server.arm()  # the first request is held: its worker dies waiting for the answer
     env = subprocess_env(
         {
             "DATABASE_URL": pg_url,
@@ -75,10 +56,14 @@ async def test_worker_killed_mid_request_costs_no_second_extra_request_and_one_r
     try:
         async with await JobService.open(settings) as service:
             job = await service.submit(
-                JobRequest(prompt="dark techno at 128 BPM in F minor, 8 seconds", platform="api",
-                           requester_id="ann", backend="stable-audio")
+                JobRequest(
+                    prompt="dark techno at 128 BPM in F minor, 8 seconds",
+                    platform="api",
+                    requester_id="ann",
+                    backend="stable-audio",
+                )
             )
-            assert await asyncio.to_thread(server.first_arrived.wait, 180), "no request reached the stand-in"
+            assert await asyncio.to_thread(server.held.wait, 180), "no request reached the stand-in"
             async with service.sessions() as session:
                 owner = (await store.get_job(session, job_id=job.id)).lease_owner
             victim = next(w for w in workers if w.pid == int(owner.split(":")[1]))
@@ -98,7 +83,7 @@ async def test_worker_killed_mid_request_costs_no_second_extra_request_and_one_r
         assert [p.name for p in (tmp_path / "data" / "artifacts" / job.id).iterdir()] == ["2"]
         assert all(KEY not in log.read_text(errors="replace") for log in logs)  # -v: debug logs too
     finally:
-        server.release.set()
+        server.release()
         for w in workers:
             if w.poll() is None:
                 w.send_signal(signal.SIGTERM)

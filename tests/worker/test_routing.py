@@ -30,7 +30,8 @@ def settings(tmp_path: Path, pg_url: str, redis_url: str):
 
 
 def request(user: str = "u1", **kw) -> JobRequest:
-    return JobRequest(**{"prompt": "chill lofi hip-hop, 90 BPM, 8 seconds", "platform": "api", "requester_id": user, **kw})
+    values = {"prompt": "chill lofi hip-hop, 90 BPM, 8 seconds", "platform": "api", "requester_id": user}
+    return JobRequest(**{**values, **kw})
 
 
 async def burst(settings, backends: list[str]) -> None:
@@ -69,9 +70,7 @@ async def test_a_running_worker_advertises_its_backends_and_withdraws_them(setti
     run = asyncio.create_task(worker.async_run())
     try:
         async with await JobService.open(settings) as service:
-            live = await wait_for(
-                lambda: _live(service), timeout=30, what="the worker's advertisement"
-            )
+            live = await wait_for(lambda: _live(service), timeout=30, what="the worker's advertisement")
             assert live == {"symbolic", "musicgen"}
             assert await service.available_backends() == ["symbolic", "musicgen"]
             job = await service.submit(request(backend="musicgen"))
@@ -173,3 +172,42 @@ async def _terminal(service: JobService, job_id: str):
 
 async def _gives_up(reconciler: Reconciler) -> bool:
     return (await reconciler.run_once()).gave_up == 1
+
+
+def test_worker_command_refuses_a_backend_it_cannot_run(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.worker.conftest import subprocess_env
+
+    out = subprocess.run(
+        [sys.executable, "-m", "ampa.cli", "worker", "--backends", "symbolic,musicgen", "--burst"],
+        env=subprocess_env({"AMPA_DATA_DIR": str(tmp_path)}),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert out.returncode == 2, out.stderr
+    assert "This worker cannot run musicgen: AMPA_MUSICGEN_MODEL is not set" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+async def test_api_job_body_picks_the_backend_and_says_why_not(tmp_path: Path) -> None:
+    import httpx
+
+    import tests.worker.fake_pipeline as fake
+    from worker.api import build_app
+
+    settings = make_settings(tmp_path, STABILITY_API_KEY="sk-api-test", AMPA_STABILITY_DAILY_CREDITS_PER_USER=30)
+    async with await JobService.open(settings, pipeline=fake) as service:
+        transport = httpx.ASGITransport(app=build_app(settings, service, require_auth=False))
+        async with httpx.AsyncClient(transport=transport, base_url="http://ampa.test") as http:
+            made = await http.post("/jobs", json={"prompt": "lofi, 8 seconds", "backend": "stable-audio"})
+            assert made.status_code == 201 and made.json()["backend"] == "stable-audio"
+            assert made.json()["predicted_credits"] == 20
+            capped = await http.post("/jobs", json={"prompt": "lofi, 8 seconds", "backend": "stable-audio"})
+            assert capped.status_code == 429 and capped.json()["reason"] == "credits"
+            missing = await http.post("/jobs", json={"prompt": "lofi, 8 seconds", "backend": "musicgen"})
+            assert missing.status_code == 422 and "AMPA_MUSICGEN_MODEL is not set" in missing.json()["detail"]
+            assert "sk-api-test" not in made.text
