@@ -188,7 +188,7 @@ class StabilityStandIn:
 
 
 def groove(bpm: float, tonic_pc: int, minor: bool, seconds: float, *, seed: int = 0) -> np.ndarray:
-    """(2, n) float32: kick on every beat, hats between, a bass root and a chord per bar (i–iv–V–i
+    """(2, n) float32: kick on every beat, hats between, a bass root and a chord per bar (i–iv–v–i
     in minor, I–IV–V–I in major), so tempo and key meters have what real music gives them."""
     n = int(seconds * RATE)
     t = np.arange(n) / RATE
@@ -205,7 +205,7 @@ def groove(bpm: float, tonic_pc: int, minor: bool, seconds: float, *, seed: int 
         j = int((start + beat / 2) * RATE)
         if j < n:
             out[j : j + hat.size] += hat[: n - j]
-    progression = ((0, 3, 7), (5, 8, 12), (7, 11, 14), (0, 3, 7)) if minor else ((0, 4, 7), (5, 9, 12), (7, 11, 14), (0, 4, 7))
+    progression = ((0, 3, 7), (5, 8, 12), (7, 10, 14), (0, 3, 7)) if minor else ((0, 4, 7), (5, 9, 12), (7, 11, 14), (0, 4, 7))
     bar = 4 * beat
     for b, start in enumerate(np.arange(0.0, seconds, bar)):
         chord = progression[b % 4]

@@ -238,9 +238,9 @@ class StabilityClient:
                     headers={"authorization": f"Bearer {self._api_key}", "accept": "audio/*"},
                 )
             except (httpx.TimeoutException, httpx.TransportError) as exc:
-                problem = "timed out" if isinstance(exc, httpx.TimeoutException) else "the connection dropped"
+                problem = "it timed out" if isinstance(exc, httpx.TimeoutException) else "the connection dropped"
                 self._record(request, None, f"retry: {problem}", started, 0.0)
-                self._wait(attempt, None, f"Stable Audio {problem}")
+                self._wait(attempt, None, "Stable Audio timed out" if problem == "it timed out" else "the connection to Stable Audio dropped")
                 continue
             status = response.status_code
             if status == 200:
@@ -251,7 +251,7 @@ class StabilityClient:
                 # Stability charges for what it generated, even if it reached us broken.
                 problem = "the audio it sent could not be decoded"
                 self._record(request, status, f"retry: {problem}", started, request.credits)
-                self._wait(attempt, None, f"Stable Audio sent audio that could not be decoded")
+                self._wait(attempt, None, "Stable Audio sent audio that could not be decoded")
                 continue
             if status == 429:
                 problem = "it is rate-limiting this key"
