@@ -1,6 +1,7 @@
 """A Slack mention that says "made with stable audio" makes a mastered neural track through the
 real Bolt app, the real JobService and the real pipeline, against a local stand-in for
-Stability's API; a reply in the thread keeps the model. The key stays out of chat and records."""
+Stability's API (a reply keeping the model is tests/worker/test_routing.py's). The key stays out
+of chat and records."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.slack.listeners.flows import split_model
-from tests.bot.slack.conftest import mention, message
+from tests.bot.slack.conftest import mention
 from tests.bot.slack.helpers import eventually
 from tests.stability_server import StabilityStandIn
 from worker.schemas import JobStatus
@@ -62,13 +63,6 @@ async def test_made_with_stable_audio_in_a_mention_makes_a_neural_track(slack, s
     assert "Made with stable-audio" in comment and "There are no stems" in comment
     titles = [f["title"] for f in uploaded[0].args["files"]]
     assert "Stems" not in titles and "Mastered track" in titles
-
-    # A reply in the thread is the next version, made with the same model.
-    await slack.send_event(message("faster", thread_ts=event["ts"]))
-    await emu.wait_for(lambda: len(emu.of("files.completeUploadExternal")) >= 2, 180)
-    v2 = next(j for j in await service.list_jobs(platform="slack") if j.version == 2)
-    assert v2.parent_id == job.id and v2.backend == "stable-audio"
-    assert len(stability.requests) == 2
 
     chat = json.dumps([c.args for c in emu.calls], default=str)
     record = json.dumps([j.to_dict() for j in await service.list_jobs(platform="slack")])
