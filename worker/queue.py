@@ -31,6 +31,10 @@ TASK_NAME = "run_job"  # the arq function name (worker/tasks.py)
 
 
 class JobQueue(Protocol):
+    # True when each backend has its own queue that waits for a worker serving it (arq); False when
+    # this process runs what it is given (in-process), so a job it cannot run is not handed to it.
+    per_backend: bool
+
     async def enqueue(self, job_id: str, backend: str = SYMBOLIC) -> None: ...
 
     async def contains(self, job_id: str, backend: str = SYMBOLIC) -> bool:
@@ -47,6 +51,8 @@ class JobQueue(Protocol):
 
 
 class ArqQueue:
+    per_backend = True
+
     def __init__(self, pool: ArqRedis) -> None:
         self.pool = pool
 
@@ -81,6 +87,8 @@ class ArqQueue:
 
 
 class InProcessQueue:
+    per_backend = False
+
     def __init__(self, runner: JobRunner, *, concurrency: int = 1) -> None:
         self.runner = runner
         self._slots = asyncio.Semaphore(concurrency)

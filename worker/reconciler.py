@@ -106,8 +106,10 @@ class Reconciler:
                 if now - job.created_at > timedelta(seconds=self.backend_wait_s):
                     gave_up += await self._give_up(job)
                     continue
-                # Held, and still queued: a worker that starts later takes it at once.
                 held += await self._hold(job)
+                if not self.queue.per_backend:
+                    continue  # this process cannot run it; it waits in the database
+                # Held, and still queued: a worker that starts later takes it at once.
             if not await self.queue.contains(job.id, job.backend):
                 await self.queue.recover(job.id, job.backend)
                 pending_count += 1

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.common.status import render_status
 from tests.worker.conftest import make_settings, wait_for
 from worker import routing, store
 from worker.queue import ArqQueue
@@ -51,6 +52,9 @@ async def test_a_symbolic_only_worker_never_takes_a_stable_audio_job(settings) -
         first = (await service.history(neural.id))[0]
         assert first.message == "Waiting for a worker that runs stable-audio — none is running right now"
         assert first.data["waiting_for_backend"] == "stable-audio"
+        shown = render_status(await service.get(neural.id), await service.history(neural.id))
+        assert shown.lines[0] == "⏳ Waiting for a worker that runs stable-audio (none is running right now)"
+        assert shown.understood.endswith("· made with stable-audio")
 
         await burst(settings, ["symbolic"])
         assert (await service.get(plain.id)).status == JobStatus.SUCCESS
