@@ -118,6 +118,7 @@ class _Run:
         self.qa_reports: list[dict[str, Any]] = list(job.qa_reports or [])
         self.qa_retries = job.qa_retries or 0
         self.last_stage: tuple[str, int] | None = None
+        self.answered = False  # the generator got past its model's answer (a paid backend charged it)
         self.cancel_requested = False
         self.lease_lost = False
         self.timed_out = False
@@ -310,8 +311,13 @@ class _Run:
         return JobStatus.SUCCESS
 
     async def _fail(self, reason: str, *, data: dict[str, Any] | None = None) -> JobStatus:
-        await self._finish(JobStatus.FAILED, f"Failed: {reason}", error=reason, data=data or {})
+        await self._finish(JobStatus.FAILED, f"Failed: {reason}", error=reason, data=data or {}, **self._spent())
         return JobStatus.FAILED
+
+    def _spent(self) -> dict[str, float]:
+        """A paid job that failed after the model answered was charged: at least its prediction (the
+        pipeline's errors do not carry the client's own count), so the daily cap still counts it."""
+        return {"charged_credits": self.job.predicted_credits} if self.answered and self.job.predicted_credits else {}
 
     async def _finish(
         self, status: JobStatus, message: str, *, error: str | None, data: dict | None = None, **values: Any
@@ -362,6 +368,7 @@ class _Run:
         if self.last_stage == (stage, attempt):
             return
         self.last_stage = (stage, attempt)
+        self.answered = self.answered or stage in _AFTER_GENERATION
         self.qa_attempt = max(self.qa_attempt, attempt)
         again = f" again (attempt {attempt})" if attempt > 1 else ""
         message, data = f"{_STAGE_WORDS.get(stage, stage.capitalize())}{again}", {}
@@ -404,6 +411,7 @@ class _Run:
         return self.cancel_requested or self.lease_lost or self.timed_out or self.stopping
 
 
+_AFTER_GENERATION = ("correcting", "mixing", "mastering", "qa")
 _WAITING = re.compile(r"waiting (\d+)s")
 _STAGE_WORDS = {
     "generating": "Generating the audio",

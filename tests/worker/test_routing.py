@@ -215,3 +215,16 @@ async def test_api_job_body_picks_the_backend_and_says_why_not(tmp_path: Path) -
             missing = await http.post("/jobs", json={"prompt": "lofi, 8 seconds", "backend": "musicgen"})
             assert missing.status_code == 422 and "AMPA_MUSICGEN_MODEL is not set" in missing.json()["detail"]
             assert "sk-api-test" not in made.text
+
+
+async def test_a_paid_job_that_fails_after_the_answer_still_counts_its_credits(tmp_path: Path) -> None:
+    import tests.worker.fake_pipeline as fake
+
+    settings = make_settings(tmp_path, STABILITY_API_KEY="sk-fail-test", AMPA_STABILITY_DAILY_CREDITS_PER_USER=30)
+    async with await JobService.open(settings, pipeline=fake, pipeline_options={"qa_never_passes": True}) as service:
+        job = await service.submit(request("ann", backend="stable-audio"))
+        failed = await wait_for(lambda: _terminal(service, job.id), timeout=60, what="the job to fail QA")
+        assert failed.status == JobStatus.FAILED and failed.charged_credits == 20
+        with pytest.raises(JobRejected) as capped:  # 20 spent of 30: another 20 does not fit
+            await service.submit(request("ann", backend="stable-audio", client_ref="again"))
+        assert capped.value.reason == "credits"
