@@ -414,7 +414,6 @@ class _Run:
 _AFTER_GENERATION = ("correcting", "mixing", "mastering", "qa")
 _WAITING = re.compile(r"waiting (\d+)s")
 _STAGE_WORDS = {
-    "generating": "Generating the audio",
     "parsing": "Understanding the request",
     "analysing": "Listening to the reference",
     "composing": "Composing",
