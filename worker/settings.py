@@ -75,8 +75,10 @@ class Settings(BaseSettings):
     stability_timeout_s: float = Field(default=180.0, gt=0, validation_alias="AMPA_STABILITY_TIMEOUT")
     stability_retries: int = Field(default=4, ge=0, le=10, validation_alias="AMPA_STABILITY_RETRIES")
     stability_backoff_s: float = Field(default=2.0, ge=0.0, le=60.0, validation_alias="AMPA_STABILITY_BACKOFF")
+    neural_takes: int = Field(default=3, ge=1, le=5, validation_alias="AMPA_NEURAL_TAKES")
     musicgen_model: str | None = Field(default=None, validation_alias="AMPA_MUSICGEN_MODEL")
     stable_audio_open_model: str | None = Field(default=None, validation_alias="AMPA_STABLE_AUDIO_OPEN_MODEL")
+    stable_audio_open_steps: int = Field(default=100, ge=1, le=500, validation_alias="AMPA_STABLE_AUDIO_OPEN_STEPS")
     device: str | None = Field(default=None, validation_alias="AMPA_DEVICE")
 
     # Which worker serves which generator backend (worker/routing.py)
@@ -151,7 +153,9 @@ def backend_config(settings: Settings) -> BackendConfig:
         stability_timeout_s=settings.stability_timeout_s,
         stability_retries=settings.stability_retries,
         stability_backoff_s=settings.stability_backoff_s,
+        max_takes=settings.neural_takes,
         musicgen_model=settings.musicgen_model,
         stable_audio_open_model=settings.stable_audio_open_model,
+        stable_audio_open_steps=settings.stable_audio_open_steps,
         device=settings.device,
     )

@@ -4,7 +4,7 @@ Stability's published prices: stable-audio-2.5 = 20 credits a request; stable-au
 17 + 0.06 × steps. Only a request that returns audio is charged (a 403 from content moderation,
 a 4xx, a 5xx or a dropped connection costs nothing). A job makes one request per segment
 (a track over MAX_SEGMENT_S is made of several, joined on bar lines) and, for a segment whose
-tempo or key is too far off to correct, up to MAX_TAKES - 1 more with new seeds.
+tempo or key is too far off to correct, up to BackendConfig.max_takes - 1 more with new seeds.
 
 Kept free of httpx and numpy so the job system can call `predict_credits` at submit time.
 """
@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pipeline.backends.registry import STABLE_AUDIO, BackendConfig
 from pipeline.spec import Spec
 
-MAX_TAKES = 3  # per segment: the first request and up to two re-requests with new seeds
 MAX_REQUEST_S = 190.0  # the API's longest duration
 # Each request asks for more than its segment: room to stretch a slow take (see control.MAX_STRETCH),
 # to start on the beat grid, and to crossfade into the next segment.
@@ -61,4 +60,4 @@ def predict_credits(spec: Spec, config: BackendConfig, *, backend: str | None = 
         spec = resolve(spec)
     segments = segment_count(spec.duration_s.value if spec.duration_s else 60.0)
     each = credits_per_request(config.stability_model, config.stability_steps)
-    return CreditEstimate(segments, round(segments * each, 2), round(segments * MAX_TAKES * each, 2))
+    return CreditEstimate(segments, round(segments * each, 2), round(segments * config.max_takes * each, 2))

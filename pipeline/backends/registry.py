@@ -49,9 +49,13 @@ class BackendConfig:
     stability_timeout_s: float = 180.0  # one request, connect to last byte
     stability_retries: int = 4  # after the first try, for 429, 5xx, timeouts, dropped connections, bad audio
     stability_backoff_s: float = 2.0  # first wait; doubles each retry (a 429's retry-after wins)
+    # Takes per segment of a neural track: the first and up to max_takes - 1 re-requests with new
+    # seeds when its tempo or key is too far off to correct (each costs credits on Stability).
+    max_takes: int = 3
     # Local models: a hub id or a local folder.
     musicgen_model: str | None = None
     stable_audio_open_model: str | None = None
+    stable_audio_open_steps: int = 100  # diffusion steps per take
     device: str | None = None  # None: CUDA, then MPS, then CPU
 
 

@@ -25,7 +25,7 @@ from typing import Any
 
 from pipeline.backends import control
 from pipeline.backends.base import Generated, StageCallback
-from pipeline.backends.credits import MAX_REQUEST_S, MAX_SEGMENT_S, MAX_TAKES, credits_per_request
+from pipeline.backends.credits import MAX_REQUEST_S, MAX_SEGMENT_S, credits_per_request
 from pipeline.backends.guide import Guide, render_guide, wav_bytes
 from pipeline.backends.prompt_text import text_prompt
 from pipeline.backends.stability import MAX_SEED, MIN_INIT_AUDIO_S, StabilityClient, StabilityRequest
@@ -48,6 +48,7 @@ class StableAudioBackend:
     retries: int = 4
     backoff_s: float = 2.0
     sample_rate: int = 44100
+    max_takes: int = 3
     config: Any = field(default=None, repr=False)  # the BackendConfig: the guide renders with its symbolic settings
     scratch: Path | None = None
     name: str = "stable-audio"
@@ -66,6 +67,7 @@ class StableAudioBackend:
             retries=config.stability_retries,
             backoff_s=config.stability_backoff_s,
             sample_rate=config.sample_rate,
+            max_takes=config.max_takes,
             config=config,
             scratch=scratch,
         )
@@ -105,7 +107,7 @@ class StableAudioBackend:
                 sample_rate=self.sample_rate,
                 max_segment_s=MAX_SEGMENT_S,
                 max_request_s=MAX_REQUEST_S,
-                takes=MAX_TAKES,
+                takes=self.max_takes,
                 align=guide is None,  # a guided take already starts on ampa's bar 1
                 on_stage=on_stage,
                 seed_modulo=MAX_SEED,
