@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -71,31 +70,13 @@ def parse_backends(text: str | Iterable[str] | None, settings: Settings) -> list
     return list(dict.fromkeys(names))
 
 
-# "made with stable audio", "using musicgen", "on the symbolic composer": a model named in words.
-_NAMED = re.compile(
-    r"\b(?:made|generated|produced|done|do it|make it)?\s*(?:with|using|via|by|on|through)\s+(?:the\s+)?"
-    r"(stable[\s-]?audio[\s-]open|stable[\s-]?audio|music[\s-]?gen|symbolic)\b",
-    re.I,
-)
-
-
-def backend_named_in(text: str) -> str | None:
-    """The backend a prompt or reply names in words, if any."""
-    match = _NAMED.search(text or "")
-    if match is None:
-        return None
-    words = re.sub(r"[\s-]+", "", match[1].lower())
-    return {"stableaudioopen": "stable-audio-open", "stableaudio": "stable-audio", "musicgen": "musicgen"}.get(
-        words, SYMBOLIC
-    )
-
-
 def choose_backend(
     request_backend: str | None, spec_backend: str | None, *, from_ready_spec: bool, default: str, prompt: str = ""
 ) -> str:
     """Which backend a request asks for: an explicit option, else a ready spec's own backend (a
     follow-up keeps its parent's), else the prompt's words ("made with stable audio": the parser's
-    spec.backend, or the words themselves), else the operator's default."""
+    spec.backend; the words again for "use the symbolic composer", which the spec cannot tell
+    from the default), else the operator's default."""
     if request_backend:
         chosen = request_backend.strip().lower()
     elif from_ready_spec and spec_backend:
@@ -103,7 +84,9 @@ def choose_backend(
     elif spec_backend and spec_backend != SYMBOLIC:
         chosen = spec_backend
     else:
-        chosen = backend_named_in(prompt) or default
+        from pipeline.understanding.backend_words import backend_from_words
+
+        chosen = backend_from_words(prompt) or default
     if chosen not in BACKEND_NAMES:
         raise JobRejected(
             "bad_option", f"I don't know the model {chosen!r}. The models ampa has: {', '.join(BACKEND_NAMES)}."
@@ -117,7 +100,9 @@ def next_version_backend(parent_backend: str, edited_backend: str | None, reply:
     symbolic composer. A reply that starts a new idea keeps the model too: the thread's choice."""
     if edited_backend and edited_backend != parent_backend and edited_backend != SYMBOLIC:
         return edited_backend
-    return backend_named_in(reply) or parent_backend
+    from pipeline.understanding.backend_words import backend_from_words
+
+    return backend_from_words(reply) or parent_backend
 
 
 def predict_credits(spec: dict[str, Any], backend: str, settings: Settings) -> float | None:
