@@ -15,8 +15,10 @@ import contextlib
 import importlib
 import logging
 import re
+import shutil
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -279,7 +281,7 @@ class _Run:
             render_workers=settings.render_workers,
             keep_soundfont=settings.keep_soundfont_loaded,
             scratch_dir=settings.scratch_dir,
-            **{"backends": self.r.backend_config(), **self.r._extra_options},
+            **{"backends": replace(self.r.backend_config(), answer_dir=self.answer_dir), **self.r._extra_options},
         )
         reference = Path(self.job.reference_path) if self.job.reference_path else None
         return pipeline.produce(spec, out_dir, options=options, hooks=_Hooks(self), reference=reference)
@@ -319,6 +321,11 @@ class _Run:
         pipeline's errors do not carry the client's own count), so the daily cap still counts it."""
         return {"charged_credits": self.job.predicted_credits} if self.answered and self.job.predicted_credits else {}
 
+    @property
+    def answer_dir(self) -> Path:
+        """Where a paid backend keeps this job's answers until it ends (see pipeline.backends.kept_answers)."""
+        return self.r.settings.data_dir / "answers" / self.job_id
+
     async def _finish(
         self, status: JobStatus, message: str, *, error: str | None, data: dict | None = None, **values: Any
     ) -> JobStatus:
@@ -332,11 +339,10 @@ class _Run:
             qa_retries=self.qa_retries,
             **values,
         )
+        shutil.rmtree(self.answer_dir, ignore_errors=True)  # the job has its result: nothing to reuse
         return status
 
     def _discard(self, staging: Path) -> None:
-        import shutil
-
         shutil.rmtree(staging, ignore_errors=True)
 
     def _too_long_message(self) -> str:

@@ -57,6 +57,9 @@ class BackendConfig:
     stable_audio_open_model: str | None = None
     stable_audio_open_steps: int = 100  # diffusion steps per take
     device: str | None = None  # None: CUDA, then MPS, then CPU
+    # Where a paid backend keeps the answers it was given for this job (set per job by the worker,
+    # on the volume all workers share), so a worker that takes over reuses them instead of paying again.
+    answer_dir: Path | None = None
 
 
 @dataclass(frozen=True)

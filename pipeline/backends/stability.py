@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from pipeline.backends.credits import credits_per_request
+from pipeline.backends.kept_answers import KeptAnswers
 from pipeline.errors import GeneratorFailed
 
 log = logging.getLogger(__name__)
@@ -192,6 +193,7 @@ class StabilityClient:
         backoff_s: float = 2.0,
         on_wait: WaitCallback | None = None,
         decode: Callable[[bytes], object] | None = None,
+        kept: KeptAnswers | None = None,
     ) -> None:
         self._api_key = api_key
         self.base_url = base_url.rstrip("/")
@@ -201,6 +203,7 @@ class StabilityClient:
         # What counts as "decodable audio" (the backend passes its decoder); an answer it refuses is retried.
         self.decode = decode
         self.records: list[RequestRecord] = []
+        self.kept = kept  # answers already paid for by an earlier attempt at this job (kept_answers.py)
         self._http = httpx.Client(
             base_url=self.base_url,
             timeout=httpx.Timeout(timeout_s, connect=min(30.0, timeout_s)),
@@ -226,6 +229,9 @@ class StabilityClient:
     def generate(self, request: StabilityRequest) -> StabilityAnswer:
         """One generation, retried as the failure allows; raises a StabilityFailed subclass."""
         request.validate()
+        if self.kept is not None and (kept := self.kept.get(request)) is not None:
+            self._record(request, 200, "reused: paid for by an earlier attempt", time.monotonic(), kept.credits)
+            return kept
         fields, files = request.form()
         problem = "no answer yet"
         for attempt in range(self.retries + 1):
@@ -247,6 +253,8 @@ class StabilityClient:
                 answer = self._answer(response, request)
                 if answer is not None:
                     self._record(request, status, "ok", started, request.credits)
+                    if self.kept is not None:
+                        self.kept.put(request, answer)
                     return answer
                 # Stability charges for what it generated, even if it reached us broken.
                 problem = "the audio it sent could not be decoded"

@@ -27,6 +27,7 @@ from pipeline.backends import control
 from pipeline.backends.base import Generated, StageCallback
 from pipeline.backends.credits import MAX_REQUEST_S, MAX_SEGMENT_S, credits_per_request
 from pipeline.backends.guide import Guide, render_guide, wav_bytes
+from pipeline.backends.kept_answers import KeptAnswers
 from pipeline.backends.prompt_text import text_prompt
 from pipeline.backends.stability import MAX_SEED, MIN_INIT_AUDIO_S, StabilityClient, StabilityRequest
 from pipeline.spec import Spec
@@ -89,6 +90,7 @@ class StableAudioBackend:
             backoff_s=self.backoff_s,
             on_wait=waiting,
             decode=control.decode_audio,
+            kept=KeptAnswers(answers) if (answers := self.config and self.config.answer_dir) else None,
         )
         answers: list[dict[str, Any]] = []
 
