@@ -636,16 +636,6 @@ class JobService:
             return await store.count_jobs(session, statuses=(JobStatus.PENDING,))
 
 
-def _queued(ahead: int, waiting_for: str | None) -> Change:
-    if waiting_for is not None:
-        return Change(
-            JobStatus.PENDING,
-            routing.waiting_message(waiting_for),
-            data={"queue_position": ahead + 1, "waiting_for_backend": waiting_for},
-        )
-    return Change(JobStatus.PENDING, f"Queued — position {ahead + 1}", data={"queue_position": ahead + 1})
-
-
 def _load_parser() -> None:
     try:
         from pipeline.understanding import load_parser
@@ -711,3 +701,13 @@ def _existing(path: str | None) -> str | None:
 
 def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def _queued(ahead: int, waiting_for: str | None) -> Change:
+    if waiting_for is not None:
+        return Change(
+            JobStatus.PENDING,
+            routing.waiting_message(waiting_for),
+            data={"queue_position": ahead + 1, "waiting_for_backend": waiting_for},
+        )
+    return Change(JobStatus.PENDING, f"Queued — position {ahead + 1}", data={"queue_position": ahead + 1})

@@ -1,5 +1,5 @@
 """Jobs go only to workers that serve their generator backend (real PostgreSQL, Redis and arq
-workers; the fast fake pipeline at the runner's seam): a symbolic-only worker never takes a
+workers; the fast stand-in pipeline at the runner's seam): a symbolic-only worker never takes a
 stable-audio job, a job nobody serves is held with its reason and then failed, never stranded."""
 
 from __future__ import annotations
@@ -200,11 +200,10 @@ def test_worker_command_refuses_a_backend_it_cannot_run(tmp_path: Path) -> None:
 async def test_api_job_body_picks_the_backend_and_says_why_not(tmp_path: Path) -> None:
     import httpx
 
-    import tests.worker.fake_pipeline as fake
     from worker.api import build_app
 
     settings = make_settings(tmp_path, STABILITY_API_KEY="sk-api-test", AMPA_STABILITY_DAILY_CREDITS_PER_USER=30)
-    async with await JobService.open(settings, pipeline=fake) as service:
+    async with await JobService.open(settings) as service:  # the stand-in pipeline of make_settings
         transport = httpx.ASGITransport(app=build_app(settings, service, require_auth=False))
         async with httpx.AsyncClient(transport=transport, base_url="http://ampa.test") as http:
             made = await http.post("/jobs", json={"prompt": "lofi, 8 seconds", "backend": "stable-audio"})
@@ -218,10 +217,8 @@ async def test_api_job_body_picks_the_backend_and_says_why_not(tmp_path: Path) -
 
 
 async def test_a_paid_job_that_fails_after_the_answer_still_counts_its_credits(tmp_path: Path) -> None:
-    import tests.worker.fake_pipeline as fake
-
     settings = make_settings(tmp_path, STABILITY_API_KEY="sk-fail-test", AMPA_STABILITY_DAILY_CREDITS_PER_USER=30)
-    async with await JobService.open(settings, pipeline=fake, pipeline_options={"qa_never_passes": True}) as service:
+    async with await JobService.open(settings, pipeline_options={"qa_never_passes": True}) as service:
         job = await service.submit(request("ann", backend="stable-audio"))
         failed = await wait_for(lambda: _terminal(service, job.id), timeout=60, what="the job to fail QA")
         assert failed.status == JobStatus.FAILED and failed.charged_credits == 20
