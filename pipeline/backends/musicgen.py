@@ -32,6 +32,7 @@ from pipeline.spec import MAX_DURATION_S, Spec
 
 WINDOW_S = 30.0  # what MusicGen was trained on; its position embeddings reach a little further
 CONTEXT_S = 10.0  # audio prompt for each continuation window
+MIN_CONTINUATION_S = 1.0
 SETTING = "AMPA_MUSICGEN_MODEL"
 
 
@@ -164,7 +165,8 @@ class MusicgenBackend:
 
     # -------------------------------------------------------------------------------- windows
     def _tokens(self, loaded: LoadedMusicgen, seconds: float) -> int:
-        return max(1, int(round(seconds * loaded.frame_rate)))
+        # Two frames over: the codebook delay pattern costs the output a frame against what was asked.
+        return max(1, int(np.ceil(seconds * loaded.frame_rate)) + 2)
 
     def _run(self, loaded: LoadedMusicgen, inputs: Any, seconds: float) -> np.ndarray:
         """(channels, n) float32 from one generate() call."""
@@ -186,7 +188,8 @@ class MusicgenBackend:
         continuations = 0
         while audio.shape[1] < seconds * rate:
             context = audio[:, -int(self.context_s * rate) :]
-            new_s = min(self.window_s - self.context_s, seconds - audio.shape[1] / rate)
+            # At least MIN_CONTINUATION_S per window, so every window makes real progress.
+            new_s = min(self.window_s - self.context_s, max(MIN_CONTINUATION_S, seconds - audio.shape[1] / rate))
             inputs = loaded.processor(
                 audio=context[0] if loaded.channels == 1 else context,
                 sampling_rate=rate,
@@ -195,6 +198,8 @@ class MusicgenBackend:
                 return_tensors="pt",
             )
             out = self._run(loaded, inputs, new_s)
+            if out.shape[1] <= context.shape[1]:
+                break  # the model added nothing (it stopped early): keep what there is; control says so
             audio = np.concatenate([audio, out[:, context.shape[1] :]], axis=1)  # only what is new
             continuations += 1
         return audio, continuations

@@ -28,7 +28,9 @@ def tiny_t5_tokenizer(folder: Path):
     backend = Tokenizer(models.Unigram(vocab, unk_id=2, byte_fallback=False))
     backend.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always")
     backend.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always")
-    tokenizer = T5TokenizerFast(tokenizer_object=backend, pad_token="<pad>", eos_token="</s>", unk_token="<unk>", extra_ids=0)
+    tokenizer = T5TokenizerFast(
+        tokenizer_object=backend, pad_token="<pad>", eos_token="</s>", unk_token="<unk>", extra_ids=0, model_max_length=128
+    )
     tokenizer.save_pretrained(folder)
     return tokenizer
 
@@ -109,7 +111,7 @@ def tiny_stable_audio_open(folder: Path, *, sampling_rate: int = 2000) -> Path:
     transformer = StableAudioDiTModel(
         sample_size=128, in_channels=3, num_layers=1, attention_head_dim=4, num_attention_heads=2,
         num_key_value_attention_heads=1, out_channels=3, cross_attention_dim=4, time_proj_dim=8,
-        global_states_input_dim=8, cross_attention_input_dim=8,
+        global_states_input_dim=8, cross_attention_input_dim=4,
     )
     vae = AutoencoderOobleck(
         encoder_hidden_size=6, downsampling_ratios=[2, 4, 4, 5], decoder_channels=3, decoder_input_channels=3,
