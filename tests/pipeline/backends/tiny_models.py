@@ -59,21 +59,23 @@ def tiny_musicgen(folder: Path, *, melody: bool = False, sampling_rate: int = 80
     tokenizer = tiny_t5_tokenizer(folder)
     text, audio, decoder = _sub_configs(len(tokenizer), sampling_rate=sampling_rate)
     if melody:
-        from transformers import (
-            MusicgenMelodyConfig,
-            MusicgenMelodyDecoderConfig,
-            MusicgenMelodyFeatureExtractor,
-            MusicgenMelodyForConditionalGeneration,
-            MusicgenMelodyProcessor,
-        )
+        import json
+
+        from transformers import MusicgenMelodyConfig, MusicgenMelodyDecoderConfig, MusicgenMelodyForConditionalGeneration
 
         decoder = MusicgenMelodyDecoderConfig(**{k: getattr(decoder, k) for k in (
             "vocab_size", "hidden_size", "ffn_dim", "num_hidden_layers", "num_attention_heads", "num_codebooks",
             "pad_token_id", "bos_token_id", "max_position_embeddings")})
         config = MusicgenMelodyConfig(text_encoder=text, audio_encoder=audio, decoder=decoder, num_chroma=12)
         model = MusicgenMelodyForConditionalGeneration(config)
-        extractor = MusicgenMelodyFeatureExtractor(sampling_rate=sampling_rate, n_fft=1024, hop_length=512)
-        processor = MusicgenMelodyProcessor(feature_extractor=extractor, tokenizer=tokenizer)
+        # transformers' MusicgenMelodyFeatureExtractor needs torchaudio (no build for this torch), so its
+        # settings are written as the extractor would save them; ampa computes the chroma itself.
+        (folder / "preprocessor_config.json").write_text(json.dumps({
+            "feature_extractor_type": "MusicgenMelodyFeatureExtractor", "processor_class": "MusicgenMelodyProcessor",
+            "feature_size": 12, "sampling_rate": sampling_rate, "hop_length": 512, "chunk_length": 30, "n_fft": 1024,
+            "num_chroma": 12, "padding_value": 0.0, "return_attention_mask": False,
+        }))
+        processor = None
     else:
         from transformers import MusicgenConfig, MusicgenForConditionalGeneration, MusicgenProcessor
 
@@ -84,7 +86,8 @@ def tiny_musicgen(folder: Path, *, melody: bool = False, sampling_rate: int = 80
     model.generation_config.do_sample = True
     model.generation_config.guidance_scale = 3.0
     model.save_pretrained(folder)
-    processor.save_pretrained(folder)
+    if processor is not None:
+        processor.save_pretrained(folder)
     return folder
 
 
