@@ -336,3 +336,22 @@ def _encode(audio: np.ndarray, fmt: str) -> bytes:
     with AudioFile(buffer, "w", samplerate=RATE, num_channels=2, format="mp3", quality=192) as f:
         f.write(audio)
     return buffer.getvalue()
+
+
+if __name__ == "__main__":
+    # A stand-in to point `ampa` at by hand: python -m tests.stability_server --key sk-x [--tempo-factor 0.977]
+    import argparse
+    import time
+
+    parser = argparse.ArgumentParser(description="a local stand-in for Stability's Stable Audio API")
+    parser.add_argument("--key", default="sk-standin-key")
+    parser.add_argument("--tempo-factor", type=float, default=1.0, help="answer at the prompt's tempo times this")
+    parser.add_argument("--key-shift", type=int, default=0, help="answer this many semitones off the prompt's key")
+    args = parser.parse_args()
+    with StabilityStandIn(api_key=args.key, tempo_factor=args.tempo_factor, key_shift=args.key_shift) as server:
+        print(f"STABILITY_API_URL={server.url}", flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass

@@ -427,6 +427,10 @@ _STAGE_WORDS = {
     "mixing": "Mixing",
     "mastering": "Mastering",
     "qa": "Checking quality",
+    # A neural backend's stages (pipeline.backends.control, stable_audio).
+    "generating": "Generating with the neural model",
+    "waiting": "Waiting for the generator (rate limit or retry)",
+    "correcting": "Measuring and correcting tempo and key",
 }
 
 

@@ -32,18 +32,20 @@ from pipeline.spec import MAX_DURATION_S, Spec
 
 WINDOW_S = 30.0  # what MusicGen was trained on; its position embeddings reach a little further
 CONTEXT_S = 10.0  # audio prompt for each continuation window
+MIN_CONTINUATION_S = 1.0
 SETTING = "AMPA_MUSICGEN_MODEL"
 
 
 @dataclass(frozen=True)
 class LoadedMusicgen:
     model: Any
-    processor: Any
+    processor: Any  # MusicgenProcessor (text model) or the tokenizer alone (melody model, see melody_chroma)
     melody: bool
     device: str
     sampling_rate: int
     frame_rate: int
     channels: int
+    chroma: dict[str, int] = field(default_factory=dict)  # the melody model's chroma settings
 
 
 def load_musicgen(model_id: str, device: str) -> LoadedMusicgen:
@@ -54,6 +56,7 @@ def load_musicgen(model_id: str, device: str) -> LoadedMusicgen:
             from transformers import (
                 AutoConfig,
                 AutoProcessor,
+                AutoTokenizer,
                 MusicgenForConditionalGeneration,
                 MusicgenMelodyForConditionalGeneration,
             )
@@ -62,7 +65,10 @@ def load_musicgen(model_id: str, device: str) -> LoadedMusicgen:
             melody = config.model_type == "musicgen_melody"
             cls = MusicgenMelodyForConditionalGeneration if melody else MusicgenForConditionalGeneration
             model = cls.from_pretrained(model_id, dtype=dtype_for(device)).to(device).eval()
-            processor = AutoProcessor.from_pretrained(model_id)
+            if melody:
+                processor, chroma = AutoTokenizer.from_pretrained(model_id), _chroma_settings(model_id)
+            else:
+                processor, chroma = AutoProcessor.from_pretrained(model_id), {}
         except Exception as exc:  # noqa: BLE001 - any loading failure is the operator's to fix: say which
             raise model_error(SETTING, model_id, exc) from exc
         audio = model.config.audio_encoder
@@ -74,9 +80,46 @@ def load_musicgen(model_id: str, device: str) -> LoadedMusicgen:
             sampling_rate=int(audio.sampling_rate),
             frame_rate=int(audio.frame_rate),
             channels=int(model.config.decoder.audio_channels),
+            chroma=chroma,
         )
 
     return cached(("musicgen", model_id, device), load)
+
+
+def _chroma_settings(model_id: str) -> dict[str, int]:
+    """The melody model's feature-extractor settings, read from its preprocessor_config.json."""
+    import json
+
+    from transformers.utils import cached_file
+
+    with open(cached_file(model_id, "preprocessor_config.json"), encoding="utf-8") as f:
+        data = json.load(f)
+    return {name: int(data[name]) for name in ("sampling_rate", "n_fft", "hop_length", "chunk_length", "num_chroma")}
+
+
+def melody_chroma(mono: np.ndarray, settings: dict[str, int]) -> np.ndarray:
+    """MusicGen-Melody's conditioning: for each STFT frame, a one-hot of its strongest pitch class.
+
+    The same recipe as transformers' MusicgenMelodyFeatureExtractor (a centred power STFT, librosa's
+    chroma filters, the largest class per frame), in numpy: that extractor needs torchaudio, which
+    has no build for the torch ampa pins. Returns (1, frames, num_chroma) float32.
+    """
+    from transformers.audio_utils import chroma_filter_bank
+
+    n_fft, hop = settings["n_fft"], settings["hop_length"]
+    mono = np.asarray(mono, np.float32)[: settings["chunk_length"] * settings["sampling_rate"]]
+    if mono.size < n_fft:
+        mono = np.pad(mono, ((n_fft - mono.size) // 2, (n_fft - mono.size + 1) // 2))
+    padded = np.pad(mono, n_fft // 2, mode="reflect")
+    frames = np.lib.stride_tricks.sliding_window_view(padded, n_fft)[::hop]
+    power = np.abs(np.fft.rfft(frames * np.hanning(n_fft + 1)[:-1].astype(np.float32), axis=1)) ** 2
+    filters = chroma_filter_bank(
+        num_frequency_bins=n_fft, num_chroma=settings["num_chroma"], sampling_rate=settings["sampling_rate"], tuning=0
+    )
+    chroma = power @ filters.T.astype(np.float32)
+    one_hot = np.zeros_like(chroma, dtype=np.float32)
+    one_hot[np.arange(chroma.shape[0]), np.argmax(chroma, axis=1)] = 1.0
+    return one_hot[None]
 
 
 @dataclass
@@ -164,7 +207,8 @@ class MusicgenBackend:
 
     # -------------------------------------------------------------------------------- windows
     def _tokens(self, loaded: LoadedMusicgen, seconds: float) -> int:
-        return max(1, int(round(seconds * loaded.frame_rate)))
+        # Two frames over: the codebook delay pattern costs the output a frame against what was asked.
+        return max(1, int(np.ceil(seconds * loaded.frame_rate)) + 2)
 
     def _run(self, loaded: LoadedMusicgen, inputs: Any, seconds: float) -> np.ndarray:
         """(channels, n) float32 from one generate() call."""
@@ -186,7 +230,8 @@ class MusicgenBackend:
         continuations = 0
         while audio.shape[1] < seconds * rate:
             context = audio[:, -int(self.context_s * rate) :]
-            new_s = min(self.window_s - self.context_s, seconds - audio.shape[1] / rate)
+            # At least MIN_CONTINUATION_S per window, so every window makes real progress.
+            new_s = min(self.window_s - self.context_s, max(MIN_CONTINUATION_S, seconds - audio.shape[1] / rate))
             inputs = loaded.processor(
                 audio=context[0] if loaded.channels == 1 else context,
                 sampling_rate=rate,
@@ -195,19 +240,22 @@ class MusicgenBackend:
                 return_tensors="pt",
             )
             out = self._run(loaded, inputs, new_s)
+            if out.shape[1] <= context.shape[1]:
+                break  # the model added nothing (it stopped early): keep what there is; control says so
             audio = np.concatenate([audio, out[:, context.shape[1] :]], axis=1)  # only what is new
             continuations += 1
         return audio, continuations
 
     def _melody_window(self, loaded: LoadedMusicgen, prompt: str, guide: np.ndarray, guide_rate: int, seconds: float) -> np.ndarray:
-        """One window conditioned on the chroma of ampa's render (mono, at the feature extractor's rate)."""
+        """One window conditioned on the chroma of ampa's render (mono, at the melody model's rate)."""
         from math import gcd
 
+        import torch
         from scipy.signal import resample_poly
 
-        rate = loaded.processor.feature_extractor.sampling_rate
-        mono = guide.mean(axis=0)
+        rate = loaded.chroma["sampling_rate"]
         g = gcd(guide_rate, rate)
-        mono = resample_poly(mono, rate // g, guide_rate // g).astype(np.float32)
-        inputs = loaded.processor(audio=mono, sampling_rate=rate, text=[prompt], padding=True, return_tensors="pt")
+        mono = resample_poly(guide.mean(axis=0), rate // g, guide_rate // g).astype(np.float32)
+        inputs = loaded.processor([prompt], padding=True, return_tensors="pt")
+        inputs["input_features"] = torch.from_numpy(melody_chroma(mono, loaded.chroma))
         return self._run(loaded, inputs, seconds)
