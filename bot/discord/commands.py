@@ -229,7 +229,8 @@ def _job_line(bot: AmpaBot, job: JobView) -> str:
         channel_id, message_id = job.status_message_ref.split(":", 1)
         where = f" — https://discord.com/channels/{bot.guild_id_for(channel_id)}/{channel_id}/{message_id}"
     summary = job.summary if job.summary and not job.summary.startswith("(") else job.prompt[:80]
-    return f"{icon} `{job.id[:8]}` v{job.version} · {summary} · {job.status.value.lower()}{where}"
+    model = f" · {job.backend}" if job.backend != "symbolic" else ""
+    return f"{icon} `{job.id[:8]}` v{job.version} · {summary}{model} · {job.status.value.lower()}{where}"
 
 
 async def cancel_autocomplete(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
