@@ -95,7 +95,6 @@ class BackendWorkers:
             raise ValueError("a worker must serve at least one backend")
         self.settings = settings
         self.backends = list(backends)
-        self.burst = burst
         self.ctx: dict[str, Any] = {"settings": settings, "pipeline": pipeline}
         self.pool: ArqRedis | None = None
         self._slots = _SharedSlots(max_jobs)
@@ -110,6 +109,8 @@ class BackendWorkers:
     async def async_run(self) -> None:
         """Run until stopped (or, in burst mode, until every served queue is empty)."""
         await self._start()
+        if self._stopped:
+            return  # a signal came while starting
         await asyncio.gather(*(w.async_run() for w in self.workers))
 
     async def _start(self) -> None:
