@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "api",  # ampa api
     "discord",  # ampa discord
     "slack",  # ampa slack [--http --port N]
+    "backends",  # ampa backends                  (which generators are ready here)
 )
 
 

@@ -1,12 +1,17 @@
 """Recovery after SIGKILL: how long until another worker takes over a job whose worker was killed
 mid-job, with the default lease (15 s) and reconcile period (5 s).
 
-    python benchmarks/recovery.py [--runs 3] [--duration 20]
+    python benchmarks/recovery.py [--runs 3] [--duration 20] [--backend stable-audio]
 
 Two real `ampa worker` processes, the real pipeline, PostgreSQL + Redis. Each run submits one track,
 waits until a worker is composing/rendering/mixing it, SIGKILLs that worker, starts a replacement
 (so two workers are up again), and measures kill → picked up by the other worker, and kill → SUCCESS.
 Checks exactly one SUCCESS and one artifact folder per job. Prints the median over the runs.
+
+`--backend stable-audio`: the workers serve only stable-audio, against a local stand-in for
+Stability's API (tests/stability_server.py) that holds each run's first request unanswered; the
+worker is killed while that request is in flight, and the run also counts the requests the API
+received for the job (the one in flight, and one more: no other charge).
 """
 
 from __future__ import annotations
@@ -25,22 +30,31 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks._harness import create_database, drop_database, flush_redis, start_workers, stop_workers, worker_env
 
 
-async def one_run(service, workers, env, folder: Path, duration: float) -> tuple[float, float, float]:
+async def one_run(
+    service, workers, env, folder: Path, duration: float, stand_in=None
+) -> tuple[float, float, float, int | None]:
     from worker import store
     from worker.schemas import JobRequest, JobStatus
 
+    arrivals_before = stand_in.arrivals if stand_in else 0
+    if stand_in:
+        stand_in.arm()
     job = await service.submit(
         JobRequest(
             prompt=f"dark synthwave at 140 BPM in A minor, {duration:g} seconds",
             platform="cli",
             requester_id=f"bench{time.time_ns()}",
+            backend="stable-audio" if stand_in else None,
         )
     )
     submitted = time.monotonic()
+    if stand_in:
+        await asyncio.to_thread(stand_in.held.wait, 300)  # the request is in flight
     while True:
         async with service.sessions() as session:
             row = await store.get_job(session, job_id=job.id)
-        if row.status == JobStatus.PROCESSING and row.stage in ("composing", "rendering", "mixing") and row.lease_owner:
+        busy = row.stage in ("composing", "rendering", "mixing") or stand_in is not None
+        if row.status == JobStatus.PROCESSING and busy and row.lease_owner:
             break
         await asyncio.sleep(0.02)
     pid = int(row.lease_owner.split(":")[1])
@@ -48,6 +62,8 @@ async def one_run(service, workers, env, folder: Path, duration: float) -> tuple
     victim[0].send_signal(signal.SIGKILL)
     killed = time.monotonic()
     victim[0].wait(10)
+    if stand_in:
+        stand_in.release()  # its worker is gone: the answer goes nowhere
     workers.remove(victim)
     workers.extend(start_workers(1, env, folder / f"replacement{time.time_ns()}"))
     taken = None
@@ -65,7 +81,8 @@ async def one_run(service, workers, env, folder: Path, duration: float) -> tuple
     assert sum(e.status == JobStatus.SUCCESS for e in history) == 1
     folders = list((Path(service.settings.resolved_artifacts_dir) / job.id).iterdir())
     assert len(folders) == 1, folders
-    return killed - submitted, taken or float("nan"), done
+    requests = stand_in.arrivals - arrivals_before if stand_in else None
+    return killed - submitted, taken or float("nan"), done, requests
 
 
 async def run(args: argparse.Namespace, db_url: str) -> int:
@@ -80,6 +97,14 @@ async def run(args: argparse.Namespace, db_url: str) -> int:
         "AMPA_DATA_DIR": str(data_dir),
         "AMPA_RENDER_WORKERS": "1",
     }
+    stand_in = None
+    if args.backend == "stable-audio":
+        from tests.worker.stability_hold import HoldingStandIn
+
+        stand_in = HoldingStandIn("sk-benchmark-key").start()
+        values.update(
+            STABILITY_API_KEY="sk-benchmark-key", STABILITY_API_URL=stand_in.url, AMPA_WORKER_BACKENDS="stable-audio"
+        )
     env = worker_env(**values)
     settings = Settings(_env_file=None, **values)
     workers = start_workers(2, env, data_dir / "workers")
@@ -87,17 +112,23 @@ async def run(args: argparse.Namespace, db_url: str) -> int:
     try:
         async with await JobService.open(settings) as service:
             for i in range(args.runs):
-                killed_after, taken, done = await one_run(service, workers, env, data_dir / "workers", args.duration)
+                killed_after, taken, done, requests = await one_run(
+                    service, workers, env, data_dir / "workers", args.duration, stand_in
+                )
                 results.append((taken, done))
+                said = f"; the API received {requests} requests" if requests is not None else ""
                 print(
                     f"  run {i + 1}: killed {killed_after:.1f} s after submit; picked up again after {taken:.1f} s; "
-                    f"SUCCESS {done:.1f} s after the kill"
+                    f"SUCCESS {done:.1f} s after the kill{said}"
                 )
     finally:
         stop_workers(workers)
+        if stand_in:
+            stand_in.release()
+            stand_in.stop()
     print(
         f"recovery after SIGKILL (lease {settings.lease_s:g} s, reconcile every {settings.reconcile_every_s:g} s, "
-        f"{args.duration:g} s tracks, real pipeline, {args.runs} runs):"
+        f"{args.duration:g} s tracks, real pipeline, {args.backend}, {args.runs} runs):"
     )
     print(
         f"  kill → another worker has the job: median {statistics.median(r[0] for r in results):.1f} s "
@@ -113,6 +144,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--duration", type=float, default=20.0)
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/7")
+    parser.add_argument("--backend", choices=("symbolic", "stable-audio"), default="symbolic")
     args = parser.parse_args()
     db_url = create_database("ampa_recovery")
     try:

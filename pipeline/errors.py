@@ -37,3 +37,12 @@ class QAFailed(PipelineError):
 
 class Cancelled(PipelineError):
     """The job was cancelled while it was being made."""
+
+
+class GeneratorFailed(PipelineError):
+    """A generator backend could not make the audio: a remote service refused or failed, a model is
+    missing. Subclasses (pipeline.backends.stability) say which; `exit_code` is what `ampa generate`
+    returns, `reason` a short slug for job records."""
+
+    exit_code = 3
+    reason = "generator_failed"

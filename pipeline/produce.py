@@ -88,6 +88,8 @@ class ProductionResult:
     passed: bool
     attempts: int
     notes: list[str] = field(default_factory=list)
+    # A neural backend's account (report.json's "generation"): model, seeds, credits, requests, corrections.
+    generation: dict[str, Any] | None = None
 
 
 class _StageClock:
@@ -161,6 +163,8 @@ def produce(
     ):
         backend = backend_for(spec.backend, options.backend_config(), scratch=Path(scratch) / "dry")
         generated = backend.generate(spec, on_stage=stage)
+        if generated.stems is None:
+            spec = spec.with_updates(notes=[*spec.notes, *generated.notes, delivery_note(spec.backend, generated)])
         mix_params, master_params = fresh_params()
         master_params = replace(master_params, pre_gain_db=options.first_master_gain_db)
         reports: list[dict[str, Any]] = []
@@ -190,7 +194,7 @@ def produce(
                 arrangement=generated.arrangement,
                 stems=stems,
                 attempt=attempt,
-                advisory=_advisory_checks(spec),
+                advisory={*_advisory_checks(spec), *generated.advisory},
             )
             report_dict = report.to_dict()
             if shaper is not None:
@@ -206,8 +210,9 @@ def produce(
                 # A mix or master problem: keep the stems, re-run from the mixing stage.
                 hooks.on_qa(report_dict, failed, list(correction.actions))
                 mix_params, master_params = correction.mix_params, correction.master_params
-            elif generated.arrangement is not None:
+            elif generated.stems is not None and generated.arrangement is not None:
                 # Nothing in the mix can fix a key, tempo or silence problem: compose a new take. Its
+                # (A neural backend has already re-requested what was off, inside its own control.)
                 # seed derives from the asked one, so the same request still makes the same track,
                 # and the spec records the seed the final take used.
                 new_seed = derive_seed(spec.seed.value, failed)
@@ -246,6 +251,7 @@ def produce(
             "notes": spec.notes,
             "files": sorted(files),
             **({"reference": reference_report} if reference_report is not None else {}),
+            **({"generation": dict(generated.report)} if generated.report else {}),
         },
     )
     if not passed:
@@ -255,7 +261,25 @@ def produce(
             reasons,
         )
     return ProductionResult(
-        spec=spec, files=files, qa_reports=reports, timings=timings, passed=passed, attempts=attempt, notes=spec.notes
+        spec=spec,
+        files=files,
+        qa_reports=reports,
+        timings=timings,
+        passed=passed,
+        attempts=attempt,
+        notes=spec.notes,
+        generation=dict(generated.report) if generated.report else None,
+    )
+
+
+def delivery_note(backend: str, generated: Generated) -> str:
+    """Which files a mix-only backend's job has, and why there are no stems (bots show it as a note)."""
+    files = "mix.wav, mix.mp3, spectrogram.png, report.json"
+    if generated.arrangement is not None:
+        files += ", and song.mid (the arrangement ampa composed and the model followed)"
+    return (
+        f"files: {files}. No stems: the {backend} model makes one finished stereo mix, not separate "
+        "instruments (use the symbolic backend for stems)"
     )
 
 

@@ -30,6 +30,7 @@ _REJECTION_STATUS = {
     "queue_full": 503,
     "not_found": 404,
     "forbidden": 403,
+    "credits": 429,
 }
 
 
@@ -45,6 +46,11 @@ class SubmitBody(BaseModel):
         default=None, max_length=200, description="Idempotency key: the same key returns the same job"
     )
     parent_id: str | None = None
+    backend: str | None = Field(
+        default=None,
+        description="Generator backend: symbolic, stable-audio, musicgen or stable-audio-open "
+        "(default: the prompt's words, else AMPA_DEFAULT_BACKEND)",
+    )
 
 
 def build_app(settings: Settings, service: JobService | None = None, *, require_auth: bool = True) -> FastAPI:
@@ -108,6 +114,7 @@ def build_app(settings: Settings, service: JobService | None = None, *, require_
                 overrides=body.overrides,
                 client_ref=body.client_ref,
                 parent_id=body.parent_id,
+                backend=body.backend,
             )
         )
         response.headers["Location"] = f"/jobs/{job.id}"

@@ -46,9 +46,11 @@ def not_music(prompt: str) -> JobRejected:
     )
 
 
-async def check_capacity(session: AsyncSession, *, requester_id: str, settings: Settings) -> int:
+async def check_capacity(
+    session: AsyncSession, *, requester_id: str, settings: Settings, backend: str | None = None
+) -> int:
     """Per-user concurrency and hourly quota, then the global queue depth. Returns how many jobs
-    are waiting ahead."""
+    are waiting ahead in the queue of `backend` (all queues when None)."""
     active = await store.count_jobs(session, requester_id=requester_id, statuses=store.ACTIVE_STATUSES)
     if active >= settings.user_concurrent_jobs:
         tracks = "track" if settings.user_concurrent_jobs == 1 else "tracks"
@@ -68,7 +70,30 @@ async def check_capacity(session: AsyncSession, *, requester_id: str, settings: 
             "queue_full",
             f"ampa is very busy right now ({waiting} tracks waiting); please try again in a few minutes.",
         )
-    return waiting
+    if backend is None:
+        return waiting
+    return await store.count_jobs(session, statuses=(JobStatus.PENDING,), backend=backend)
+
+
+async def check_credits(
+    session: AsyncSession, *, requester_id: str, backend: str, predicted: float | None, settings: Settings
+) -> None:
+    """The operator's cap on Stability credits per user per day (a rolling 24 hours), checked
+    before any request is made: what was charged, plus what running jobs are predicted to cost."""
+    cap = settings.stability_daily_credits_per_user
+    if cap is None or not predicted:
+        return
+    used = await store.credits_in_window(
+        session, requester_id=requester_id, backend=backend, since=utcnow() - timedelta(hours=24)
+    )
+    if used + predicted > cap:
+        left = max(0.0, cap - used)
+        raise JobRejected(
+            "credits",
+            f"That track would use about {predicted:g} Stability credits, and you have {left:g} of your "
+            f"{cap:g} daily credits left (used in the last 24 hours: {used:g}). Use the symbolic model, "
+            "which is free, or try again later.",
+        )
 
 
 def _minutes(seconds: float) -> str:

@@ -11,6 +11,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -80,6 +81,11 @@ class Job(Base):
     spec: Mapped[dict[str, Any] | None] = mapped_column(Json)
     notes: Mapped[list[str]] = mapped_column(Json, default=list)
     reference_path: Mapped[str | None] = mapped_column(Text)
+    # The generator backend (pipeline.backends) and so the worker queue; credits of a paid backend:
+    # predicted at submit (the daily cap counts them while the job runs), charged once it answered.
+    backend: Mapped[str] = mapped_column(String(32), default="symbolic", server_default="symbolic")
+    predicted_credits: Mapped[float | None] = mapped_column(Float)
+    charged_credits: Mapped[float | None] = mapped_column(Float)
 
     status: Mapped[str] = mapped_column(String(16))
     stage: Mapped[str | None] = mapped_column(String(16))
@@ -110,6 +116,7 @@ class Job(Base):
         Index(None, "requester_id", "created_at"),
         Index(None, "platform", "thread_ref"),
         Index(None, "parent_id"),
+        Index(None, "backend", "status"),
     )
 
 

@@ -1,6 +1,7 @@
 """How a job id reaches a worker. Two implementations with the same interface:
 
-`ArqQueue` (REDIS_URL set): arq on Redis; the arq job id is the job id, so enqueueing twice is a no-op.
+`ArqQueue` (REDIS_URL set): arq on Redis, one queue per generator backend (worker/routing.py); the
+arq job id is the job id, so enqueueing twice is a no-op.
 `InProcessQueue` (embedded default): asyncio tasks in this process, `in_process_concurrency` at a time.
 The database stays the truth either way; the reconciler puts back whatever a queue lost.
 """
@@ -14,13 +15,14 @@ from typing import Protocol
 
 from arq.connections import ArqRedis
 from arq.constants import (
-    default_queue_name,
     in_progress_key_prefix,
     job_key_prefix,
     result_key_prefix,
     retry_key_prefix,
 )
 
+from pipeline.backends import BACKEND_NAMES
+from worker.routing import SYMBOLIC, queue_name
 from worker.runner import JobRunner
 
 log = logging.getLogger(__name__)
@@ -29,13 +31,17 @@ TASK_NAME = "run_job"  # the arq function name (worker/tasks.py)
 
 
 class JobQueue(Protocol):
-    async def enqueue(self, job_id: str) -> None: ...
+    # True when each backend has its own queue that waits for a worker serving it (arq); False when
+    # this process runs what it is given (in-process), so a job it cannot run is not handed to it.
+    per_backend: bool
 
-    async def contains(self, job_id: str) -> bool:
+    async def enqueue(self, job_id: str, backend: str = SYMBOLIC) -> None: ...
+
+    async def contains(self, job_id: str, backend: str = SYMBOLIC) -> bool:
         """Waiting or running in this queue."""
         ...
 
-    async def recover(self, job_id: str) -> None:
+    async def recover(self, job_id: str, backend: str = SYMBOLIC) -> None:
         """Make a job that should run runnable again: its worker died or the queue forgot it."""
         ...
 
@@ -45,44 +51,51 @@ class JobQueue(Protocol):
 
 
 class ArqQueue:
-    def __init__(self, pool: ArqRedis, *, queue_name: str = default_queue_name) -> None:
+    per_backend = True
+
+    def __init__(self, pool: ArqRedis) -> None:
         self.pool = pool
-        self.queue_name = queue_name
 
-    async def enqueue(self, job_id: str) -> None:
-        await self.pool.enqueue_job(TASK_NAME, job_id, _job_id=job_id, _queue_name=self.queue_name)
+    async def enqueue(self, job_id: str, backend: str = SYMBOLIC) -> None:
+        await self.pool.enqueue_job(TASK_NAME, job_id, _job_id=job_id, _queue_name=queue_name(backend))
 
-    async def contains(self, job_id: str) -> bool:
+    async def contains(self, job_id: str, backend: str = SYMBOLIC) -> bool:
         async with self.pool.pipeline(transaction=False) as pipe:
-            pipe.zscore(self.queue_name, job_id)
+            pipe.zscore(queue_name(backend), job_id)
             pipe.exists(in_progress_key_prefix + job_id)
             score, running = await pipe.execute()
         return score is not None or bool(running)
 
-    async def recover(self, job_id: str) -> None:
+    async def recover(self, job_id: str, backend: str = SYMBOLIC) -> None:
         # The dead worker's in-progress marker would otherwise hold the job for job_timeout + 10 s.
         await self.pool.delete(in_progress_key_prefix + job_id)
-        if await self.pool.zscore(self.queue_name, job_id) is None:
+        if await self.pool.zscore(queue_name(backend), job_id) is None:
             # Forgotten (Redis flushed or restarted) or finished in arq's eyes without a result in
             # the database: start from a clean slate so enqueue_job does not treat it as a duplicate.
             await self.pool.delete(job_key_prefix + job_id, result_key_prefix + job_id, retry_key_prefix + job_id)
-            await self.enqueue(job_id)
+            await self.enqueue(job_id, backend)
 
     async def depth(self) -> int:
-        return int(await self.pool.zcard(self.queue_name))
+        """Jobs waiting in every backend's queue."""
+        async with self.pool.pipeline(transaction=False) as pipe:
+            for backend in BACKEND_NAMES:
+                pipe.zcard(queue_name(backend))
+            return sum(int(n) for n in await pipe.execute())
 
     async def close(self) -> None:
         await self.pool.aclose()
 
 
 class InProcessQueue:
+    per_backend = False
+
     def __init__(self, runner: JobRunner, *, concurrency: int = 1) -> None:
         self.runner = runner
         self._slots = asyncio.Semaphore(concurrency)
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._waiting: set[str] = set()
 
-    async def enqueue(self, job_id: str) -> None:
+    async def enqueue(self, job_id: str, backend: str = SYMBOLIC) -> None:
         task = self._tasks.get(job_id)
         if task is not None and not task.done():
             return
@@ -103,11 +116,11 @@ class InProcessQueue:
             if self._tasks.get(job_id) is asyncio.current_task():
                 del self._tasks[job_id]
 
-    async def contains(self, job_id: str) -> bool:
+    async def contains(self, job_id: str, backend: str = SYMBOLIC) -> bool:
         task = self._tasks.get(job_id)
         return task is not None and not task.done()
 
-    async def recover(self, job_id: str) -> None:
+    async def recover(self, job_id: str, backend: str = SYMBOLIC) -> None:
         await self.enqueue(job_id)
 
     async def depth(self) -> int:

@@ -14,8 +14,11 @@ import asyncio
 import contextlib
 import importlib
 import logging
+import re
+import shutil
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -57,6 +60,7 @@ class JobRunner:
         owner: str,
         pipeline: ModuleType | None = None,
         options: dict[str, Any] | None = None,
+        backends: list[str] | None = None,
     ) -> None:
         self.sessions = sessions
         self.bus = bus
@@ -65,6 +69,10 @@ class JobRunner:
         self.owner = owner
         self._pipeline = pipeline
         self._extra_options = options or {}
+        # The generator backends this runner makes jobs for (None: any); a job of another backend
+        # is never claimed, so it stays PENDING for a worker that serves it.
+        self.backends = backends
+        self._backend_config = None
 
     @property
     def pipeline(self) -> ModuleType:
@@ -72,11 +80,21 @@ class JobRunner:
             self._pipeline = load_pipeline(self.settings.pipeline_module)
         return self._pipeline
 
+    def backend_config(self) -> Any:
+        """The neural backends' settings (built once: the key and model folders do not change)."""
+        if self._backend_config is None:
+            from worker.settings import backend_config
+
+            self._backend_config = backend_config(self.settings)
+        return self._backend_config
+
     async def run(self, job_id: str) -> JobStatus | None:
         """Run the job if it is ours to run. Returns its final status, or None when it was not
         claimable (finished, cancelled, or held by a live worker)."""
         async with self.sessions.begin() as session:
-            job = await store.claim(session, job_id=job_id, owner=self.owner, lease_s=self.settings.lease_s)
+            job = await store.claim(
+                session, job_id=job_id, owner=self.owner, lease_s=self.settings.lease_s, backends=self.backends
+            )
         if job is None:
             return None
         run = _Run(self, job)
@@ -102,6 +120,7 @@ class _Run:
         self.qa_reports: list[dict[str, Any]] = list(job.qa_reports or [])
         self.qa_retries = job.qa_retries or 0
         self.last_stage: tuple[str, int] | None = None
+        self.answered = False  # the generator got past its model's answer (a paid backend charged it)
         self.cancel_requested = False
         self.lease_lost = False
         self.timed_out = False
@@ -200,7 +219,10 @@ class _Run:
                 return await self._fail(exc.user_message, data={"reasons": reasons})
             except PipelineError as exc:
                 self._discard(staging)
-                return await self._fail(exc.user_message)
+                # A generator's failure (Stability: key rejected, out of credits, flagged, …) keeps
+                # its short reason on the job's history; the user reads `user_message`.
+                reason = getattr(exc, "reason", None)
+                return await self._fail(exc.user_message, data={"reason": reason} if reason else None)
             except TimeoutError:
                 # The pipeline thread is stuck inside a stage; it cannot be interrupted, only abandoned.
                 self.timed_out = True
@@ -259,7 +281,7 @@ class _Run:
             render_workers=settings.render_workers,
             keep_soundfont=settings.keep_soundfont_loaded,
             scratch_dir=settings.scratch_dir,
-            **self.r._extra_options,
+            **{"backends": replace(self.r.backend_config(), answer_dir=self.answer_dir), **self.r._extra_options},
         )
         reference = Path(self.job.reference_path) if self.job.reference_path else None
         return pipeline.produce(spec, out_dir, options=options, hooks=_Hooks(self), reference=reference)
@@ -283,6 +305,7 @@ class _Run:
                 spec=result.spec.to_dict(),
                 notes=list(result.spec.notes),
                 data={"files": sorted(files), "qa_attempts": result.attempts},
+                **_charged(result),
             )
         except LeaseLost:
             self.r.artifacts.discard(self.job_id, self.attempt)
@@ -290,8 +313,18 @@ class _Run:
         return JobStatus.SUCCESS
 
     async def _fail(self, reason: str, *, data: dict[str, Any] | None = None) -> JobStatus:
-        await self._finish(JobStatus.FAILED, f"Failed: {reason}", error=reason, data=data or {})
+        await self._finish(JobStatus.FAILED, f"Failed: {reason}", error=reason, data=data or {}, **self._spent())
         return JobStatus.FAILED
+
+    def _spent(self) -> dict[str, float]:
+        """A paid job that failed after the model answered was charged: at least its prediction (the
+        pipeline's errors do not carry the client's own count), so the daily cap still counts it."""
+        return {"charged_credits": self.job.predicted_credits} if self.answered and self.job.predicted_credits else {}
+
+    @property
+    def answer_dir(self) -> Path:
+        """Where a paid backend keeps this job's answers until it ends (see pipeline.backends.kept_answers)."""
+        return self.r.settings.data_dir / "answers" / self.job_id
 
     async def _finish(
         self, status: JobStatus, message: str, *, error: str | None, data: dict | None = None, **values: Any
@@ -306,11 +339,10 @@ class _Run:
             qa_retries=self.qa_retries,
             **values,
         )
+        shutil.rmtree(self.answer_dir, ignore_errors=True)  # the job has its result: nothing to reuse
         return status
 
     def _discard(self, staging: Path) -> None:
-        import shutil
-
         shutil.rmtree(staging, ignore_errors=True)
 
     def _too_long_message(self) -> str:
@@ -342,15 +374,15 @@ class _Run:
         if self.last_stage == (stage, attempt):
             return
         self.last_stage = (stage, attempt)
+        self.answered = self.answered or stage in _AFTER_GENERATION
         self.qa_attempt = max(self.qa_attempt, attempt)
         again = f" again (attempt {attempt})" if attempt > 1 else ""
+        message, data = f"{_STAGE_WORDS.get(stage, stage.capitalize())}{again}", {}
+        if wait := _WAITING.fullmatch(stage):  # a remote service is rate-limiting: say so, and for how long
+            stage, data = "waiting", {"retry_in_s": int(wait[1])}
+            message = f"Waiting (rate limited), retrying in {wait[1]} s"
         await self.change(
-            Change(
-                JobStatus.PROCESSING,
-                f"{_STAGE_WORDS.get(stage, stage.capitalize())}{again}",
-                stage=stage,
-                attempt=attempt,
-            ),
+            Change(JobStatus.PROCESSING, message, stage=stage, attempt=attempt, data=data),
             qa_attempt=self.qa_attempt,
         )
 
@@ -385,6 +417,8 @@ class _Run:
         return self.cancel_requested or self.lease_lost or self.timed_out or self.stopping
 
 
+_AFTER_GENERATION = ("correcting", "mixing", "mastering", "qa")
+_WAITING = re.compile(r"waiting (\d+)s")
 _STAGE_WORDS = {
     "parsing": "Understanding the request",
     "analysing": "Listening to the reference",
@@ -393,7 +427,18 @@ _STAGE_WORDS = {
     "mixing": "Mixing",
     "mastering": "Mastering",
     "qa": "Checking quality",
+    # A neural backend's stages (pipeline.backends.control, stable_audio).
+    "generating": "Generating with the neural model",
+    "waiting": "Waiting for the generator (rate limit or retry)",
+    "correcting": "Measuring and correcting tempo and key",
 }
+
+
+def _charged(result: Any) -> dict[str, float]:
+    """What a paid backend charged for this job (report.json's generation.credits), for the record."""
+    generation = getattr(result, "generation", None) or {}
+    credits = generation.get("credits")
+    return {"charged_credits": float(credits)} if isinstance(credits, (int, float)) else {}
 
 
 class _Hooks:

@@ -44,6 +44,9 @@ class JobRequest:
     parent_id: str | None = None  # set for iterations
     spec: dict[str, Any] | None = None  # a ready spec (follow-ups, variations): parsing is skipped
     client_ref: str | None = None  # platform idempotency key (Slack event id, Discord interaction id)
+    # Generator backend (pipeline.backends.BACKEND_NAMES) asked for by an option; None: the words of
+    # the prompt ("made with stable audio"), a ready spec's own backend, else AMPA_DEFAULT_BACKEND.
+    backend: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -98,6 +101,9 @@ class JobView:
     delivered: bool  # the adapter has posted the final result
     notes: list[str] = field(default_factory=list)  # what was ignored, clamped, unsupported
     reference_path: str | None = None  # the reference track this job followed, if any
+    backend: str = "symbolic"  # the generator backend that makes it
+    predicted_credits: float | None = None  # a paid backend's estimate before any request
+    charged_credits: float | None = None  # what the paid backend charged (None: nothing yet)
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -122,5 +128,5 @@ class JobRejected(Exception):
 
     def __init__(self, reason: str, user_message: str) -> None:
         super().__init__(user_message)
-        self.reason = reason  # machine code: quota | concurrency | queue_full | too_long | empty_prompt | not_music | bad_reference | not_found | forbidden | failed_parent | prompt_too_long | bad_option | bad_spec
+        self.reason = reason  # machine code: quota | concurrency | queue_full | too_long | empty_prompt | not_music | bad_reference | not_found | forbidden | failed_parent | prompt_too_long | bad_option | bad_spec | backend_unavailable | credits
         self.user_message = user_message

@@ -53,7 +53,7 @@ from typing import TYPE_CHECKING, Any, Self
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from worker import limits, store
+from worker import limits, routing, store
 from worker.artifacts import FilesystemArtifactStore
 from worker.db import is_sqlite, make_engine, make_sessions
 from worker.events import EventBus, LocalEventBus, RedisEventBus
@@ -172,6 +172,9 @@ class JobService:
         queue: JobQueue | None = None
         reconciler = None
         if run_jobs:
+            # The embedded runner serves whatever this process can run (`ampa worker --backends`
+            # embedded: the ones it names).
+            served = routing.parse_backends(settings.worker_backends, settings)
             runner = JobRunner(
                 sessions=sessions,
                 bus=bus,
@@ -180,9 +183,21 @@ class JobService:
                 owner=worker_identity(),
                 pipeline=pipeline,
                 options=pipeline_options,
+                backends=served,
             )
             queue = InProcessQueue(runner, concurrency=settings.in_process_concurrency)
-            reconciler = Reconciler(sessions=sessions, queue=queue, bus=bus, every_s=settings.reconcile_every_s)
+
+            async def served_here() -> list[str]:
+                return served
+
+            reconciler = Reconciler(
+                sessions=sessions,
+                queue=queue,
+                bus=bus,
+                every_s=settings.reconcile_every_s,
+                served=served_here,
+                backend_wait_s=settings.backend_wait_s,
+            )
         service = cls(
             settings=settings,
             engine=engine,
@@ -255,6 +270,16 @@ class JobService:
         spec = await self._understand(request)
         duration = (spec.get("duration_s") or {}).get("value") if spec else None
         limits.check_duration(duration, self.settings)
+        backend = routing.choose_backend(
+            request.backend,
+            spec.get("backend") if spec else None,
+            from_ready_spec=request.spec is not None,
+            default=self.settings.default_backend,
+            prompt=request.prompt,
+        )
+        spec = {**(spec or {}), "backend": backend}
+        waiting_for = await self._check_backend(backend)
+        predicted = routing.predict_credits(spec, backend, self.settings)
 
         parent_version = 0
         async with self.sessions.begin() as session:
@@ -264,7 +289,12 @@ class JobService:
                     raise JobRejected("not_found", "That track no longer exists — start again with a new prompt.")
                 parent_version = parent.version
             await self._serialise_user(session, request.requester_id)
-            ahead = await limits.check_capacity(session, requester_id=request.requester_id, settings=self.settings)
+            ahead = await limits.check_capacity(
+                session, requester_id=request.requester_id, settings=self.settings, backend=backend
+            )
+            await limits.check_credits(
+                session, requester_id=request.requester_id, backend=backend, predicted=predicted, settings=self.settings
+            )
             job = Job(
                 id=uuid.uuid4().hex,
                 platform=request.platform,
@@ -278,6 +308,8 @@ class JobService:
                 spec=spec,
                 notes=list(spec.get("notes", [])) if spec else [],
                 reference_path=str(reference) if reference else None,
+                backend=backend,
+                predicted_credits=predicted,
                 status=str(JobStatus.PENDING),
                 qa_attempt=1,
                 qa_retries=0,
@@ -291,13 +323,7 @@ class JobService:
             )
             try:
                 async with session.begin_nested():
-                    first = await store.insert_job(
-                        session,
-                        job=job,
-                        first=Change(
-                            JobStatus.PENDING, f"Queued — position {ahead + 1}", data={"queue_position": ahead + 1}
-                        ),
-                    )
+                    first = await store.insert_job(session, job=job, first=_queued(ahead, waiting_for))
             except IntegrityError:
                 if request.client_ref:  # the same interaction/event raced us: answer with its job
                     existing = None
@@ -309,14 +335,48 @@ class JobService:
                         return store.to_view(existing)
                 raise
         await self.bus.publish(first)
-        await self._enqueue(job.id)
+        await self._enqueue(job.id, backend)
         return store.to_view(job)
 
-    async def _enqueue(self, job_id: str) -> None:
+    async def _check_backend(self, backend: str) -> str | None:
+        """Refuse a backend nobody here can run; returns the backend when the job will wait for a
+        worker that runs it (arq: no live worker advertises it right now), else None.
+
+        Embedded, this process (or a local `ampa worker`) makes the job, so its own readiness
+        decides, with the reason ("STABILITY_API_KEY is not set"). With Redis the workers may have
+        keys and GPUs that the bot does not, so what they advertise decides; a job nobody serves
+        yet is held (and fails after AMPA_BACKEND_WAIT), because a worker may be restarting."""
+        if self.redis is None:
+            states = routing.local_readiness(self.settings)
+            if not any(r.name == backend and r.ready for r in states):
+                raise routing.unavailable(backend, states)
+            return None
+        try:
+            live = await routing.serving(self.redis)
+        except Exception as exc:  # noqa: BLE001 - Redis away: the job is safe in the database
+            log.warning("could not read which backends are served: %s", exc)
+            return None
+        return None if live.get(backend) else backend
+
+    async def available_backends(self) -> list[str]:
+        """The models a user can pick now: ready in this process (embedded), or served by a live
+        worker (Redis); the operator's default always (its jobs wait for a worker at worst)."""
+        if self.redis is None:
+            names = routing.ready_here(self.settings)
+        else:
+            try:
+                live = await routing.serving(self.redis)
+            except Exception:  # noqa: BLE001
+                live = {}
+            names = [name for name, count in live.items() if count]
+        default = self.settings.default_backend
+        return [default, *(n for n in names if n != default)]
+
+    async def _enqueue(self, job_id: str, backend: str = routing.SYMBOLIC) -> None:
         if self.queue is None:
             return  # a read-only process: a worker (or the reconciler of an embedded process) picks it up
         try:
-            await self.queue.enqueue(job_id)
+            await self.queue.enqueue(job_id, backend)
         except Exception as exc:  # noqa: BLE001 - Redis away: the job is safe in the database
             log.warning("job %s saved but not enqueued (%s); the reconciler will enqueue it", job_id, exc)
 
@@ -550,11 +610,11 @@ class JobService:
         previous = Spec.from_dict(parent.spec or {})
         edit = await asyncio.to_thread(_apply_reply, previous, reply_text)
         message = "; ".join(edit.messages) or None
-        if not edit.makes_new_version:
-            return FollowUp(
-                None, list(edit.changes), message or "Nothing to change there — tell me what to do differently."
-            )
-        new_spec = edit.spec.to_dict()
+        backend = routing.next_version_backend(parent.backend, edit.spec.backend, reply_text)
+        changes = list(edit.changes) + ([{"backend": backend}] if backend != parent.backend else [])
+        if not edit.makes_new_version and backend == parent.backend:
+            return FollowUp(None, changes, message or "Nothing to change there — tell me what to do differently.")
+        new_spec = {**edit.spec.to_dict(), "backend": backend}
         job = await self.submit(
             JobRequest(
                 prompt=reply_text,
@@ -568,7 +628,7 @@ class JobService:
                 client_ref=client_ref,
             )
         )
-        return FollowUp(job, list(edit.changes), message)
+        return FollowUp(job, changes, message)
 
     async def variation(
         self, job_id: str, *, requester_id: str, new_seed: bool = True, client_ref: str | None = None
@@ -716,3 +776,13 @@ def _existing(path: str | None) -> str | None:
 
 def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def _queued(ahead: int, waiting_for: str | None) -> Change:
+    if waiting_for is not None:
+        return Change(
+            JobStatus.PENDING,
+            routing.waiting_message(waiting_for),
+            data={"queue_position": ahead + 1, "waiting_for_backend": waiting_for},
+        )
+    return Change(JobStatus.PENDING, f"Queued — position {ahead + 1}", data={"queue_position": ahead + 1})

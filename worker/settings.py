@@ -8,10 +8,14 @@ Settings are built once at start-up and passed in; nothing reads them at import 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from platformdirs import user_data_dir
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from pipeline.backends.registry import BackendConfig
 
 _DATA_DIR = Path(user_data_dir("ampa", appauthor=False))
 
@@ -67,6 +71,34 @@ class Settings(BaseSettings):
     # Files of finished jobs older than this are removed (the job record and its spec stay); 0: never.
     retention_days: float = Field(default=30.0, ge=0, validation_alias="AMPA_RETENTION_DAYS")
     retention_every_s: float = Field(default=3600.0, gt=0, validation_alias="AMPA_RETENTION_EVERY_S")
+    # Generator backends (see pipeline.backends): which one a request gets unless it names another,
+    # Stability's Stable Audio API, and the local neural models.
+    default_backend: str = Field(default="symbolic", validation_alias="AMPA_DEFAULT_BACKEND")
+    stability_api_key: SecretStr | None = Field(default=None, validation_alias="STABILITY_API_KEY")
+    stability_api_url: str = Field(default="https://api.stability.ai", validation_alias="STABILITY_API_URL")
+    stability_model: str = Field(default="stable-audio-2.5", validation_alias="AMPA_STABILITY_MODEL")
+    stability_steps: int | None = Field(default=None, ge=4, le=100, validation_alias="AMPA_STABILITY_STEPS")
+    stability_cfg_scale: float | None = Field(default=None, ge=1.0, le=25.0, validation_alias="AMPA_STABILITY_CFG")
+    stability_strength: float | None = Field(default=None, ge=0.0, le=1.0, validation_alias="AMPA_STABILITY_STRENGTH")
+    stability_mode: str = Field(default="guided", validation_alias="AMPA_STABILITY_MODE")
+    stability_timeout_s: float = Field(default=180.0, gt=0, validation_alias="AMPA_STABILITY_TIMEOUT")
+    stability_retries: int = Field(default=4, ge=0, le=10, validation_alias="AMPA_STABILITY_RETRIES")
+    stability_backoff_s: float = Field(default=2.0, ge=0.0, le=60.0, validation_alias="AMPA_STABILITY_BACKOFF")
+    neural_takes: int = Field(default=3, ge=1, le=5, validation_alias="AMPA_NEURAL_TAKES")
+    musicgen_model: str | None = Field(default=None, validation_alias="AMPA_MUSICGEN_MODEL")
+    stable_audio_open_model: str | None = Field(default=None, validation_alias="AMPA_STABLE_AUDIO_OPEN_MODEL")
+    stable_audio_open_steps: int = Field(default=100, ge=1, le=500, validation_alias="AMPA_STABLE_AUDIO_OPEN_STEPS")
+    device: str | None = Field(default=None, validation_alias="AMPA_DEVICE")
+
+    # Which worker serves which generator backend (worker/routing.py)
+    # What `ampa worker` serves when --backends is not given (comma-separated); empty: every ready one.
+    worker_backends: str | None = Field(default=None, validation_alias="AMPA_WORKER_BACKENDS")
+    # How long a job waits for a worker that runs its backend before it fails with the reason.
+    backend_wait_s: float = Field(default=600.0, gt=0, validation_alias="AMPA_BACKEND_WAIT")
+    # Stability credits one user may spend in 24 hours (None: no cap); checked before any request.
+    stability_daily_credits_per_user: float | None = Field(
+        default=None, ge=0, validation_alias="AMPA_STABILITY_DAILY_CREDITS_PER_USER"
+    )
 
     @field_validator("api_token")
     @classmethod
@@ -95,6 +127,29 @@ class Settings(BaseSettings):
             raise ValueError("AMPA_LINK_SECRET must be at least 32 characters (e.g. `openssl rand -hex 32`)")
         return secret
 
+    @field_validator("default_backend")
+    @classmethod
+    def _known_backend(cls, name: str) -> str:
+        from pipeline.backends.registry import BACKEND_NAMES
+
+        if name not in BACKEND_NAMES:
+            raise ValueError(f"AMPA_DEFAULT_BACKEND must be one of {', '.join(BACKEND_NAMES)} (got {name!r})")
+        return name
+
+    @field_validator("stability_mode")
+    @classmethod
+    def _known_mode(cls, mode: str) -> str:
+        if mode not in ("guided", "text"):
+            raise ValueError(f"AMPA_STABILITY_MODE must be 'guided' or 'text' (got {mode!r})")
+        return mode
+
+    @field_validator("stability_model")
+    @classmethod
+    def _known_model(cls, model: str) -> str:
+        if model not in ("stable-audio-2.5", "stable-audio-2"):
+            raise ValueError(f"AMPA_STABILITY_MODEL must be 'stable-audio-2.5' or 'stable-audio-2' (got {model!r})")
+        return model
+
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'ampa.db'}"
@@ -106,3 +161,30 @@ class Settings(BaseSettings):
     @property
     def uses_arq(self) -> bool:
         return bool(self.redis_url)
+
+
+def backend_config(settings: Settings) -> BackendConfig:
+    """The pipeline's view of the generator settings (one place, for the CLI, the worker and the bots)."""
+    from pipeline.backends.registry import BackendConfig
+
+    key = settings.stability_api_key.get_secret_value() if settings.stability_api_key else None
+    return BackendConfig(
+        soundfont=settings.soundfont,
+        render_workers=settings.render_workers,
+        keep_soundfont=settings.keep_soundfont_loaded,
+        stability_api_key=key or None,
+        stability_api_url=settings.stability_api_url,
+        stability_model=settings.stability_model,
+        stability_steps=settings.stability_steps,
+        stability_cfg_scale=settings.stability_cfg_scale,
+        stability_strength=settings.stability_strength,
+        stability_mode=settings.stability_mode,
+        stability_timeout_s=settings.stability_timeout_s,
+        stability_retries=settings.stability_retries,
+        stability_backoff_s=settings.stability_backoff_s,
+        max_takes=settings.neural_takes,
+        musicgen_model=settings.musicgen_model,
+        stable_audio_open_model=settings.stable_audio_open_model,
+        stable_audio_open_steps=settings.stable_audio_open_steps,
+        device=settings.device,
+    )

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Text, and_, cast, func, or_, select, update
+from sqlalchemy import Text, and_, case, cast, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from worker.models import Job, JobEventRow, utcnow
@@ -61,6 +61,9 @@ def to_view(job: Job) -> JobView:
         delivered=job.delivered,
         notes=list(job.notes or []),
         reference_path=job.reference_path,
+        backend=job.backend or "symbolic",
+        predicted_credits=job.predicted_credits,
+        charged_credits=job.charged_credits,
     )
 
 
@@ -168,15 +171,20 @@ async def update_fields(session: AsyncSession, *, job_id: str, owner: str | None
     return result.rowcount > 0
 
 
-async def claim(session: AsyncSession, *, job_id: str, owner: str, lease_s: float) -> Job | None:
+async def claim(
+    session: AsyncSession, *, job_id: str, owner: str, lease_s: float, backends: Collection[str] | None = None
+) -> Job | None:
     """Take the job for running: it must be PENDING, or running with an expired lease (its worker
-    died). Bumps the execution attempt. None when someone else holds it or it is finished."""
+    died), and made by one of `backends` (None: any). Bumps the execution attempt. None when someone
+    else holds it, it is finished, or this worker does not serve its backend."""
     now = utcnow()
+    served = [] if backends is None else [Job.backend.in_(list(backends))]
     stmt = (
         update(Job)
         .where(
             Job.id == job_id,
             Job.cancel_requested.is_(False),
+            *served,
             or_(
                 Job.status == str(JobStatus.PENDING),
                 and_(Job.status.in_([str(s) for s in RUNNING_STATUSES]), Job.lease_expires_at < now),
@@ -237,6 +245,7 @@ async def count_jobs(
     *,
     requester_id: str | None = None,
     platform: str | None = None,
+    backend: str | None = None,
     statuses: Collection[JobStatus] | None = None,
     created_after: datetime | None = None,
 ) -> int:
@@ -245,6 +254,8 @@ async def count_jobs(
         stmt = stmt.where(Job.requester_id == requester_id)
     if platform is not None:
         stmt = stmt.where(Job.platform == platform)
+    if backend is not None:
+        stmt = stmt.where(Job.backend == backend)
     if statuses is not None:
         stmt = stmt.where(Job.status.in_([str(s) for s in statuses]))
     if created_after is not None:
@@ -258,12 +269,13 @@ async def count_by_status(session: AsyncSession) -> dict[str, int]:
 
 
 async def queue_position(session: AsyncSession, *, job: Job) -> int:
-    """1-based place among PENDING jobs, oldest first."""
+    """1-based place among PENDING jobs of the same backend (the same queue), oldest first."""
     stmt = (
         select(func.count())
         .select_from(Job)
         .where(
             Job.status == str(JobStatus.PENDING),
+            Job.backend == job.backend,
             or_(Job.created_at < job.created_at, and_(Job.created_at == job.created_at, Job.id < job.id)),
         )
     )
@@ -294,9 +306,39 @@ async def stale_running(session: AsyncSession, *, now: datetime) -> Sequence[Job
     return (await session.execute(stmt)).scalars().all()
 
 
-async def pending_ids(session: AsyncSession, *, older_than: datetime) -> list[str]:
-    stmt = select(Job.id).where(Job.status == str(JobStatus.PENDING), Job.updated_at < older_than)
-    return list((await session.execute(stmt)).scalars())
+@dataclass(frozen=True)
+class Waiting:
+    id: str
+    backend: str
+    created_at: datetime
+
+
+async def pending_jobs(session: AsyncSession, *, older_than: datetime) -> list[Waiting]:
+    stmt = select(Job.id, Job.backend, Job.created_at).where(
+        Job.status == str(JobStatus.PENDING), Job.updated_at < older_than
+    )
+    return [Waiting(*row) for row in (await session.execute(stmt)).all()]
+
+
+async def last_event(session: AsyncSession, *, job_id: str) -> JobEvent | None:
+    stmt = select(JobEventRow).where(JobEventRow.job_id == job_id).order_by(JobEventRow.seq.desc()).limit(1)
+    row = (await session.execute(stmt)).scalar_one_or_none()
+    return to_event(row) if row is not None else None
+
+
+async def credits_in_window(session: AsyncSession, *, requester_id: str, backend: str, since: datetime) -> float:
+    """Credits a user's jobs on `backend` used since `since`: what was charged, or for a job not
+    charged yet and still going, what it is predicted to cost (so two jobs at once cannot both fit)."""
+    active = [str(s) for s in ACTIVE_STATUSES]
+    used = func.coalesce(
+        Job.charged_credits,
+        case((Job.status.in_(active), Job.predicted_credits), else_=0.0),
+        0.0,
+    )
+    stmt = select(func.coalesce(func.sum(used), 0.0)).where(
+        Job.requester_id == requester_id, Job.backend == backend, Job.created_at >= since
+    )
+    return float((await session.execute(stmt)).scalar_one())
 
 
 async def stage_timings(session: AsyncSession, *, limit: int = 1000) -> list[dict[str, float]]:

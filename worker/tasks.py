@@ -1,5 +1,8 @@
 """The arq side: the job function and the worker's settings (`ampa worker`).
 
+A process serves one or more generator backends: one arq worker per backend's queue (see
+worker/routing.py), all sharing the process's job slots, runner, reconciler and Redis pool.
+
 One job per worker process by default (`max_jobs=1`): the pipeline already uses both cores. The
 reconciler runs as a background task in every worker rather than as an arq cron job, because a cron
 job would have to wait for the busy job slot; its passes are idempotent (conditional UPDATEs), so
@@ -11,12 +14,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 from typing import Any, ClassVar
 
 from arq import cron, func
-from arq.connections import RedisSettings
+from arq.connections import ArqRedis, RedisSettings, create_pool
 from arq.worker import Worker
 
+from worker import routing
 from worker.artifacts import FilesystemArtifactStore
 from worker.db import make_engine, make_sessions
 from worker.events import RedisEventBus
@@ -51,9 +56,170 @@ async def sweep_artifacts(ctx: dict[str, Any]) -> int:
         sessions=ctx["sessions"], artifacts=ctx["artifacts"], retention_days=settings.retention_days
     )
     return len(removed)
+class _SharedSlots:
+    """The job slots of one worker process, shared by its per-backend arq workers."""
+
+    def __init__(self, max_jobs: int) -> None:
+        self.used = 0
+        self.sem = asyncio.BoundedSemaphore(max_jobs + 1)  # what arq sizes its own semaphore to
+
+
+class _QueueWorker(Worker):
+    """An arq worker for one backend's queue whose job slots are the process's, not its own: a
+    process serving symbolic and stable-audio still runs `max_jobs` jobs at once in all, and a
+    queue never takes a job while another queue's job fills the slot. (arq keeps the count in
+    `job_counter` and checks it with no await between check and increment, so sharing it is safe.)"""
+
+    def __init__(self, *, slots: _SharedSlots, **kwargs: Any) -> None:
+        self._slots = slots
+        super().__init__(**kwargs)
+        self.sem = slots.sem
+
+    @property
+    def job_counter(self) -> int:
+        return self._slots.used
+
+    @job_counter.setter
+    def job_counter(self, value: int) -> None:
+        self._slots.used = value
+
+
+class BackendWorkers:
+    """`ampa worker --backends …`: one arq worker per served backend's queue, and what they share
+    (one Redis pool, one database engine, one job runner, the reconciler, the advertiser)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        backends: list[str],
+        *,
+        burst: bool = False,
+        max_jobs: int = 1,
+        pipeline: Any = None,
+        **overrides: Any,
+    ) -> None:
+        if not settings.redis_url:
+            raise ValueError("REDIS_URL is not set")
+        if not backends:
+            raise ValueError("a worker must serve at least one backend")
+        self.settings = settings
+        self.backends = list(backends)
+        self.ctx: dict[str, Any] = {"settings": settings, "pipeline": pipeline}
+        self.pool: ArqRedis | None = None
+        self._slots = _SharedSlots(max_jobs)
+        self._options = {**worker_options(settings, burst=burst, max_jobs=max_jobs), **overrides}
+        for shared in ("on_startup", "on_shutdown", "ctx", "redis_settings"):
+            self._options.pop(shared)  # the group starts, stops and connects once for all its workers
+        self._options["handle_signals"] = False  # one handler for the group (run())
+        self.workers: list[_QueueWorker] = []
+        self._background: list[asyncio.Task[None]] = []
+        self._stopped = False
+
+    async def async_run(self) -> None:
+        """Run until stopped (or, in burst mode, until every served queue is empty)."""
+        await self._start()
+        if self._stopped:
+            return  # a signal came while starting
+        await asyncio.gather(*(w.async_run() for w in self.workers))
+
+    async def _start(self) -> None:
+        from worker.service import worker_identity
+
+        self.pool = await create_pool(RedisSettings.from_dsn(self.settings.redis_url))
+        owner = worker_identity()
+        # The retention sweep is a cron job of the first queue's worker only: one sweep per process.
+        cron_jobs = self._options.pop("cron_jobs", [])
+        self.workers = [
+            _QueueWorker(
+                slots=self._slots,
+                queue_name=routing.queue_name(backend),
+                redis_pool=self.pool,
+                ctx=self.ctx,
+                cron_jobs=cron_jobs if index == 0 else [],
+                **self._options,
+            )
+            for index, backend in enumerate(self.backends)
+        ]
+        engine = make_engine(self.settings.resolved_database_url)
+        sessions = make_sessions(engine)
+        bus = RedisEventBus(self.pool)
+        self.ctx["engine"] = engine
+        self.ctx["sessions"] = sessions  # for the retention sweep
+        self.ctx["artifacts"] = FilesystemArtifactStore(self.settings.resolved_artifacts_dir)
+        self.ctx["runner"] = JobRunner(
+            sessions=sessions,
+            bus=bus,
+            artifacts=self.ctx["artifacts"],
+            settings=self.settings,
+            owner=owner,
+            pipeline=self.ctx.get("pipeline"),
+            backends=self.backends,
+        )
+        reconciler = Reconciler(
+            sessions=sessions,
+            queue=ArqQueue(self.pool),
+            bus=bus,
+            every_s=self.settings.reconcile_every_s,
+            served=lambda: _live_backends(self.pool),
+            backend_wait_s=self.settings.backend_wait_s,
+        )
+        advertiser = routing.Advertiser(self.pool, owner, self.backends)
+        await routing.advertise(self.pool, owner, self.backends)  # before the first job, not 5 s later
+        self._background = [
+            asyncio.create_task(reconciler.run_forever(), name="ampa-reconciler"),
+            asyncio.create_task(advertiser.run_forever(), name="ampa-advertiser"),
+        ]
+        log.info("serving %s", ", ".join(self.backends))
+
+    def stop(self, signum: int = signal.SIGTERM) -> None:
+        """Stop taking jobs; running ones go back to the queue at once (JobRunner.run). Once only: a
+        second cancel would interrupt a job that is giving itself back."""
+        if self._stopped:
+            return
+        self._stopped = True
+        for worker in self.workers:
+            worker.handle_sig(signum)
+
+    async def close(self) -> None:
+        self.stop(signal.SIGUSR1)
+        for worker in self.workers:
+            await asyncio.gather(*worker.tasks.values(), return_exceptions=True)
+        for task in self._background:
+            task.cancel()
+        for task in self._background:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self.pool is not None:
+            with contextlib.suppress(Exception):
+                await self.pool.delete(*(w.health_check_key for w in self.workers))
+            await self.pool.aclose()
+            self.pool = None
+        if "engine" in self.ctx:
+            await self.ctx.pop("engine").dispose()
+
+    def run(self) -> None:
+        """Blocking, for `ampa worker`: SIGTERM/SIGINT give the running job back and exit."""
+
+        async def main() -> None:
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, self.stop, sig)
+            try:
+                await self.async_run()
+            except asyncio.CancelledError:
+                pass  # stopped by a signal
+            finally:
+                await self.close()
+
+        asyncio.run(main())
+
+
+async def _live_backends(pool: ArqRedis) -> set[str]:
+    return {backend for backend, count in (await routing.serving(pool)).items() if count}
 
 
 async def startup(ctx: dict[str, Any]) -> None:
+    """For `arq worker.tasks.WorkerSettings` (the symbolic queue only)."""
     from worker.service import worker_identity
 
     settings: Settings = ctx.setdefault("settings", Settings())
@@ -70,6 +236,7 @@ async def startup(ctx: dict[str, Any]) -> None:
         settings=settings,
         owner=worker_identity(),
         pipeline=ctx.get("pipeline"),
+        backends=[routing.SYMBOLIC],
     )
     reconciler = Reconciler(
         sessions=sessions, queue=ArqQueue(ctx["redis"]), bus=bus, every_s=settings.reconcile_every_s
@@ -114,8 +281,19 @@ def worker_options(settings: Settings, *, burst: bool = False, max_jobs: int = 1
     }
 
 
-def build_worker(settings: Settings, *, burst: bool = False, max_jobs: int = 1, **overrides: Any) -> Worker:
-    return Worker(**{**worker_options(settings, burst=burst, max_jobs=max_jobs), **overrides})
+def build_worker(
+    settings: Settings,
+    *,
+    backends: list[str] | None = None,
+    burst: bool = False,
+    max_jobs: int = 1,
+    pipeline: Any = None,
+    **overrides: Any,
+) -> BackendWorkers:
+    """The workers of one process; `backends` None: every backend this installation has ready."""
+    served = backends if backends is not None else routing.parse_backends(settings.worker_backends, settings)
+    overrides.pop("handle_signals", None)  # always the group's own
+    return BackendWorkers(settings, served, burst=burst, max_jobs=max_jobs, pipeline=pipeline, **overrides)
 
 
 class WorkerSettings:

@@ -33,6 +33,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="start bar 1 on the reference's first downbeat, after a lead-in of silence",
     )
     parser.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: ./ampa-output/<time>)")
+    parser.add_argument(
+        "--backend",
+        metavar="NAME",
+        help="generator: symbolic (default, offline), stable-audio, musicgen, stable-audio-open "
+        "(`ampa backends` lists which are ready here)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress display")
     parser.set_defaults(func=run)
 
@@ -52,11 +58,16 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"[red]--duration must be a positive number of seconds[/] (got {args.duration:g}).")
         return 2
 
+    from pipeline.backends.registry import BACKEND_NAMES
     from pipeline.errors import PipelineError
     from pipeline.produce import ProduceOptions, produce
     from pipeline.spec import Sourced
     from worker.cli_support import load_settings
+    from worker.settings import backend_config
 
+    if args.backend is not None and args.backend not in BACKEND_NAMES:
+        console.print(f"[red]Unknown backend {args.backend!r}.[/] Choose one of: {', '.join(BACKEND_NAMES)}.")
+        return 2
     settings = load_settings()
     notes: list[str] = []
     if len(prompt) > MAX_PROMPT_CHARS:
@@ -77,6 +88,10 @@ def run(args: argparse.Namespace) -> int:
     if args.seed is not None:
         updates["seed"] = Sourced[int](value=args.seed, source="prompt").model_dump()
     updates.update(_reference_switches(prompt, args))
+    if args.backend is not None:
+        updates["backend"] = args.backend  # the flag wins over words in the prompt
+    elif spec.backend == "symbolic" and settings.default_backend != "symbolic":
+        updates["backend"] = settings.default_backend
     if notes:
         updates["notes"] = list(spec.notes) + notes
     if updates:
@@ -91,6 +106,7 @@ def run(args: argparse.Namespace) -> int:
         render_workers=settings.render_workers,
         keep_soundfont=settings.keep_soundfont_loaded,
         scratch_dir=settings.scratch_dir,
+        backends=backend_config(settings),
     )
     hooks = _TerminalProgress(console, quiet=args.quiet)
     try:
@@ -100,7 +116,9 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"[red]Could not make the track:[/] {exc.user_message}")
         if (out_dir / "report.json").exists():
             console.print(f"Details: {out_dir / 'report.json'}")
-        return 1
+        # Each generator failure has its own code (pipeline.backends.stability: 21 key rejected, 22 out
+        # of credits, 23 flagged, 24 request rejected, 25 rate-limited, 26 unavailable); others 1.
+        return getattr(exc, "exit_code", 1)
     except OSError as exc:  # the output folder: unwritable, or the disk is full
         where = exc.filename or out_dir
         console.print(

@@ -24,6 +24,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--wait", action="store_true", help="follow the job until it finishes (exit 1 unless it succeeds)"
     )
     parser.add_argument("--user", default="cli", help="requester id for limits and listing (default: cli)")
+    parser.add_argument(
+        "--backend",
+        metavar="NAME",
+        help="generator backend (symbolic, stable-audio, musicgen, stable-audio-open; `ampa backends` says "
+        "which are ready); default: the prompt's words, else AMPA_DEFAULT_BACKEND",
+    )
     parser.set_defaults(func=run)
 
 
@@ -48,9 +54,11 @@ def run(args: argparse.Namespace) -> int:
                     duration_s=args.duration,
                     seed=args.seed,
                     reference_path=str(reference) if reference else None,
+                    backend=args.backend,
                 )
             )
-            print(f"Queued: {job.summary}", file=sys.stderr)
+            cost = f", about {job.predicted_credits:g} credits" if job.predicted_credits else ""
+            print(f"Queued: {job.summary} (made with {job.backend}{cost})", file=sys.stderr)
             for note in job.notes:
                 print(f"  note: {note}", file=sys.stderr)
             if not args.wait:

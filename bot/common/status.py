@@ -20,7 +20,11 @@ STAGE_LABELS = {
     "mixing": "Mixing",
     "mastering": "Mastering",
     "qa": "Checking quality",
+    # a neural backend's own stages, after ampa's guide arrangement is rendered
+    "generating": "Generating the audio",
+    "correcting": "Correcting tempo and key",
 }
+NEURAL_STAGES = ("generating", "correcting")
 
 DONE, ACTIVE, WAITING, FAILED_MARK = "✓", "▶", "·", "✗"
 
@@ -55,9 +59,18 @@ def render_status(job: JobView, events: list[JobEvent]) -> StatusView:
     current = job.stage if job.status in (JobStatus.PROCESSING, JobStatus.RETRYING_QA) else None
     lines: list[str] = []
     if job.status == JobStatus.PENDING:
-        position = _latest_queue_position(events)
-        lines.append(f"⏳ Waiting in the queue{f' — position {position}' if position else ''}")
-    for stage in STAGES:
+        backend = _waiting_for_backend(events)
+        if backend:
+            lines.append(f"⏳ Waiting for a worker that runs {backend} (none is running right now)")
+        else:
+            position = _latest_queue_position(events)
+            lines.append(f"⏳ Waiting in the queue{f' — position {position}' if position else ''}")
+    if current == "waiting":  # rate-limited by a remote service: the newest event says for how long
+        wait = next((e.data["retry_in_s"] for e in reversed(events) if "retry_in_s" in e.data), None)
+        retry = f", retrying in {wait} s" if wait is not None else ""
+        lines.append(f"⏳ Waiting (rate limited){retry}")
+        current = "generating"
+    for stage in _stages_for(job):
         if stage == "analysing" and "analysing" not in reached:
             continue  # only shown for jobs with a reference track
         if stage == current:
@@ -82,9 +95,10 @@ def render_status(job: JobView, events: list[JobEvent]) -> StatusView:
         verdict = _qa_verdict(job)
     elif job.status == JobStatus.FAILED:
         verdict = f"Why: {job.error or 'an unknown error'}"
+    made_with = f" · made with {job.backend}" if job.backend != "symbolic" else ""
     return StatusView(
         headline=headline,
-        understood=job.summary,
+        understood=job.summary + made_with,
         lines=lines,
         final=job.status.is_terminal,
         verdict=verdict,
@@ -96,6 +110,23 @@ def render_status(job: JobView, events: list[JobEvent]) -> StatusView:
 
 def _capitalised(note: str) -> str:
     return note[:1].upper() + note[1:]
+
+
+def _stages_for(job: JobView) -> list[str]:
+    if job.backend == "symbolic":
+        return list(STAGES)
+    at = STAGES.index("rendering") + 1  # the guide arrangement first, then the model
+    return [*STAGES[:at], *NEURAL_STAGES, *STAGES[at:]]
+
+
+def _waiting_for_backend(events: list[JobEvent]) -> str | None:
+    """The backend a waiting job still waits for a worker for (None once it is queued normally)."""
+    for event in reversed(events):
+        if "waiting_for_backend" in event.data:
+            return event.data["waiting_for_backend"]
+        if "queue_position" in event.data:
+            return None
+    return None
 
 
 def format_timings(timings: dict[str, float]) -> str:
@@ -147,3 +178,24 @@ def _qa_verdict(job: JobView) -> str:
     where = "first try" if attempts == 1 else f"attempt {attempts}"
     suffix = f" ({', '.join(figures)})" if figures else ""
     return f"✅ QA passed on {where}{suffix}"
+
+
+_FILE_WORDS = {
+    "mix.mp3": "the mastered mix (MP3)",
+    "mix.wav": "the mastered mix (WAV)",
+    "spectrogram.png": "its spectrogram",
+    "song.mid": "the MIDI of the arrangement the model followed",
+    "report.json": "report.json",
+}
+
+
+def neural_files_note(job: JobView) -> str | None:
+    """For a track made by a mix-only (neural) backend: which files it has, and why no stems."""
+    if job.backend == "symbolic" or any(name.startswith("stems") for name in job.files):
+        return None
+    have = [words for name, words in _FILE_WORDS.items() if name in job.files]
+    listed = ", ".join(have[:-1]) + (f" and {have[-1]}" if len(have) > 1 else "".join(have))
+    return (
+        f"Made with {job.backend}: this track has {listed or 'no files'}. There are no stems: {job.backend} "
+        "makes one finished stereo mix, not separate instruments — ask with the symbolic model for stems."
+    )

@@ -42,7 +42,8 @@ HELP_TEXT = """\
 **/generate** `prompt` — describe the track: *dark atmospheric synthwave at 140 BPM in A minor, 2 minutes*.
 Optional: `reference` (an audio file whose tempo, key, form, chords and feel to follow; `match` also masters \
 to its loudness and tonal balance), `duration` (seconds), `seed` \
-(the same prompt and seed make the same track), and `genre` / `mood` / `tempo` / `key` if you prefer picking to writing.
+(the same prompt and seed make the same track), `genre` / `mood` / `tempo` / `key` if you prefer picking to writing, \
+and `model` (the offline symbolic composer, or a neural model such as Stable Audio where this server has one).
 I post a status message that updates as the track is composed, rendered, mixed, mastered and checked, then \
 a thread with the MP3, a spectrogram, the MIDI and the stems.
 **In the thread** reply with a change — *make the drums quieter*, *faster*, *add strings* — and I make \
@@ -73,6 +74,12 @@ async def mood_autocomplete(interaction: discord.Interaction, current: str) -> l
 
 async def key_autocomplete(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
     return _matching(KEYS, current)
+
+
+async def model_autocomplete(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+    """Only the models this installation can run now (asked each time, not fixed at start-up:
+    workers that serve a model come and go, and Discord's fixed choices change only on a re-sync)."""
+    return _matching(tuple(await _bot(interaction).service.available_backends()), current)
 
 
 def guided_overrides(genre: str | None, mood: str | None, tempo: int | None, key: str | None) -> dict[str, object]:
@@ -156,8 +163,11 @@ async def download_reference(bot: AmpaBot, attachment: discord.Attachment) -> st
     tempo="Tempo in BPM",
     key="Key, e.g. 'A minor'",
     match="Master to the reference's loudness and tonal balance (needs a reference)",
+    model="Which model makes it (default: the server's); neural models give a mix, no stems",
 )
-@app_commands.autocomplete(genre=genre_autocomplete, mood=mood_autocomplete, key=key_autocomplete)
+@app_commands.autocomplete(
+    genre=genre_autocomplete, mood=mood_autocomplete, key=key_autocomplete, model=model_autocomplete
+)
 async def generate(
     interaction: discord.Interaction,
     prompt: app_commands.Range[str, 1, MAX_PROMPT_CHARS],
@@ -169,6 +179,7 @@ async def generate(
     tempo: app_commands.Range[int, 40, 220] | None = None,
     key: str | None = None,
     match: bool | None = None,
+    model: str | None = None,
 ) -> None:
     # Defer first: Discord drops an interaction not answered within 3 s, and downloading a
     # reference or parsing the prompt can take longer.
@@ -192,6 +203,7 @@ async def generate(
         seed=seed,
         overrides=overrides,
         client_ref=str(interaction.id),
+        backend=model.strip().lower() if model else None,  # the job system refuses one it cannot run, saying why
     )
     try:
         job = await bot.service.submit(request)
@@ -225,7 +237,8 @@ def _job_line(bot: AmpaBot, job: JobView) -> str:
     page = ""
     if job.status == JobStatus.SUCCESS and bot.service.links.base_url:  # fresh, for when an old link expired
         page = f" · [track page](<{bot.service.links.page_url(job.id)}>)"
-    return f"{icon} `{job.id[:8]}` v{job.version} · {summary} · {job.status.value.lower()}{where}{page}"
+    model = f" · {job.backend}" if job.backend != "symbolic" else ""
+    return f"{icon} `{job.id[:8]}` v{job.version} · {summary}{model} · {job.status.value.lower()}{where}{page}"
 
 
 async def cancel_autocomplete(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:

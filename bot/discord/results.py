@@ -18,6 +18,7 @@ from pathlib import Path
 
 import discord
 
+from bot.common.status import neural_files_note
 from bot.discord.settings import DiscordSettings
 from bot.discord.status import job_footer
 from worker.schemas import JobStatus, JobView
@@ -160,6 +161,8 @@ async def post_results(
             notes.append(stems_hint(job, public_base_url, stems.stat().st_size, links.get(STEMS)))
         if notes:
             embed.add_field(name="Downloads", value="\n".join(notes)[:1024], inline=False)
+        if files_note := neural_files_note(job):
+            embed.add_field(name="Files", value=files_note[:1024], inline=False)
         requester = job.requester_id if job.requester_id.isdigit() else None
         main = await thread.send(
             content=f"<@{requester}> here it is:" if requester else None,  # the one ping of a job: it is ready

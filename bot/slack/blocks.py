@@ -21,6 +21,8 @@ HELP_TEXT = (
     "to use it as a reference (its tempo, key, form, chords and feel; say _match the reference_ to master "
     "like it too).\n"
     "• Or use `/generate dark synthwave at 140 BPM in A minor, 2 minutes`.\n"
+    "• Pick the model with `model: stable-audio` (or say “made with stable audio”) where this workspace has "
+    "one; neural models give a mastered mix and no stems. The offline symbolic composer is the default.\n"
     "• I answer in a thread with a status message, then post the mastered track, its spectrogram, the MIDI "
     "and the stems.\n"
     '• Reply in that thread to refine it ("slower", "no drums", "make it 90 seconds"): each reply makes a '

@@ -14,6 +14,7 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.common.status import neural_files_note
 from worker.schemas import JobView
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,8 @@ async def deliver(
         comment += f"\n<{links['page']}|Open the track page> to play it, see it and download everything."
     if linked:
         comment += "\nToo large to upload here, so download them from their links: " + ", ".join(linked) + "."
+    if files_note := neural_files_note(job):
+        comment += "\n" + files_note
     if missing:
         comment += "\nNot uploaded: " + "; ".join(missing) + ". Ask the operator to fetch them from the job store."
     if not uploads:

@@ -9,8 +9,8 @@ QA run as for any track.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -27,6 +27,13 @@ class Generated:
     stems: Mapping[str, np.ndarray] | None
     mix: np.ndarray | None  # (2, n) float32 when the backend gives a finished stereo mix
     arrangement: Arrangement | None  # the score, when there is one (MIDI, QA's bar length)
+    # What a neural backend did, for report.json's "generation": model, seeds, credits, requests,
+    # corrections. Never a secret.
+    report: Mapping[str, Any] | None = None
+    # QA checks to report without failing on: what the backend tried and could not guarantee
+    # (a take whose tempo could not be corrected is delivered, and the job says why).
+    advisory: frozenset[str] = field(default_factory=frozenset)
+    notes: tuple[str, ...] = ()  # plain-language notes for the user
 
     def __post_init__(self) -> None:
         if (self.stems is None) == (self.mix is None):

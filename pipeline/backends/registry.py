@@ -46,10 +46,20 @@ class BackendConfig:
     stability_cfg_scale: float | None = None
     stability_strength: float | None = None
     stability_mode: str = "guided"  # "guided" (ampa's arrangement as init audio) or "text"
+    stability_timeout_s: float = 180.0  # one request, connect to last byte
+    stability_retries: int = 4  # after the first try, for 429, 5xx, timeouts, dropped connections, bad audio
+    stability_backoff_s: float = 2.0  # first wait; doubles each retry (a 429's retry-after wins)
+    # Takes per segment of a neural track: the first and up to max_takes - 1 re-requests with new
+    # seeds when its tempo or key is too far off to correct (each costs credits on Stability).
+    max_takes: int = 3
     # Local models: a hub id or a local folder.
     musicgen_model: str | None = None
     stable_audio_open_model: str | None = None
+    stable_audio_open_steps: int = 100  # diffusion steps per take
     device: str | None = None  # None: CUDA, then MPS, then CPU
+    # Where a paid backend keeps the answers it was given for this job (set per job by the worker,
+    # on the volume all workers share), so a worker that takes over reuses them instead of paying again.
+    answer_dir: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +77,15 @@ def _importable(*modules: str) -> str | None:
     return None
 
 
+def _missing_folder(setting: str, model: str) -> str | None:
+    """A model setting that names a local folder (a path, not a hub id) which is not there."""
+    path = Path(model).expanduser()
+    looks_local = model.startswith(("/", ".", "~")) or path.exists()
+    if looks_local and not (path / "config.json").exists() and not (path / "model_index.json").exists():
+        return f"{setting} points at {model}, which is not a model folder (no config.json)"
+    return None
+
+
 def readiness(config: BackendConfig) -> list[Readiness]:
     """One line per backend: can this installation run it, and if not, what to set or install."""
     out = [Readiness(SYMBOLIC, True, "offline symbolic composer (always available)")]
@@ -76,12 +95,18 @@ def readiness(config: BackendConfig) -> list[Readiness]:
     elif missing := _importable("httpx"):
         out.append(Readiness(STABLE_AUDIO, False, f"the Python package {missing!r} is not installed"))
     else:
-        out.append(Readiness(STABLE_AUDIO, True, f"{config.stability_model} at {config.stability_api_url}"))
+        out.append(
+            Readiness(
+                STABLE_AUDIO, True, f"{config.stability_model} at {config.stability_api_url}, {config.stability_mode} mode"
+            )
+        )
 
     if not config.musicgen_model:
         out.append(Readiness(MUSICGEN, False, "AMPA_MUSICGEN_MODEL is not set (a hub id or a local folder)"))
     elif missing := _importable("torch", "transformers"):
         out.append(Readiness(MUSICGEN, False, f"the Python package {missing!r} is not installed"))
+    elif problem := _missing_folder("AMPA_MUSICGEN_MODEL", config.musicgen_model):
+        out.append(Readiness(MUSICGEN, False, problem))
     else:
         out.append(Readiness(MUSICGEN, True, config.musicgen_model))
 
@@ -91,6 +116,8 @@ def readiness(config: BackendConfig) -> list[Readiness]:
         )
     elif missing := _importable("torch", "diffusers", "torchsde"):
         out.append(Readiness(STABLE_AUDIO_OPEN, False, f"the Python package {missing!r} is not installed"))
+    elif problem := _missing_folder("AMPA_STABLE_AUDIO_OPEN_MODEL", config.stable_audio_open_model):
+        out.append(Readiness(STABLE_AUDIO_OPEN, False, problem))
     else:
         out.append(Readiness(STABLE_AUDIO_OPEN, True, config.stable_audio_open_model))
     return out

@@ -16,6 +16,7 @@ from typing import Any
 
 from pipeline.spec import Spec
 from pipeline.understanding import lexicon as lx
+from pipeline.understanding.backend_words import backend_from_words
 from pipeline.understanding.cleaning import clean, has_words, mostly_unreadable
 from pipeline.understanding.extractors import (
     extract_duration,
@@ -155,6 +156,8 @@ def _parse(text: str) -> ParseResult:
     if energy is not None:
         data["energy"] = {"value": energy, "source": "prompt", "confidence": 0.6}
     data["notes"] = list(dict.fromkeys(notes))
+    if (backend := backend_from_words(cleaned)) is not None:  # "made with stable audio"
+        data["backend"] = backend
     understood = [u for items in fields.values() for u in items.values()]
     ignored = [n for n in data["notes"] if n.startswith("ignored")]
     return ParseResult(spec=Spec.model_validate(data), is_music_request=True, ignored=ignored, understood=understood)

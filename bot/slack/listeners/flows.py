@@ -9,6 +9,7 @@ message already exists: then the placeholder itself turns into the explanation.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from bot.slack.blocks import HELP_TEXT
@@ -25,6 +26,17 @@ EMPTY_PROMPT = (
     "(attach an audio file to use it as a reference). Say `@ampa help` for more."
 )
 PLACEHOLDER = "🎧 Got it — reading your request…"
+# Slack has no options on a mention: `model: stable-audio` anywhere in the text picks the model
+# (or words such as "made with stable audio", which the job system reads from the prompt itself).
+_MODEL_TOKEN = re.compile(r"(?:^|\s)model\s*[:=]\s*([A-Za-z][\w-]*)", re.I)
+
+
+def split_model(prompt: str) -> tuple[str, str | None]:
+    """The prompt without its `model: NAME` token, and the name (None when there is none)."""
+    match = _MODEL_TOKEN.search(prompt)
+    if match is None:
+        return prompt, None
+    return (prompt[: match.start()] + prompt[match.end() :]).strip(), match[1].lower()
 
 
 async def new_track(
@@ -44,12 +56,14 @@ async def new_track(
     if not prompt:
         await deps.client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=EMPTY_PROMPT)
         return None
+    prompt, model = split_model(prompt)
     placeholder = await post_status(deps.client, channel, thread_ts, PLACEHOLDER, [])
     try:
         reference = await fetch_reference(files[0], deps.settings) if files else None
         job = await deps.service.submit(
             JobRequest(
                 prompt=prompt,
+                backend=model,
                 platform=PLATFORM,
                 requester_id=user,
                 conversation_ref=channel,
