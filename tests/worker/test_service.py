@@ -1,6 +1,6 @@
 """JobService end to end with the in-process runner, on SQLite and on the real PostgreSQL.
 
-The pipeline is the fast fake (tests/worker/fake_pipeline.py) injected at the runner's seam; the
+The pipeline is the fast stand-in (tests/stand_in_pipeline.py) injected at the runner's seam; the
 job system around it — database, limits, leases, events, artifacts — is all real."""
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from bot.slack.delivery import deliver
 from tests.bot.slack.conftest import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, job_settings, mention
 from tests.bot.slack.helpers import eventually, updates_of
 from tests.worker.web.live import free_port, pages_are_served
-from tests.worker.web.stand_in import pipeline as stand_in
+from tests import stand_in_pipeline as stand_in
 from worker.service import JobService
 from worker.web.server import PageServer
 

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from tests.worker.conftest import REPO, make_settings, subprocess_env, wait_for
-from tests.worker.web.stand_in import pipeline as stand_in
+from tests import stand_in_pipeline as stand_in
 from worker.api import build_app
 from worker.service import JobService
 

@@ -12,7 +12,7 @@ import pytest
 from arq import cron
 
 from tests.worker.conftest import make_settings, wait_for
-from tests.worker.web.stand_in import pipeline as stand_in
+from tests import stand_in_pipeline as stand_in
 from worker.api import build_app
 from worker.schemas import JobRequest, JobStatus
 from worker.service import JobService
