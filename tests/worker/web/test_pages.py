@@ -3,6 +3,7 @@ job JSON's `page_url` and `links`, downloads without the bearer token, refusals,
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import subprocess
@@ -118,7 +119,10 @@ async def _succeeded(service: JobService, job_id: str) -> bool:
 async def test_ampa_jobs_show_prints_signed_links(api: httpx.AsyncClient, tmp_path: Path) -> None:
     body = await _finished(api)
     env = subprocess_env({"AMPA_DATA_DIR": str(tmp_path / "data"), "AMPA_PUBLIC_URL": PUBLIC})
-    out = subprocess.run(
+    # In a thread: this process's job service must keep running (and finish its transactions) while
+    # the CLI reads the same SQLite file; a blocked event loop held its write lock past the CLI's wait.
+    out = await asyncio.to_thread(
+        subprocess.run,
         [sys.executable, "-m", "ampa", "jobs", "show", body["id"]],
         env=env, cwd=REPO, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
