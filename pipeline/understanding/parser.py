@@ -40,15 +40,32 @@ NOT_MUSIC_NOTE = "ignored: a request that is not about music"
 VOCALS_NOTE = "no vocals: ampa makes instrumentals"
 
 _NEGATOR = re.compile(
-    r"\b(?:no|without|w/o|w/out|wo|minus|sans|zero|exclude|excluding|except|leave out|lose|skip|not|"
-    r"don't want|dont want|don't use|dont use|don't need|dont need|never|nothing with)\b"
-    r"(?!\s+(?:but|just|only|more than|less than|too)\b)"
+    r"\b(?:no|without|w/o|w/out|wo|minus|sans|zero|exclude|excluding|except|leave out|lose|skip|not|avoid|nix|"
+    r"don't want|dont want|don't use|dont use|don't need|dont need|do not want|do not use|do not need|"
+    r"don't add|dont add|do not add|don't include|dont include|do not include|never|nothing with|no need for|"
+    r"stay away from|keep away from|hold the|not a fan of|no room for|get rid of|forget the|free of)\b"
+    r"(?!\s+(?:but|just|only|more than|less than|too|so|overly|very|that)\b)"
 )
-_LESS_SUFFIX = re.compile(r"\b(drum|beat|percussion|vocal|bass|guitar|piano|synth)less\b")
-# What may sit between a negator and the thing negated ("no heavy drums", "without any real piano").
-_FILLER = re.compile(r"^\s*(?:(?:the|any|a|an|real|live|more|heavy|loud|big|other|acoustic|electric|distorted|"
-                     r"fake|annoying|cheesy|obvious|kind of|sort of|of|extra|added)\s+)*$")
-_CHAIN = re.compile(r"^\s*(?:,?\s*(?:and|or|nor|&|\+|/)\s*(?:no\s+|any\s+|the\s+)?|,?\s*no\s+|,\s*(?=\w))\s*$")
+# "not too dark", "not so sad": the mood (or genre) is not wanted; an instrument stays ("not too much piano").
+_SOFT_NEGATOR = re.compile(r"\bnot (?:too|so|overly|very|that|super)\b")
+# Verbs and conjunctions that end a negation's reach before it meets a thing ("no rush, with piano").
+_SCOPE_STOP = frozenset({"but", "and", "or", "with", "just", "only", "except", "instead", "then", "plus", "more",
+                         "less", "than", "in", "on", "at", "for", "is", "are", "was", "add", "use", "want",
+                         "keep", "make", "give", "need", "like", "love", "lots", "rather", "yes"})
+_LESS_SUFFIX = re.compile(r"\b(drum|beat|percussion|vocal|bass|guitar|piano|synth)(?:less| free)\b")
+# Words that may sit between a negator and the thing negated ("no heavy drums", "I don't want it to be sad");
+# up to two other words may too ("no clean vocals"), unless one of them ends the negation's reach.
+_FILLER_WORDS = frozenset({"the", "any", "a", "an", "real", "live", "more", "heavy", "loud", "big", "other", "acoustic",
+                           "electric", "distorted", "fake", "annoying", "cheesy", "obvious", "kind", "sort", "of",
+                           "extra", "added", "it", "to", "be", "sound", "anything", "too", "overly", "very", "so",
+                           "that", "some", "much", "clean", "sounding", "type", "style", "sounds", "my", "your"})
+_GENERIC_FILLER = 2
+# A negation written after the thing: "drums (no)", "vocals: none", "guitar = off"
+_POSTFIX_NEGATION = re.compile(
+    r"\s*(?:\(\s*(?:no|none|nope|off|without|x|✗|✘|❌|🚫)\s*\)|[:=]\s*(?:no|none|off|false|0)\b|-\s*(?:no|none)\b)")
+_CHAIN = re.compile(r"\s*(?:,\s*)?(?:(?:and|or|nor|&|\+|/)\s*)?(?:(?:no|any|the|not|also)\s+)?")
+_LIST_NEGATORS = ("without", "w/o", "w/out", "minus", "sans", "exclude", "excluding", "skip", "avoid", "leave out",
+                  "don't want", "dont want", "do not want", "no need for", "stay away from", "get rid of")
 _PART_WORDS = frozenset({"keys", "keyboard", "keyboards", "synths", "synth", "melody", "chords", "stabs", "loop",
                          "sample", "lead", "licks", "solo", "solos", "line", "riffs"})
 _ENERGY_WORDS: tuple[tuple[re.Pattern[str], float], ...] = tuple(
@@ -219,28 +236,56 @@ def _exclusion_slugs(m: lx.Match) -> tuple[str, ...]:
 
 
 def _negated(folded: str, matches: list[lx.Match]) -> set[int]:
-    """ids of matches a negator governs: "no drums", "without piano or strings", "no drums no bass"."""
-    negated: set[int] = set()
+    """ids of matches a negation governs: "no drums", "without piano or strings", "no vocals, guitars or drums",
+    "drums (no)", "I don't want it to be sad"; "not too dark" negates moods and genres only."""
+    negated: set[int] = {id(m) for m in matches if _POSTFIX_NEGATION.match(folded, m.end)}
     for neg in _NEGATOR.finditer(folded):
         following = [m for m in matches if m.start >= neg.end()]
-        if not following:
+        if not following or not _within_reach(folded[neg.end():following[0].start]):
             continue
-        first = following[0]
-        if not _FILLER.match(folded[neg.end():first.start]):
-            continue
-        negated.add(id(first))
-        previous = first
-        for m in following[1:]:
-            gap = folded[previous.end:m.start]
-            if not _CHAIN.match(gap) or m.kind not in (lx.INSTRUMENT, lx.UNSUPPORTED) or previous.kind not in (
-                    lx.INSTRUMENT, lx.UNSUPPORTED, lx.NOSLUG):
-                break
-            # "no vocals, piano chords": a comma continues only into another negator or "and/or".
-            if gap.strip() == "," :
-                break
-            negated.add(id(m))
-            previous = m
+        negated.update(id(m) for m in _negated_list(folded, following, neg.group(0) in _LIST_NEGATORS))
+    for neg in _SOFT_NEGATOR.finditer(folded):
+        following = [m for m in matches if m.start >= neg.end()]
+        if following and following[0].kind in (lx.MOOD, lx.GENRE) and _within_reach(
+                folded[neg.end():following[0].start]):
+            negated.add(id(following[0]))
     return negated
+
+
+def _within_reach(gap: str) -> bool:
+    """True when the words between a negator and a thing still let the negator reach it."""
+    if not re.fullmatch(r"[\sa-z']*", gap):
+        return False  # punctuation or a number in between: a new thought
+    words = gap.split()
+    other = [w for w in words if w not in _FILLER_WORDS]
+    return len(other) <= _GENERIC_FILLER and not any(w in _SCOPE_STOP for w in other)
+
+
+def _negated_list(folded: str, following: list[lx.Match], comma_continues: bool) -> list[lx.Match]:
+    """The first thing after a negator and the list that continues it: "no drums or bass", "no drums, no bass";
+    after a comma only when the list is a negated one ("no vocals, guitars or drums", "without X, Y and Z")."""
+    chain = [following[0]]
+    commas = False
+    for m in following[1:]:
+        gap = folded[chain[-1].end:m.start]
+        if not gap.strip() or not _CHAIN.fullmatch(gap) or m.kind not in (lx.INSTRUMENT, lx.UNSUPPORTED) or chain[-1].kind not in (
+                lx.INSTRUMENT, lx.UNSUPPORTED, lx.NOSLUG):
+            break
+        commas = commas or gap.strip() == ","
+        chain.append(m)
+    if not commas:
+        return chain
+    # "no vocals, piano chords": a comma list stays negated only when it ends like a list, in "or"/"nor"
+    # ("no vocals, guitars or drums") or, after "without"/"avoid"…, also in "and" ("without X, Y and Z").
+    joiner = r"\b(?:or|nor|and)\b|&" if comma_continues else r"\b(?:or|nor)\b"
+    if any(re.search(joiner, folded[a.end:b.start]) for a, b in zip(chain, chain[1:])):
+        return chain
+    kept = [chain[0]]
+    for a, b in zip(chain, chain[1:]):
+        if folded[a.end:b.start].strip() == ",":
+            break
+        kept.append(b)
+    return kept
 
 
 def _is_part_adjective(folded: str, m: lx.Match, matches: list[lx.Match]) -> bool:
