@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pipeline.spec import Spec
+from pipeline.understanding import intent
 from pipeline.understanding import lexicon as lx
 from pipeline.understanding.cleaning import clean, has_words, mostly_unreadable
 from pipeline.understanding.extractors import (
@@ -103,6 +104,7 @@ class ParseResult:
     is_music_request: bool
     ignored: list[str] = field(default_factory=list)
     understood: list[Understood] = field(default_factory=list)
+    reply: str = ""  # for a message that is not a request: a helpful answer to show instead of making a track
 
 
 def parse_prompt(text: str) -> ParseResult:
@@ -112,7 +114,8 @@ def parse_prompt(text: str) -> ParseResult:
     except Exception:  # the pipeline must never die on a prompt; say so and fall back to nothing
         log.exception("parse_prompt failed on %r", (text or "")[:200])
         note = "ignored: a prompt I could not read; using defaults"
-        return ParseResult(spec=Spec(notes=[note]), is_music_request=False, ignored=[note])
+        return ParseResult(spec=Spec(notes=[note]), is_music_request=False, ignored=[note],
+                           reply=intent.reply_for(""))
 
 
 # --------------------------------------------------------------------------------------------
@@ -121,10 +124,15 @@ def _parse(text: str) -> ParseResult:
     if not has_words(cleaned):
         what = "an empty prompt" if not (text or "").strip() else "a prompt with no words in it"
         notes.append(f"ignored: {what}; using defaults")
-        return ParseResult(spec=Spec(notes=notes), is_music_request=False, ignored=notes)
+        return _not_a_request(notes, cleaned)
     if mostly_unreadable(cleaned):
         notes.append("ignored: text that is not in English (ampa reads English prompts); using defaults")
-        return ParseResult(spec=Spec(notes=notes), is_music_request=False, ignored=notes)
+        return _not_a_request(notes, cleaned)
+    asked = cleaned
+    cleaned = intent.request_part(cleaned)  # questions are answered, not read as requests
+    if not cleaned:
+        notes.append("ignored: a question, not a request for a track")
+        return _not_a_request(notes, asked)
 
     numbered = numberise(cleaned)
     tempo, key, duration, meter = (extract_tempo(numbered), extract_key(numbered), extract_duration(numbered),
@@ -149,7 +157,7 @@ def _parse(text: str) -> ParseResult:
         is_music = False
     if not is_music:
         notes.append(NOT_MUSIC_NOTE)
-        return ParseResult(spec=Spec(notes=notes), is_music_request=False, ignored=notes)
+        return _not_a_request(notes, asked)
 
     if meter is not None and meter.note:
         notes.append(meter.note)
@@ -175,6 +183,10 @@ def _parse(text: str) -> ParseResult:
     understood = [u for items in fields.values() for u in items.values()]
     ignored = [n for n in data["notes"] if n.startswith("ignored")]
     return ParseResult(spec=Spec.model_validate(data), is_music_request=True, ignored=ignored, understood=understood)
+
+
+def _not_a_request(notes: list[str], text: str) -> ParseResult:
+    return ParseResult(spec=Spec(notes=notes), is_music_request=False, ignored=notes, reply=intent.reply_for(text))
 
 
 def _energy(folded: str) -> float | None:
