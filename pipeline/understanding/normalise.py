@@ -76,6 +76,7 @@ class Normaliser:
         self.encoder, self.table, self.matrices = encoder, table, matrices
         self._forms: dict[str, dict[str, str]] = {}
         self._spelled: dict[tuple[str, str, float], tuple[str, float] | None] = {}
+        self._embedded: dict[str, np.ndarray] = {}  # span text -> its sentence embedding (spans recur)
 
     @classmethod
     def load(cls, encoder: Any, cache_dir: Path | None = None) -> Normaliser:
@@ -101,7 +102,13 @@ class Normaliser:
         todo = [i for i, found in enumerate(out) if found is None]
         if not todo:
             return out
-        vectors = self.encoder.sentence_embeddings([texts[i].strip().lower() for i in todo])
+        wanted = list(dict.fromkeys(texts[i].strip().lower() for i in todo if texts[i].strip().lower() not in
+                                    self._embedded))
+        if wanted:
+            if len(self._embedded) > 20_000:  # bounded, as the spelling cache
+                self._embedded.clear()
+            self._embedded.update(zip(wanted, self.encoder.sentence_embeddings(wanted)))
+        vectors = np.stack([self._embedded[texts[i].strip().lower()] for i in todo])
         sims = vectors @ self.matrices[field].T
         best, index = sims.max(axis=-1), sims.argmax(axis=-1)  # argmax: the first of equal phrases, as torch
         for i, score, j in zip(todo, best.tolist(), index.tolist()):

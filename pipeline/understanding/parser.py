@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pipeline.spec import Spec
-from pipeline.understanding import intent
+from pipeline.understanding import intent, plain_words
 from pipeline.understanding import lexicon as lx
 from pipeline.understanding.cleaning import clean, has_words, mostly_unreadable
 from pipeline.understanding.extractors import (
@@ -37,6 +37,9 @@ _META_WORDS = frozenset({"genre", "genres", "mood", "moods", "vibe", "vibes", "b
                          "tempo", "music", "track", "song", "sound", "sounds", "feel", "style", "type", "thing",
                          "piece", "beat", "tune", "instrument", "instruments", "solo", "solos", "noise", "double"})
 CONTEXT_CONFIDENCE = 0.8
+_ELECTRONIC_WORDS = re.compile(r"\b(?:electronic|edm|electronica|electro)\b")  # a bare "bass" there is a synth
+LONG_PROMPT_WORDS = 24  # longer prompts are tagged sentence by sentence, skipping the plain ones
+_SENTENCE = re.compile(r"[^.!?;\n]+[.!?;]*")
 NOT_MUSIC_NOTE = "ignored: a request that is not about music"
 VOCALS_NOTE = "no vocals: ampa makes instrumentals"
 
@@ -256,6 +259,8 @@ def _negated(folded: str, matches: list[lx.Match]) -> set[int]:
         if not following or not _within_reach(folded[neg.end():following[0].start]):
             continue
         negated.update(id(m) for m in _negated_list(folded, following, neg.group(0) in _LIST_NEGATORS))
+        # one phrase can name two things ("string quartet": classical and strings): negate both readings
+        negated.update(id(m) for m in following if m.start == following[0].start)
     for neg in _SOFT_NEGATOR.finditer(folded):
         following = [m for m in matches if m.start >= neg.end()]
         if following and following[0].kind in (lx.MOOD, lx.GENRE) and _within_reach(
@@ -326,7 +331,7 @@ def _resolve_context(slug: str, folded: str, m: lx.Match, genres: set[str]) -> t
         if genres & lx.ACOUSTIC_GUITAR_GENRES and not genres & lx.ELECTRIC_GUITAR_GENRES:
             return "acoustic-guitar", CONTEXT_CONFIDENCE
         return "electric-guitar", CONTEXT_CONFIDENCE
-    if before & lx.SYNTH_BASS_CUES or genres & lx.ELECTRONIC_GENRES:
+    if before & lx.SYNTH_BASS_CUES or genres & lx.ELECTRONIC_GENRES or _ELECTRONIC_WORDS.search(folded):
         return "synth-bass", CONTEXT_CONFIDENCE
     return "bass", CONTEXT_CONFIDENCE
 
@@ -351,7 +356,7 @@ def _from_tagger(cleaned: str, folded: str) -> list[Understood]:
     out: list[Understood] = []
     covered: list[tuple[int, int]] = []
     wanted: dict[str, list[Any]] = {}
-    for span in parser.tagger.tag(cleaned) if parser.tagger is not None else []:
+    for span in _tagged(parser, cleaned, known):
         words = span.text.strip(" -'\"").lower()
         if (span.label not in _TAGGER_FIELDS or span.score < TAGGER_MIN_SCORE or len(words) < 3
                 or re.search(r"\d", words) or words in _META_WORDS
@@ -376,14 +381,30 @@ def _from_tagger(cleaned: str, folded: str) -> list[Understood]:
     # typos nobody tagged: a strict spelling check on the remaining unknown words
     # (on the unfolded text, so "six-string" stays one word)
     for m in re.finditer(r"(?<![\w'-])[a-z]{5,}(?![\w'-])", cleaned.lower()):
-        if any(s < m.end() and m.start() < e for s, e in known + covered) or m.group(0) in _META_WORDS:
-            continue
+        if (any(s < m.end() and m.start() < e for s, e in known + covered) or m.group(0) in _META_WORDS
+                or m.group(0) in parser.plain_words):
+            continue  # read already, a field name, or a real word that is no misspelling of a vocabulary form
         for field_name in ("genres", "moods", "instruments"):
             found = normaliser.spelled_like(m.group(0), field_name, cutoff=UNTAGGED_FUZZY_CUTOFF)
             if found is not None:
                 out.append(Understood(field_name, found[0], m.group(0), round(found[1] * 0.8, 3), "spelling"))
                 break
     return out
+
+
+def _tagged(parser: Any, cleaned: str, known: list[tuple[int, int]]) -> list[Any]:
+    """The tagger's spans. A long prompt is tagged sentence by sentence, and only the sentences with a word
+    that is neither plain nor read by the lexicon (plain_words.py): most of a 60-word description is not."""
+    if parser.tagger is None:
+        return []
+    if len(cleaned.split()) <= LONG_PROMPT_WORDS or not parser.plain_words:
+        return parser.tagger.tag(cleaned)
+    chosen = [m for m in _SENTENCE.finditer(cleaned)
+              if plain_words.needs_tagger(m.group(0), known, m.start(), parser.plain_words)]
+    spans = []
+    for m, found in zip(chosen, parser.tagger.tag_batch([m.group(0) for m in chosen])):
+        spans += [replace(span, start=span.start + m.start(), end=span.end + m.start()) for span in found]
+    return spans
 
 
 def _spelled(normaliser: Any, words: str, field_name: str) -> tuple[str, str, float] | None:
