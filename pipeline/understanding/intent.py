@@ -64,7 +64,8 @@ def is_question(sentence: str) -> bool:
     body = _opening_removed(sentence)
     if not body or _ASKS_FOR_MUSIC.search(body):
         return False
-    return bool(sentence.rstrip().endswith("?") or _WH_QUESTION.search(body) or _YES_NO_QUESTION.search(body))
+    # A question mark alone does not make a question: "dark techno at 130?" is a tentative request.
+    return bool(_WH_QUESTION.search(body) or _YES_NO_QUESTION.search(body))
 
 
 def request_part(text: str) -> str:
