@@ -400,7 +400,7 @@ def _tagged(parser: Any, cleaned: str, known: list[tuple[int, int]]) -> list[Any
     if len(cleaned.split()) <= LONG_PROMPT_WORDS or not parser.plain_words:
         return parser.tagger.tag(cleaned)
     chosen = [m for m in _SENTENCE.finditer(cleaned)
-              if plain_words.needs_tagger(m.group(0), known, m.start(), parser.plain_words)]
+              if plain_words.needs_tagger(m.group(0), known, m.start(), parser.plain_words, _META_WORDS)]
     spans = []
     for m, found in zip(chosen, parser.tagger.tag_batch([m.group(0) for m in chosen])):
         spans += [replace(span, start=span.start + m.start(), end=span.end + m.start()) for span in found]

@@ -39,8 +39,12 @@ def build(encoder: Any, normaliser: Any) -> list[str]:
     from pipeline.understanding.encoder import base_model_path
 
     vocab = json.loads((base_model_path() / "tokenizer.json").read_text(encoding="utf-8"))["model"]["vocab"]
-    lexicon_words = {w for form in lx.entries() for w in _WORD.findall(form.split("\x00")[0])}
-    words = sorted(w for w in vocab if w.isascii() and w.isalpha() and w.islower() and w not in lexicon_words)
+    words = sorted(w for w in vocab if w.isascii() and w.isalpha() and w.islower())
+    return plain_among(words, encoder, normaliser)
+
+
+def plain_among(words: list[str], encoder: Any, normaliser: Any) -> list[str]:
+    """The words whose own embedding is far from every vocabulary phrase (a lexicon form is near itself)."""
     vectors = encoder.sentence_embeddings(words, batch_size=256)
     best = np.max(np.stack([(vectors @ m.T).max(axis=-1) for m in normaliser.matrices.values()]), axis=0)
     return [w for w, sim in zip(words, best.tolist()) if sim < PLAIN_SIMILARITY]
@@ -66,13 +70,15 @@ def load(model_dir: Path, normaliser: Any) -> frozenset[str]:
     return frozenset(line for line in lines[1:] if line and not line.startswith("#"))
 
 
-def needs_tagger(sentence: str, known: list[tuple[int, int]], offset: int, plain: frozenset[str]) -> bool:
-    """True when a sentence has a word that is neither plain nor already read by the lexicon."""
+def needs_tagger(sentence: str, known: list[tuple[int, int]], offset: int, plain: frozenset[str],
+                 ignored: frozenset[str] = frozenset()) -> bool:
+    """True when a sentence has a word that is neither plain, nor one the parser ignores in a tagged span
+    (`ignored`: field names like "song", "tempo"), nor already read by the lexicon."""
     if not plain:
         return True
     for m in _WORD.finditer(sentence.lower()):
         start, end = offset + m.start(), offset + m.end()
-        if m.group(0) in plain or any(s <= start and end <= e for s, e in known):
+        if m.group(0) in plain or m.group(0) in ignored or any(s <= start and end <= e for s, e in known):
             continue
         return True
     return False
