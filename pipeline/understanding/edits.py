@@ -60,7 +60,8 @@ _SLOWER = re.compile(r"\b(?:slower|slow (?:it )?down|lower the tempo|lower tempo
 _TEMPO_CONTEXT = re.compile(r"\b(?:bpm|tempo|speed|pace|faster|slower|quicker|slow(?: it)? down|speed(?: it)? up|"
                             r"beats per minute)\b")
 _UP = re.compile(r"\b(?:faster|quicker|up|higher|increase|raise|bump|speed(?: it)? up|push|plus|more|add)\b|\+\s*\d")
-_DOWN = re.compile(r"\b(?:slower|down|lower|decrease|reduce|slow(?: it)? down|drop|minus|less|take off|cut)\b|(?<![\w-])-\s*\d")
+_DOWN = re.compile(r"\b(?:slower|down|lower|decrease|reduce|slow(?: it)? down|drop|minus|less|take off|cut)\b"
+                   r"|(?<![\w-])-\s*\d")
 # "by 10", "+10", "10 bpm faster", "go up 5 bpm" (a delta) -- but not "to 100" (a target) or "3 dB", "30 sec"
 _DELTA_NUMBER = re.compile(
     r"(?:\bby\s+|[+-]\s*|\b(?:up|down|faster|slower|bump(?: it)?|raise it|lower it|increase it|decrease it)\s+)"

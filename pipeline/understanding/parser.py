@@ -361,8 +361,10 @@ def _from_tagger(cleaned: str, folded: str) -> list[Understood]:
         if (span.label not in _TAGGER_FIELDS or span.score < TAGGER_MIN_SCORE or len(words) < 3
                 or re.search(r"\d", words) or words in _META_WORDS
                 or (span.start > 0 and (cleaned[span.start - 1].isalnum() or cleaned[span.start - 1] == "-"))
-                or any(s < span.end and span.start < e for s, e in known)):
-            continue
+                or any(s < span.end and span.start < e for s, e in known)
+                or (parser.plain_words and all(w in parser.plain_words or w in _META_WORDS
+                                               for w in re.findall(r"[a-z]+", words)))):
+            continue  # a span of plain words maps to nothing: no spelling check, no embedding
         field_name = _TAGGER_FIELDS[span.label]
         spelled = _spelled(normaliser, words, field_name)
         if spelled is not None:

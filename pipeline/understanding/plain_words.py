@@ -26,7 +26,7 @@ from pipeline.understanding import lexicon as lx
 log = logging.getLogger(__name__)
 
 PLAIN_FILE = "plain_words.txt"
-PLAIN_SIMILARITY = 0.62  # below every field's threshold: the word alone maps to nothing
+PLAIN_SIMILARITY = 0.75  # the parser keeps a tagged span only at >= 0.75 (TAGGER_MIN_SIMILARITY) or as a misspelling
 _WORD = re.compile(r"[a-z]+")
 
 
