@@ -39,7 +39,7 @@ _META_WORDS = frozenset({"genre", "genres", "mood", "moods", "vibe", "vibes", "b
 CONTEXT_CONFIDENCE = 0.8
 _ELECTRONIC_WORDS = re.compile(r"\b(?:electronic|edm|electronica|electro)\b")  # a bare "bass" there is a synth
 LONG_PROMPT_WORDS = 24  # longer prompts are tagged sentence by sentence, skipping the plain ones
-_SENTENCE = re.compile(r"[^.!?;\n]+[.!?;]*")
+_SENTENCE = re.compile(r"[^.!?;,\n]+[.!?;,]*")  # clauses: the unit the long-prompt gate tags
 NOT_MUSIC_NOTE = "ignored: a request that is not about music"
 VOCALS_NOTE = "no vocals: ampa makes instrumentals"
 
@@ -403,9 +403,19 @@ def _tagged(parser: Any, cleaned: str, known: list[tuple[int, int]]) -> list[Any
         return parser.tagger.tag(cleaned)
     chosen = [m for m in _SENTENCE.finditer(cleaned)
               if plain_words.needs_tagger(m.group(0), known, m.start(), parser.plain_words, _META_WORDS)]
+    if not chosen:
+        return []
+    # The chosen sentences are tagged as one text (no padding between them); offsets map back piece by piece.
+    pieces, joined = [], ""
+    for m in chosen:
+        pieces.append((len(joined), m.start(), len(m.group(0))))
+        joined += m.group(0) + " "
     spans = []
-    for m, found in zip(chosen, parser.tagger.tag_batch([m.group(0) for m in chosen])):
-        spans += [replace(span, start=span.start + m.start(), end=span.end + m.start()) for span in found]
+    for span in parser.tagger.tag(joined):
+        at, start, length = next(p for p in reversed(pieces) if p[0] <= span.start)
+        end = min(span.end - at, length)
+        if end > span.start - at:
+            spans.append(replace(span, start=span.start - at + start, end=end + start))
     return spans
 
 
