@@ -388,7 +388,7 @@ class _Editor:
     # ----- per-clause edits: instruments, mix, moods, genres
     def clause(self, clause: str) -> None:
         matches = lx.find(clause)
-        instruments = [m for m in matches if m.kind == lx.INSTRUMENT]
+        instruments = [m for m in matches if m.kind == lx.INSTRUMENT] + self._the_lead(matches)
         unsupported = [m for m in matches if m.kind == lx.UNSUPPORTED]
         moods = [m for m in matches if m.kind == lx.MOOD]
         genres = [m for m in matches if m.kind == lx.GENRE]
@@ -414,6 +414,14 @@ class _Editor:
                 self.updates["genres"] = [{"value": s, "source": "prompt", "confidence": 1.0} for s in slugs]
                 self.changes = [c for c in self.changes if c.get("field") != "genres"]
                 self.changes.append({"field": "genres", "to": slugs})
+
+    def _the_lead(self, matches: list[lx.Match]) -> list[lx.Match]:
+        """"the lead" in a reply is the synth lead when one plays (elsewhere "lead" names no slug)."""
+        playing = {i["value"] for i in self.instruments} | {i.value for i in self.resolved.instruments}
+        if "synth-lead" not in playing:
+            return []
+        return [lx.Match(m.start, m.end, m.text, lx.INSTRUMENT, ("synth-lead",)) for m in matches
+                if m.kind == lx.NOSLUG and m.text == "lead"]
 
     def _energy(self, delta: float) -> None:
         base = self.energy if self.energy is not None else float(self.resolved.energy.value)

@@ -139,7 +139,7 @@ def extract_tempo(text: str) -> Found | None:
         before = text[max(0, m.start() - 12):m.start()].lower()
         if not 50 <= value <= 220:
             continue
-        if re.search(r"(?:\bin|\bof|\bfor|#|no\.?|\bq|\bthe|\bmy|\bour|top|under|over|age|aged)\s*$", before):
+        if re.search(r"(?:\bin|\bof|\bfor|#|\bno\.?|\bq|\bthe|\bmy|\bour|\btop|\bunder|\bover|\bage|\baged)\s*$", before):
             continue
         return Found(value, m.start(), m.end())
     return None

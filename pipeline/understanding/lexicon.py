@@ -119,7 +119,7 @@ INSTRUMENT_FORMS: dict[str, tuple[str, ...]] = {
                         "overdriven guitar", "clean electric", "clean electric guitar", "power chords", "shred",
                         "shredding", "wah guitar", "telecaster", "stratocaster", "strat", "les paul", "🎸",
                         "guitar riffs", "riffs", "lead guitar", "skank guitar", "slide guitar"),
-    "bass": ("bass guitar", "electric bass", "e bass", "upright bass", "double bass", "slap bass", "fretless",
+    "bass": ("bass guitar", "electric bass", "e bass", "upright bass", "upright", "double bass", "slap bass", "fretless",
              "fretless bass", "walking bass", "walking bassline", "walking upright bass", "contrabass"),
     "synth-bass": ("synth bass", "synthbass", "808", "808s", "sub bass", "subbass", "reese", "reese bass",
                    "wobble bass", "wobble", "wobbles", "acid bass", "303", "acid 303", "303 bass", "moog bass",
@@ -212,6 +212,11 @@ ACOUSTIC_GUITAR_GENRES = frozenset({"folk", "country", "latin", "classical"})
 ELECTRONIC_GENRES = frozenset({"house", "techno", "trance", "drum-and-bass", "dubstep", "trap", "synthwave", "chiptune"})
 SYNTH_BASS_CUES = frozenset({"synth", "sub", "rubbery", "wobbly", "acid", "pulsing", "deep", "reese", "808", "digital",
                              "synthesized", "synthesised", "synthetic", "electronic"})
+
+# Single sounds of a kit: "no hats" asks for drums without hats, not for no drums.
+DRUM_PARTS = frozenset({"kick", "kicks", "snare", "snares", "hats", "hi hats", "hihats", "hi hat", "hihat", "cymbal",
+                        "cymbals", "toms", "crash cymbal", "ride cymbal", "rimshot", "rimshots", "snare drum",
+                        "kick drum", "bass drum", "snare roll", "snare rolls", "tom fills"})
 
 # Family words in exclusions: "no guitars" -> both guitars, "no synths" -> all synths, "no bass" -> both basses.
 EXCLUDE_FAMILIES: dict[str, tuple[str, ...]] = {

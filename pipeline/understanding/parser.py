@@ -47,6 +47,7 @@ _NEGATOR = re.compile(
     r"\b(?:no|without|w/o|w/out|wo|minus|sans|zero|exclude|excluding|except|leave out|lose|skip|not|avoid|nix|"
     r"don't want|dont want|don't use|dont use|don't need|dont need|do not want|do not use|do not need|"
     r"don't add|dont add|do not add|don't include|dont include|do not include|never|nothing with|no need for|"
+    r"don't put|dont put|do not put|don't have|dont have|do not have|don't give|dont give|"
     r"stay away from|keep away from|hold the|not a fan of|no room for|get rid of|forget the|free of)\b"
     r"(?!\s+(?:but|just|only|more than|less than|too|so|overly|very|that)\b)"
 )
@@ -222,7 +223,9 @@ def _from_lexicon(folded: str, notes: list[str], tagged_genres: set[str]) -> lis
             if not is_negated:
                 out += [Understood("moods", s, m.text, LEXICON_CONFIDENCE, "lexicon") for s in m.slugs]
         elif m.kind == lx.INSTRUMENT:
-            if is_negated:
+            if is_negated and m.text in lx.DRUM_PARTS:
+                notes.append(f"no {m.text}: ampa can't leave out single drum sounds yet; the drums stay")
+            elif is_negated:
                 slugs = _exclusion_slugs(m)
                 out += [Understood("exclude", s, m.text, LEXICON_CONFIDENCE, "lexicon") for s in slugs]
             else:
