@@ -102,12 +102,7 @@ class Normaliser:
         todo = [i for i, found in enumerate(out) if found is None]
         if not todo:
             return out
-        wanted = list(dict.fromkeys(texts[i].strip().lower() for i in todo if texts[i].strip().lower() not in
-                                    self._embedded))
-        if wanted:
-            if len(self._embedded) > 20_000:  # bounded, as the spelling cache
-                self._embedded.clear()
-            self._embedded.update(zip(wanted, self.encoder.sentence_embeddings(wanted)))
+        self.embed([texts[i] for i in todo])
         vectors = np.stack([self._embedded[texts[i].strip().lower()] for i in todo])
         sims = vectors @ self.matrices[field].T
         best, index = sims.max(axis=-1), sims.argmax(axis=-1)  # argmax: the first of equal phrases, as torch
@@ -115,6 +110,15 @@ class Normaliser:
             slug = self.table[field][j][0]
             out[i] = (slug, round(score, 3)) if score >= THRESHOLDS[field] else None
         return out
+
+    def embed(self, texts: list[str]) -> None:
+        """Embed (in one encoder call) the texts not embedded yet. One call costs about the same for one
+        span or ten (reading the weights dominates), so the parser asks for all its spans at once."""
+        wanted = list(dict.fromkeys(t.strip().lower() for t in texts if t.strip().lower() not in self._embedded))
+        if wanted:
+            if len(self._embedded) > 20_000:  # bounded, as the spelling cache
+                self._embedded.clear()
+            self._embedded.update(zip(wanted, self.encoder.sentence_embeddings(wanted)))
 
     def spelled_like(self, text: str, field: str, cutoff: float = 0.0) -> tuple[str, float] | None:
         """A typo of a lexicon form (difflib ratio >= FUZZY_CUTOFF on words of 5+ letters): its slug."""

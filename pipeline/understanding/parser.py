@@ -376,6 +376,7 @@ def _from_tagger(cleaned: str, folded: str) -> list[Understood]:
             covered.append((span.start, span.end))
         elif span.label != "ENERGY":
             wanted.setdefault(field_name, []).append((span, words))
+    normaliser.embed([w for spans in wanted.values() for _, w in spans])  # one encoder call for every field
     for field_name, spans in wanted.items():
         vocabulary_field = "instruments" if field_name == "exclude" else field_name
         for (span, _), match in zip(spans, normaliser.nearest_many([w for _, w in spans], vocabulary_field)):
