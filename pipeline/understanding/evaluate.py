@@ -118,8 +118,8 @@ def score_prompts(items: list[dict[str, Any]], parse: Callable[[str], dict[str, 
             report.not_requests[0] += not taken
             if taken:
                 problems.append("taken for a request")
-        elif not taken:
-            report.requests_refused += 1
+        elif not taken and (item.get("request") is True or any(expect.values())):
+            report.requests_refused += 1  # (an old-style item with an empty expect may be either)
             problems.append("refused as not a request")
         for name in LIST_FIELDS:
             want = set(expect.get(name, []))

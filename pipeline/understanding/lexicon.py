@@ -213,11 +213,6 @@ ELECTRONIC_GENRES = frozenset({"house", "techno", "trance", "drum-and-bass", "du
 SYNTH_BASS_CUES = frozenset({"synth", "sub", "rubbery", "wobbly", "acid", "pulsing", "deep", "reese", "808", "digital",
                              "synthesized", "synthesised", "synthetic", "electronic"})
 
-# Single sounds of a kit: "no hats" asks for drums without hats, not for no drums.
-DRUM_PARTS = frozenset({"kick", "kicks", "snare", "snares", "hats", "hi hats", "hihats", "hi hat", "hihat", "cymbal",
-                        "cymbals", "toms", "crash cymbal", "ride cymbal", "rimshot", "rimshots", "snare drum",
-                        "kick drum", "bass drum", "snare roll", "snare rolls", "tom fills"})
-
 # Family words in exclusions: "no guitars" -> both guitars, "no synths" -> all synths, "no bass" -> both basses.
 EXCLUDE_FAMILIES: dict[str, tuple[str, ...]] = {
     GUITAR: ("acoustic-guitar", "electric-guitar"),

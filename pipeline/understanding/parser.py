@@ -223,9 +223,7 @@ def _from_lexicon(folded: str, notes: list[str], tagged_genres: set[str]) -> lis
             if not is_negated:
                 out += [Understood("moods", s, m.text, LEXICON_CONFIDENCE, "lexicon") for s in m.slugs]
         elif m.kind == lx.INSTRUMENT:
-            if is_negated and m.text in lx.DRUM_PARTS:
-                notes.append(f"no {m.text}: ampa can't leave out single drum sounds yet; the drums stay")
-            elif is_negated:
+            if is_negated:
                 slugs = _exclusion_slugs(m)
                 out += [Understood("exclude", s, m.text, LEXICON_CONFIDENCE, "lexicon") for s in slugs]
             else:
