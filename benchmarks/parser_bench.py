@@ -38,6 +38,45 @@ print(json.dumps({"load_s": t1 - t0, "first_parse_s": t2 - t1, "rss_added_mb": (
 """
 
 
+# Long prompts: captions of 40-80 words parsed one after another in one process, as `ampa parse --batch` does
+# (the caches start empty in each fresh process, so this is the figure a batch of new text gets).
+_LONG = """
+import json, resource, statistics, sys, time
+from pipeline.understanding import load_parser, parse_prompt
+load_parser(); parse_prompt("warm up")
+walls, cpus = [], []
+for line in sys.stdin:
+    text = json.loads(line)
+    w, c = time.perf_counter(), time.process_time()
+    parse_prompt(text)
+    walls.append(time.perf_counter() - w); cpus.append(time.process_time() - c)
+def p95(xs): xs = sorted(xs); return xs[min(len(xs) - 1, round(0.95 * (len(xs) - 1)))]
+print(json.dumps({"n": len(walls), "median_ms": statistics.median(walls) * 1000, "p95_ms": p95(walls) * 1000,
+                  "cpu_median_ms": statistics.median(cpus) * 1000, "cpu_p95_ms": p95(cpus) * 1000,
+                  "total_s": sum(walls), "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+MUSICCAPS_HELD_OUT = REPO / "pipeline" / "understanding" / "data" / "musiccaps-heldout.jsonl"
+
+
+def long_prompts(dev_dir: Path, limit: int) -> list[str]:
+    """Captions of 40-80 words: the shared MusicCaps file when present, else the repo's held-out part."""
+    from pipeline.understanding.evaluate import read_jsonl
+
+    source = dev_dir / "musiccaps-dev.jsonl"
+    items = read_jsonl(source if source.exists() else MUSICCAPS_HELD_OUT)
+    return [item["prompt"] for item in items if 40 <= len(item["prompt"].split()) <= 80][:limit]
+
+
+def long_runs(prompts: list[str], runs: int) -> list[dict]:
+    lines = "".join(json.dumps(p) + "\n" for p in prompts)
+    out = []
+    for _ in range(runs):
+        done = subprocess.run([sys.executable, "-c", _LONG], input=lines, capture_output=True, text=True, cwd=REPO,
+                              check=True)
+        out.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    return out
+
+
 def cold_runs(runs: int) -> list[dict]:
     out = []
     for _ in range(runs):
@@ -68,7 +107,20 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dev-dir", type=Path, default=DEFAULT_DEV)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--long", type=int, default=1000, metavar="N", help="long prompts to parse per run (0: skip)")
+    parser.add_argument("--only-long", action="store_true", help="only the long-prompt figure")
     args = parser.parse_args()
+
+    if args.long:
+        prompts = long_prompts(args.dev_dir, args.long)
+        runs = long_runs(prompts, args.runs)
+        med = lambda key: statistics.median(r[key] for r in runs)  # noqa: E731 -- a local shorthand
+        print(f"long prompts ({len(prompts)} captions of 40-80 words, one process each run, median of {len(runs)} "
+              f"runs): latency median {med('median_ms'):.1f} ms, p95 {med('p95_ms'):.1f} ms; CPU time median "
+              f"{med('cpu_median_ms'):.1f} ms, p95 {med('cpu_p95_ms'):.1f} ms; whole batch {med('total_s'):.1f} s; "
+              f"peak RSS {med('peak_rss_mb'):.0f} MB")
+        if args.only_long:
+            return 0
 
     from pipeline.spec import Spec
     from pipeline.understanding import apply_reply, parse_prompt

@@ -108,8 +108,8 @@ def resolve(spec: Spec, *, seed_text: str = "") -> Spec:
         value = style.energy + sum(MOOD_ENERGY_SHIFT.get(m, 0.0) for m in moods)
         energy = Sourced[float](value=round(min(1.0, max(0.05, value)), 2), source="default")
 
-    instruments = list(spec.instruments)
     excluded = set(spec.exclude_values)
+    instruments = [i for i in spec.instruments if i.value not in excluded]  # an exclusion always wins
     if not instruments:
         present = {i for i in style.band.values()}
         instruments = [Sourced[str](value=i, source="default") for i in sorted(present) if i not in excluded]

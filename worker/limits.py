@@ -38,10 +38,11 @@ def check_duration(duration_s: float | None, settings: Settings) -> None:
         )
 
 
-def not_music(prompt: str) -> JobRejected:
+def not_music(prompt: str, reply: str = "") -> JobRejected:
+    """A question, chit-chat or gibberish: no job; the parser's helpful reply (if any) is what the user reads."""
     return JobRejected(
         "not_music",
-        "That doesn't sound like a music request. Describe a track — genre, mood, tempo, key, length — "
+        reply or "That doesn't sound like a music request. Describe a track — genre, mood, tempo, key, length — "
         'e.g. "chill lofi hip-hop with piano, 90 BPM, 1 minute".',
     )
 

@@ -403,7 +403,7 @@ class JobService:
                     await self._warm_parser
             result = await asyncio.to_thread(_parse_prompt, request.prompt)
             if result is not None and not result.is_music_request and not request.overrides:
-                raise limits.not_music(request.prompt)
+                raise limits.not_music(request.prompt, getattr(result, "reply", ""))
             spec = result.spec if result is not None else Spec()
         updates: dict[str, Any] = {}
         try:

@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
             report = score_edits(items, lambda prev, reply: apply_reply(Spec.from_dict(prev), reply).changes)
             text = format_edit_report(report, title=str(path), verbose=args.verbose)
         elif all("prompt" in item for item in items):
-            report = score_prompts(items, lambda prompt: parse_prompt(prompt).spec.to_dict())
+            report = score_prompts(items, _parsed)
             text = format_prompt_report(report, title=str(path), verbose=args.verbose)
         else:
             print(f'{path}: every line needs "prompt" (+ "expect") or "previous" + "reply"', file=sys.stderr)
@@ -55,3 +55,11 @@ def run(args: argparse.Namespace) -> int:
         if not args.json:
             print()
     return status
+
+
+def _parsed(prompt: str) -> dict:
+    """The unresolved spec as a dict, with whether the parser took the text for a request."""
+    from pipeline.understanding import parse_prompt
+
+    result = parse_prompt(prompt)
+    return {**result.spec.to_dict(), "is_music_request": result.is_music_request}

@@ -81,6 +81,8 @@ def run(args: argparse.Namespace) -> int:
             "[red]That doesn't sound like a request for music.[/] Describe a track: a genre, a mood, "
             'maybe a tempo or key — e.g. "dreamy ambient with soft pads, 70 BPM".'
         )
+        if parse_notes:  # the parser's answer to a question ("how do I download the stems?")
+            console.print(parse_notes[0])
         return 2
     updates: dict[str, Any] = {}
     if args.duration is not None:
@@ -156,7 +158,7 @@ def _parse(prompt: str) -> tuple[Any, list[str], bool]:
     from pipeline.understanding import parse_prompt
 
     parsed = parse_prompt(prompt)
-    return parsed.spec, [], parsed.is_music_request
+    return parsed.spec, [] if parsed.is_music_request else [parsed.reply], parsed.is_music_request
 
 
 class _TerminalProgress:

@@ -63,6 +63,8 @@ def prompt_output(prompt: str) -> dict[str, Any]:
     out["summary"] = resolved.summary()
     out["notes"] = resolved.notes
     out["is_music_request"] = parsed.is_music_request
+    if not parsed.is_music_request:
+        out["reply"] = parsed.reply  # what a chat user reads instead of getting a track
     return out
 
 

@@ -33,5 +33,19 @@ def run(args: argparse.Namespace) -> int:
                          max_steps=args.max_steps)
     out = args.out or MODEL_DIR
     figures = train(config, out)
+    figures["plain_words"] = _refresh_plain_words(out)
     print(json.dumps({"out": str(out), **figures}, indent=2))
     return 0
+
+
+def _refresh_plain_words(out: Path) -> int:
+    """Rebuild the tagger's plain-word list for the current lexicon (pipeline/understanding/plain_words.py)."""
+    from pipeline.understanding import plain_words
+    from pipeline.understanding.encoder import Encoder
+    from pipeline.understanding.normalise import Normaliser
+
+    encoder = Encoder.load()
+    normaliser = Normaliser.load(encoder, cache_dir=out)
+    words = plain_words.build(encoder, normaliser)
+    plain_words.save(words, out, normaliser)
+    return len(words)

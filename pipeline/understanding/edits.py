@@ -22,6 +22,8 @@ from pipeline.understanding import lexicon as lx
 from pipeline.understanding.cleaning import clean, has_words
 from pipeline.understanding.extractors import (
     extract_duration,
+    related_key,
+    transpose_tonic,
     extract_key,
     extract_tempo,
     extract_time_signature,
@@ -49,24 +51,64 @@ _SEED = re.compile(r"\b(?:another|new|different|fresh|other) (?:take|version|var
                    r"\bagain\b|\bre-?roll\b|\bre-?generate\b|\bredo\b|\bone more\b|\bshuffle\b|\bre-?do it\b")
 _HALF = re.compile(r"\bhalf[ -]?time\b|\bhalve the tempo\b|\bhalf (?:the )?(?:tempo|speed)\b")
 _DOUBLE = re.compile(r"\bdouble[ -]?time\b|\bdouble the (?:tempo|speed)\b")
-_TEMPO_BY = re.compile(r"\b(\d+(?:\.\d+)?)\s*(?:bpm|beats per minute)?\s*(faster|quicker|slower|up|down|higher|lower|more|less)\b|"
-                       r"\b(speed (?:it )?up|slow (?:it )?down|faster|slower)\s+by\s+(\d+(?:\.\d+)?)\s*(bpm|%|percent)?")
+_TEMPO_PCT_BY = re.compile(r"\b(?:tempo|speed|bpm|it|faster|slower|up|down)\b.{0,20}?\bby\s+(\d+)\s*(?:%|percent)")
 _TEMPO_PCT = re.compile(r"\b(\d+)\s*(?:%|percent)\s*(faster|quicker|slower)\b")
 _FASTER = re.compile(r"\b(?:faster|quicker|speed (?:it )?up|up the tempo|more tempo|pick up the (?:pace|tempo)|"
                      r"higher tempo|increase the tempo|too slow)\b")
 _SLOWER = re.compile(r"\b(?:slower|slow (?:it )?down|lower the tempo|lower tempo|decrease the tempo|reduce the tempo|"
                      r"too fast|less fast)\b")
+_TEMPO_CONTEXT = re.compile(r"\b(?:bpm|tempo|speed|pace|faster|slower|quicker|slow(?: it)? down|speed(?: it)? up|"
+                            r"beats per minute)\b")
+_UP = re.compile(r"\b(?:faster|quicker|up|higher|increase|raise|bump|speed(?: it)? up|push|plus|more|add)\b|\+\s*\d")
+_DOWN = re.compile(r"\b(?:slower|down|lower|decrease|reduce|slow(?: it)? down|drop|minus|less|take off|cut)\b"
+                   r"|(?<![\w-])-\s*\d")
+# "by 10", "+10", "10 bpm faster", "go up 5 bpm" (a delta) -- but not "to 100" (a target) or "3 dB", "30 sec"
+_DELTA_NUMBER = re.compile(
+    r"(?:\bby\s+|[+-]\s*|\b(?:up|down|faster|slower|bump(?: it)?|raise it|lower it|increase it|decrease it)\s+)"
+    r"(\d+(?:\.\d+)?)(?!\s*(?:%|percent|db|sec|secs|seconds?|s\b|min|mins|minutes?|semitones?|steps?|bars?|x\b|times))"
+    r"|(\d+(?:\.\d+)?)\s*(?:bpm|beats per minute)?\s*(?:faster|slower|quicker|up|down|higher|lower|more|less)\b")
+_TIMES = r"(?:2|two|3|three|4|four|1\.5|one and a half)\s+times|twice|double|triple|half"
+_FACTOR_WORDS = {"2": 2.0, "two": 2.0, "twice": 2.0, "double": 2.0, "3": 3.0, "three": 3.0, "triple": 3.0, "4": 4.0,
+                 "four": 4.0, "1.5": 1.5, "one and a half": 1.5, "half": 0.5}
+_LENGTH_FACTOR = re.compile(
+    rf"\b({_TIMES})\s+(?:as\s+)?(?:long|longer|the length|the duration|its length)\b"
+    r"|\b(?:double|halve|triple)\s+(?:the|its)\s+(?:length|duration)\b"
+    r"|\b(?:cut|chop)\s+(?:the\s+length\s+|it\s+)?in\s+half\b|\bhalf\s+as\s+long\b")
+_TEMPO_FACTOR = re.compile(rf"\b({_TIMES})\s+as\s+(?:fast|quick)\b|\b(?:2|two)\s*x\s+(?:faster|the tempo)\b")
 _BIG = re.compile(r"\b(?:a lot|much|way|lots|heaps)\b")
 _LITTLE = re.compile(r"\b(?:a (?:little )?bit|bit|slightly|a little|a touch|tad)\b")
 _LONGER = re.compile(r"\b(?:longer|extend(?:ed)?|lengthen|stretch it|too short|more time)\b")
 _SHORTER = re.compile(r"\b(?:shorter|shorten|cut it down|trim(?: it)?|too long|less long)\b")
 _DURATION_BY = re.compile(r"\b(\d+(?:\.\d+)?)\s*(seconds?|secs?|s|minutes?|mins?)\s*(longer|shorter|more|less)\b")
+_DURATION_BY_AFTER = re.compile(r"\b(longer|shorter)\s+by\s+(\d+(?:\.\d+)?)\s*(seconds?|secs?|s|minutes?|mins?)\b"
+                                r"|\b(add|cut|trim|take off|remove|shave off)\s+(\d+(?:\.\d+)?)\s*(seconds?|secs?|s|minutes?|mins?)\b")
+_STEP_COUNT = {"a": 1, "an": 1, "one": 1, "two": 2, "a couple of": 2, "couple of": 2, "a couple": 2, "a few": 3,
+               "few": 3, "three": 3}
+_SHIFT = re.compile(
+    r"\b(\d+|a couple of|couple of|a couple|a few|few|an|a|one|two|three)\s+"
+    r"(semitones?|semi tones?|half ?steps?|half ?tones?|whole ?steps?|whole ?tones?|tones?|steps?|keys?)\b")
+_INTERVALS = {"minor second": 1, "major second": 2, "minor third": 3, "major third": 4, "perfect fourth": 5,
+              "fourth": 5, "tritone": 6, "perfect fifth": 7, "fifth": 7, "minor sixth": 8, "major sixth": 9,
+              "sixth": 9, "minor seventh": 10, "major seventh": 11}
+_INTERVAL = re.compile(r"\b(?:a|an|by a|by an)\s+(" + "|".join(sorted(_INTERVALS, key=len, reverse=True)) + r")\b")
+_KEY_UP = re.compile(r"\b(?:up|higher|raise|sharpen|brighter key)\b")
+_KEY_DOWN = re.compile(r"\b(?:down|lower|drop|flatten)\b")
+_RELATED_MODE = re.compile(r"\b(relative|parallel)\s+(major|minor)\b(?!\s+(?:key\s+)?(?:of|to)\b)")
 _MODE_ONLY = re.compile(r"\b(?:make it|switch to|change to|go|in|to|into|more)\s+(major|minor)\b")
 _DB = re.compile(r"([+-]?\d+(?:\.\d+)?)\s*db\b")
 _QUIETER = re.compile(r"\b(?:quieter|softer|lower|down|turn down|less loud|back off|tone down|bring down|reduce|duck|"
                       r"too loud|less|quiet|quietly|subtler|subtle|lower the|lowered|lighter)\b")
 _LOUDER = re.compile(r"\b(?:louder|up|turn up|boost|bring up|crank|pump up|push|more|raise|too quiet|can't hear|"
                      r"cant hear|stronger|punchier|harder|fatter|bigger|loud|forward|upfront|front)\b")
+# Mix words that name a stem's place in the mix; they win over add/remove verbs ("bring the choir forward").
+_MIX_UP = re.compile(r"\b(?:stand(?:s|ing)? out|forward|upfront|up front|more present|(?:more )?prominent|pop(?:s)? (?:out|more)|"
+                     r"cut(?:s)? through|higher in the mix|front and cent(?:re|er)|(?:barely|hardly|can't|cant|cannot) "
+                     r"hear|buried|drowned|more audible|in your face|louder|turn(?:ed)? up|boost(?:ed)?|bring (?:it |them )?up|"
+                     r"more of)\b")
+_MIX_DOWN = re.compile(r"\b(?:less present|less prominent|(?:in|into|to) the background|further back|back off|sit(?:s)? back|"
+                       r"push (?:it |them )?back|tuck(?:ed)?|too much|too loud|overpowering|too present|dominat\w*|"
+                       r"softer|quieter|in the back|lower in the mix|not so loud|too strong|too heavy|too prominent|"
+                       r"turn(?:ed)? down|less of|less loud|tone (?:it |them )?down|bring (?:it |them )?down)\b")
 _REMOVE = re.compile(r"\b(?:remove|take out|take away|taking out|drop|lose|get rid of|without|no more|no|cut out|cut|"
                      r"mute|kill|ditch|strip|leave out|skip|delete|don't want|dont want|out)\b")
 _ADD = re.compile(r"\b(?:add|adding|put in|put|throw in|throw|include|bring back|bring in|layer|with|plus|give it|"
@@ -77,6 +119,11 @@ _LESS_MOOD = re.compile(r"\b(?:less|not so|not as|too|no longer|tone down|not|wi
 _NEW_REQUEST = re.compile(r"\b(?:instead|new (?:track|song|one|beat|tune|piece)|something (?:else|different)|"
                           r"start over|different (?:track|song|beat)|from scratch|now (?:make|do|give)|next one|"
                           r"(?:write|make|give|compose|produce|create|generate|cook up) me\b|i (?:want|need) an? )\b")
+# Words that open a brand-new idea: the reply starts over when it also names something musical.
+_NEW_IDEA = re.compile(r"\b(?:new idea|different idea|another idea|scrap (?:that|this|it)|scratch (?:that|this)|"
+                       r"forget (?:that|this|it|about it)|completely different|something completely|brand new|"
+                       r"start (?:over|fresh|again from scratch)|never ?mind|different track|whole new|"
+                       r"let'?s (?:do|try|make) (?:a|an|some)\b(?! (?:bit|little|touch)))")
 _RELATIVE = re.compile(r"^\s*(?:same|keep|but|and|also|now just)\b")
 _CLAUSE_SPLIT = re.compile(r"\s*(?:[,;.!?]+|\band then\b|\bthen\b|\band\b|\balso\b|\bplus\b|&)\s*")
 _EDIT_VERBS = re.compile(r"\b(?:make|add|remove|change|switch|more|less|turn|put|take|bring|swap|replace|drop)\b")
@@ -111,7 +158,7 @@ def _apply(previous: Spec, reply: str) -> EditResult:
     state.key(text, cleaned)
     state.meter(text)
     state.duration(text)
-    for clause in _clauses(text):
+    for clause in _joined(_clauses(text)):
         state.clause(clause)
     return state.result(cleaned)
 
@@ -122,12 +169,46 @@ def _is_new_prompt(cleaned: str, text: str) -> bool:
     if _RELATIVE.search(text):
         return False
     parsed = parse_prompt(cleaned)
-    if not parsed.is_music_request or not parsed.spec.genres:
+    if not parsed.is_music_request or not (parsed.spec.genres or _NEW_IDEA.search(text)):
         return False
     spec = parsed.spec
     said = len(spec.genres) + len(spec.moods) + sum(
         x is not None for x in (spec.tempo_bpm, spec.key, spec.duration_s, spec.time_signature))
+    if _NEW_IDEA.search(text) and (said >= 1 or spec.instruments):
+        return True
     return said >= 3 or bool(_NEW_REQUEST.search(text) and said >= 1)
+
+
+def _key_shift(text: str) -> int:
+    """Semitones a reply moves the key by: "a couple of semitones up" +2, "down a whole tone" -2, "up a fifth" +7."""
+    if not re.search(r"\b(?:semi ?tones?|half ?steps?|half ?tones?|whole ?steps?|whole ?tones?|tones?|steps?|"
+                     r"transpose|pitch|key|fifth|fourth|third|second|sixth|seventh|tritone)\b", text):
+        return 0
+    up, down = _KEY_UP.search(text), _KEY_DOWN.search(text)
+    if not (up or down or re.search(r"\btranspose\b", text)):
+        return 0
+    m = _SHIFT.search(text)
+    if m:
+        count = int(m.group(1)) if m.group(1).isdigit() else _STEP_COUNT.get(m.group(1), 1)
+        unit = m.group(2).replace(" ", "")
+        size = 1 if unit.startswith(("semi", "half")) else 2 if unit.startswith(("whole", "tone", "step")) else 0
+        semitones = count * size
+    else:
+        interval = _INTERVAL.search(text)
+        semitones = _INTERVALS[interval.group(1)] if interval else 0
+    if not 0 < semitones < 12:
+        return 0
+    return -semitones if down and not (up and up.start() < down.start()) else semitones
+
+
+def _distance(stem: lx.Match, word: re.Match[str]) -> int:
+    """Characters between a stem and a mix word (the nearest mix word is the one meant for it)."""
+    return max(word.start() - stem.end, stem.start - word.end(), 0)
+
+
+def _factor(words: str) -> float:
+    words = re.sub(r"\s+times$", "", words.strip())
+    return _FACTOR_WORDS.get(words, 2.0)
 
 
 def _clauses(text: str) -> list[str]:
@@ -137,6 +218,38 @@ def _clauses(text: str) -> list[str]:
         protected = protected[:m.start] + m.text.replace(" and ", " \x01 ").replace("&", "\x02") + protected[m.end:]
     parts = _CLAUSE_SPLIT.split(protected)
     return [p.replace("\x01", "and").replace("\x02", "&").strip() for p in parts if p and p.strip()]
+
+
+def _acts(clause: str) -> bool:
+    """Whether a clause says what to do (a verb or a mix word), not only what to do it to."""
+    return bool(_MIX_UP.search(clause) or _MIX_DOWN.search(clause) or _QUIETER.search(clause)
+                or _LOUDER.search(clause) or _REMOVE.search(clause) or _ADD.search(clause) or _DB.search(clause)
+                or _SWAP.search(clause) or _INSTEAD_OF.search(clause))
+
+
+def _joined(clauses: list[str]) -> list[str]:
+    """Clauses that only name stems join the neighbour that says what to do with them:
+    "make the bass | drums quieter" -> one clause; "add some strings | a flute" -> one clause.
+    A clause with a mix word but no stem ("make it less present") takes the stems of the clause before."""
+    out: list[str] = []
+    waiting: list[str] = []
+    for clause in clauses:
+        names = any(m.kind == lx.INSTRUMENT for m in lx.find(clause))
+        if names and not _acts(clause):
+            if out and _acts(out[-1]) and any(m.kind == lx.INSTRUMENT for m in lx.find(out[-1])) and not waiting:
+                out[-1] = f"{out[-1]} and {clause}"
+            else:
+                waiting.append(clause)
+            continue
+        if waiting:
+            clause = " and ".join(waiting + [clause])
+            waiting = []
+        elif out and not names and (_MIX_UP.search(clause) or _MIX_DOWN.search(clause)):
+            stems = [m.text for m in lx.find(out[-1]) if m.kind == lx.INSTRUMENT]
+            if stems and re.search(r"\b(?:it|them|that|those|this|these)\b", clause):
+                clause = f"{clause} {' and '.join(stems)}"
+        out.append(clause)
+    return out + waiting
 
 
 class _Editor:
@@ -176,24 +289,19 @@ class _Editor:
             return self._set_tempo(before / 2)
         if _DOUBLE.search(text):
             return self._set_tempo(before * 2)
-        m = _TEMPO_PCT.search(text)
+        m = _TEMPO_FACTOR.search(text)
         if m:
-            sign = -1 if m.group(2) == "slower" else 1
+            return self._set_tempo(before * _factor(m.group(1) or "2"))
+        m = _TEMPO_PCT.search(text) or _TEMPO_PCT_BY.search(text)
+        if m:
+            sign = -1 if _DOWN.search(text) and not _UP.search(m.group(0)) else 1
             return self._set_tempo(round(before * (1 + sign * int(m.group(1)) / 100)))
-        m = _TEMPO_BY.search(text)
-        if m:
-            if m.group(1):
-                amount, word, percent = float(m.group(1)), m.group(2), False
-            else:
-                amount, word, percent = float(m.group(4)), m.group(3), m.group(5) in ("%", "percent")
-            down = word in ("slower", "down", "lower", "less") or word.startswith("slow")
-            delta = before * amount / 100 if percent else amount
-            # "20 more"/"10 up" only count as tempo when the reply talks about tempo
-            if m.group(1) and word in ("up", "down", "more", "less", "higher", "lower") and not re.search(
-                    r"\b(?:bpm|tempo|speed)\b", text):
-                pass
-            else:
-                return self._set_tempo(before - delta if down else before + delta)
+        if _TEMPO_CONTEXT.search(text):
+            delta = _DELTA_NUMBER.search(text)
+            if delta and not re.search(r"\b(?:to|at|=|around)\s*$", text[:delta.start()]):
+                amount = float(delta.group(1) or delta.group(2))
+                down = bool(_DOWN.search(text)) and not (_UP.search(delta.group(0)) and not _DOWN.search(delta.group(0)))
+                return self._set_tempo(before - amount if down else before + amount)
         found = extract_tempo(text)
         if found is not None and (re.search(r"\b(?:bpm|tempo|speed)\b", text) or re.search(r"\b(?:to|at)\s+\d", text)):
             return self._set_tempo(float(found.value))
@@ -210,6 +318,20 @@ class _Editor:
             if found.value != (self.previous.key.value if self.previous.key else None):
                 self.updates["key"] = {"value": found.value, "source": "prompt", "confidence": 1.0}
                 self.changes.append({"field": "key", "to": found.value})
+            return
+        shift = _key_shift(text)
+        if shift:
+            current = Key.parse(self.resolved.key.value)
+            key = str(Key.parse(f"{transpose_tonic(current.tonic, shift)} {current.mode}"))
+            self.updates["key"] = {"value": key, "source": "prompt", "confidence": 1.0}
+            self.changes.append({"field": "key", "to": key})
+            return
+        m = _RELATED_MODE.search(text)
+        if m:
+            key = related_key(self.resolved.key.value, m.group(1), m.group(2))
+            if key != self.resolved.key.value:
+                self.updates["key"] = {"value": key, "source": "prompt", "confidence": 1.0}
+                self.changes.append({"field": "key", "to": key})
             return
         m = _MODE_ONLY.search(text)
         if m:
@@ -241,6 +363,18 @@ class _Editor:
         if m:
             amount = float(m.group(1)) * (60 if m.group(2).startswith("m") else 1)
             return self._set_duration(before + amount if m.group(3) in ("longer", "more") else before - amount)
+        m = _DURATION_BY_AFTER.search(text)
+        if m:
+            word, number, unit = (m.group(1), m.group(2), m.group(3)) if m.group(1) else (m.group(4), m.group(5),
+                                                                                         m.group(6))
+            amount = float(number) * (60 if unit.startswith("m") else 1)
+            return self._set_duration(before + amount if word in ("longer", "add") else before - amount)
+        m = _LENGTH_FACTOR.search(text)
+        if m:
+            said = m.group(0)
+            factor = 0.5 if re.search(r"\bhalf\b|\bhalve\b", said) else (
+                3.0 if "triple" in said else _factor(m.group(1)) if m.group(1) else 2.0)
+            return self._set_duration(before * factor)
         found = extract_duration(text)
         if found is not None:
             return self._set_duration(float(found.value))
@@ -254,7 +388,7 @@ class _Editor:
     # ----- per-clause edits: instruments, mix, moods, genres
     def clause(self, clause: str) -> None:
         matches = lx.find(clause)
-        instruments = [m for m in matches if m.kind == lx.INSTRUMENT]
+        instruments = [m for m in matches if m.kind == lx.INSTRUMENT] + self._the_lead(matches)
         unsupported = [m for m in matches if m.kind == lx.UNSUPPORTED]
         moods = [m for m in matches if m.kind == lx.MOOD]
         genres = [m for m in matches if m.kind == lx.GENRE]
@@ -280,6 +414,14 @@ class _Editor:
                 self.updates["genres"] = [{"value": s, "source": "prompt", "confidence": 1.0} for s in slugs]
                 self.changes = [c for c in self.changes if c.get("field") != "genres"]
                 self.changes.append({"field": "genres", "to": slugs})
+
+    def _the_lead(self, matches: list[lx.Match]) -> list[lx.Match]:
+        """"the lead" in a reply is the synth lead when one plays (elsewhere "lead" names no slug)."""
+        playing = {i["value"] for i in self.instruments} | {i.value for i in self.resolved.instruments}
+        if "synth-lead" not in playing:
+            return []
+        return [lx.Match(m.start, m.end, m.text, lx.INSTRUMENT, ("synth-lead",)) for m in matches
+                if m.kind == lx.NOSLUG and m.text == "lead"]
 
     def _energy(self, delta: float) -> None:
         base = self.energy if self.energy is not None else float(self.resolved.energy.value)
@@ -320,16 +462,21 @@ class _Editor:
                         self._change_list("instruments", "add", slug)
             return
         db = _DB.search(clause)
+        mix_down, mix_up = _MIX_DOWN.search(clause), _MIX_UP.search(clause)
         quieter, louder = _QUIETER.search(clause), _LOUDER.search(clause)
         remove, add = _REMOVE.search(clause), _ADD.search(clause)
         back = re.search(r"\bback\b", clause)
         have = {i["value"] for i in self.instruments}
+        playing = have | {i.value for i in self.resolved.instruments}
         for m in instruments:
             for s in m.slugs:
                 slugs = self._slug_for(m, s, removing=bool(remove and not back and not db and not quieter))
                 if db:
                     amount = float(db.group(1))
                     self._mix_all(slugs, -abs(amount) if quieter and not louder else amount)
+                elif (mix_down or mix_up) and set(slugs) <= playing:
+                    word = min((w for w in (mix_down, mix_up) if w), key=lambda w: _distance(m, w))
+                    self._mix_all(slugs, QUIETER_DB if word is mix_down else LOUDER_DB)
                 elif quieter:
                     self._mix_all(slugs, QUIETER_DB)
                 elif remove and not back:
@@ -348,10 +495,14 @@ class _Editor:
                         self._change_list("instruments", "add", slug)
 
     def _mix_all(self, stems: list[str], db: float) -> None:
+        stems = [s for s in stems if s not in UNRENDERABLE_INSTRUMENTS]
         for stem in stems:
             self._mix(stem, db)
 
     def _mix(self, stem: str, db: float) -> None:
+        """One mix change per stem in a reply: "the bass is too much, make it less present" is one cut."""
+        if any(c.get("field") == "mix" and c.get("stem") == stem for c in self.changes):
+            return
         self.mix[stem] = round(self.mix.get(stem, 0.0) + db, 2)
         self.changes.append({"field": "mix", "stem": stem, "db": db})
 
@@ -379,7 +530,12 @@ class _Editor:
         applicable = [c for c in self.changes if not (c.get("field") == "instruments" and
                                                      c.get("add") in UNRENDERABLE_INSTRUMENTS)]
         if not self.changes:
-            if _EDIT_VERBS.search(lx.fold(cleaned)) and not self.messages:
+            from pipeline.understanding.intent import is_question, sentences
+
+            if not self.messages and any(is_question(s) for s in sentences(cleaned)):
+                self.messages.append(f"This version is {self.resolved.summary()}. Reply with a change to make a new "
+                                     'version, e.g. "faster", "drums quieter" or "in G minor".')
+            elif _EDIT_VERBS.search(lx.fold(cleaned)) and not self.messages:
                 self.messages.append("I didn't find anything to change in that. Try e.g. \"faster\", "
                                      "\"add strings\", \"drums quieter\" or \"in G minor\".")
             return EditResult(spec=self.previous, messages=self.messages)

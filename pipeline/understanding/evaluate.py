@@ -64,6 +64,10 @@ class PromptReport:
     exact: dict[str, list[int]] = field(default_factory=lambda: {f: [0, 0] for f in SCALAR_FIELDS})
     false_explicit: dict[str, int] = field(default_factory=lambda: {f: 0 for f in SCALAR_FIELDS})
     exclusions_included: int = 0
+    # not-a-request detection, over items that say "request": false (questions, chit-chat, gibberish)
+    # and over the requests, none of which may be taken for one
+    not_requests: list[int] = field(default_factory=lambda: [0, 0])  # [detected, total]
+    requests_refused: int = 0
     misses: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -75,6 +79,8 @@ class PromptReport:
                       for name, (ok, total) in self.exact.items()},
             "false_explicit": self.false_explicit,
             "exclusions_turned_into_inclusions": self.exclusions_included,
+            "not_requests": {"detected": self.not_requests[0], "total": self.not_requests[1]},
+            "requests_refused": self.requests_refused,
         }
 
 
@@ -103,8 +109,18 @@ def score_prompts(items: list[dict[str, Any]], parse: Callable[[str], dict[str, 
     for item in items:
         report.n += 1
         expect = item.get("expect", {})
-        got = _prompt_values(parse(item["prompt"]))
+        parsed = parse(item["prompt"])
+        got = _prompt_values(parsed)
         problems: list[str] = []
+        taken = parsed.get("is_music_request", True)
+        if item.get("request", True) is False:
+            report.not_requests[1] += 1
+            report.not_requests[0] += not taken
+            if taken:
+                problems.append("taken for a request")
+        elif not taken and (item.get("request") is True or any(expect.values())):
+            report.requests_refused += 1  # (an old-style item with an empty expect may be either)
+            problems.append("refused as not a request")
         for name in LIST_FIELDS:
             want = set(expect.get(name, []))
             have = got[name]
@@ -208,6 +224,9 @@ def format_prompt_report(report: PromptReport, *, title: str = "", verbose: bool
         rate = f"{ok / total:.3f}" if total else "-"
         lines.append(f"{name:<14}{rate:>10}{total:>8}{report.false_explicit[name]:>7}")
     lines.append(f"exclusions turned into inclusions: {report.exclusions_included}")
+    if report.not_requests[1]:
+        lines.append(f"not a request (questions, chit-chat, gibberish) detected: {report.not_requests[0]}/"
+                     f"{report.not_requests[1]}; requests refused: {report.requests_refused}")
     if verbose and report.misses:
         lines.append("misses:")
         lines += [f"  {m}" for m in report.misses]

@@ -37,36 +37,55 @@ _NUMBER_RUN = re.compile(
 )
 
 
-def _words_value(words: str) -> int | None:
-    total, current = 0, 0
-    tokens = re.split(r"[\s-]+", words.lower().replace(" and ", " "))
-    seen_any = False
-    for token in tokens:
+def _numbers_in(words: str) -> list[int] | None:
+    """The numbers a run of number words says, in order: "a hundred and twelve" -> [112],
+    "twenty four" -> [24], "three four" -> [3, 4] (two numbers, as in a meter), "six eight" -> [6, 8]."""
+    numbers: list[int] = []
+    current: int | None = None
+    last = ""  # kind of the last token in the current number: unit | teen | tens | hundred
+    for token in re.split(r"[\s-]+", words.lower()):
         if token in ("", "and"):
             continue
         if token == "a":
-            current = max(current, 1)
+            if current is not None:
+                numbers.append(current)
+            current, last = 1, "unit"
             continue
-        if token in _UNITS:
-            current += _UNITS[token]
-        elif token in _TENS:
-            current += _TENS[token]
-        elif token == "hundred":
-            current = max(current, 1) * 100
+        if token == "hundred":
+            if last == "hundred":
+                return None
+            current, last = (current or 1) * 100, "hundred"
+            continue
+        if token in _TENS:
+            value, kind = _TENS[token], "tens"
+        elif token in _UNITS:
+            value, kind = _UNITS[token], "unit" if _UNITS[token] < 10 else "teen"
         else:
             return None
-        seen_any = True
-    return total + current if seen_any else None
+        joins = current is not None and (
+            (last == "hundred") or (last == "tens" and kind == "unit" and current % 100 % 10 == 0)
+            or (last == "hundred-tens" and kind == "unit"))
+        if joins:
+            current += value
+            last = "hundred-tens" if last == "hundred" and kind == "tens" else kind
+        else:
+            if current is not None:
+                numbers.append(current)
+            current, last = value, kind
+    if current is not None:
+        numbers.append(current)
+    return numbers or None
 
 
 def numberise(text: str) -> str:
     """'ninety bpm' -> '90 bpm', 'a hundred and twenty' -> '120', 'two and a half minutes' -> '2.5 minutes'."""
 
     def swap(match: re.Match[str]) -> str:
-        value = _words_value(match.group(0))
-        return match.group(0) if value is None else str(value)
+        numbers = _numbers_in(match.group(0))
+        return match.group(0) if numbers is None else " ".join(map(str, numbers))
 
     out = _NUMBER_RUN.sub(swap, text)
+    out = re.sub(r"(?<![\d,])(\d+),(\d)(?=\s*(?:min|m\b|hours?\b|h\b))", r"\1.\2", out)  # "1,5 min"
     out = re.sub(r"\b(\d+)\s+and\s+a\s+half\b", lambda m: f"{m.group(1)}.5", out, flags=re.IGNORECASE)
     out = re.sub(r"\ba\s+minute\s+and\s+a\s+half\b", "1.5 minutes", out, flags=re.IGNORECASE)
     out = re.sub(r"\bhalf\s+a\s+minute\b", "30 seconds", out, flags=re.IGNORECASE)
@@ -87,13 +106,13 @@ _TEMPO_PATTERNS: tuple[re.Pattern[str], ...] = (
     re.compile(rf"(?<![\d.:/]){_NUM}\s*(?:ish)?{_BPM_UNIT}", re.IGNORECASE),
     re.compile(rf"\b(?:bpm|tempo)\s*(?:of|at|around|about|approx\.?|approximately|roughly|like|is|=|:|~|≈)*\s*"
                rf"~?\s*{_NUM}(?:{_RANGE_SEP}{_NUM})?(?!\s*(?:/|:|\d|%|s\b|sec|min|bar|hz|db))", re.IGNORECASE),
-    re.compile(rf"(?:♩|𝅘𝅥|quarter\s*note)\s*=\s*{_NUM}", re.IGNORECASE),
+    re.compile(rf"(?:♩|𝅘𝅥|quarter\s*note|\bq)\s*=\s*{_NUM}", re.IGNORECASE),
     re.compile(rf"(?:^|\s)@\s*{_NUM}\b"),
     re.compile(rf"\b{_NUM}\s*ish\b", re.IGNORECASE),
 )
 # A bare number that reads as a tempo: "dnb 174", "trance track 138,", "half-time feel at 140".
 _BARE_TEMPO = re.compile(
-    r"(?<![\w.:/#$£€@-])(\d{2,3})(?![\w.:/%'’]|\s*(?:-|–|to)\s*\d|\s*(?:sec|secs|seconds?|s\b|min|mins|minutes?|"
+    r"(?<![\w.:/#$£€@-])(\d{2,3})(?![\w:/%'’]|\.\d|\s*(?:-|–|to)\s*\d|\s*(?:sec|secs|seconds?|s\b|min|mins|minutes?|"
     r"hours?|hrs?|bars?|measures?|%|hz|khz|db|years?|people|times|x\b|songs?|tracks?|percent|k\b))",
     re.IGNORECASE,
 )
@@ -120,7 +139,7 @@ def extract_tempo(text: str) -> Found | None:
         before = text[max(0, m.start() - 12):m.start()].lower()
         if not 50 <= value <= 220:
             continue
-        if re.search(r"(?:\bin|\bof|\bfor|#|no\.?|\bq|\bthe|\bmy|\bour|top|under|over|age|aged)\s*$", before):
+        if re.search(r"(?:\bin|\bof|\bfor|#|\bno\.?|\bq|\bthe|\bmy|\bour|\btop|\bunder|\bover|\bage|\baged)\s*$", before):
             continue
         return Found(value, m.start(), m.end())
     return None
@@ -136,6 +155,7 @@ _KEY_SHORT = re.compile(r"(?<![\w#])(?<!drop )([A-G])(#|♯|b|♭)?m(?![\w#'’]
 _KEY_BARE = re.compile(
     r"(?:\bin(?: the key of)?|\bkey(?:\s+of)?\s*[:=]?|\bkey\s*[:=])\s*([A-G])(#|♯|b|♭|\s+flat|\s+sharp)?(?![\w#'’/])"
 )
+_KEY_LEADING = re.compile(r"^\s*([A-Ga-g])(#|♯|b|♭|\s+flat|\s+sharp)?(?![\w#'’])")
 _KEY_BARE_LOWER = re.compile(r"\bkey(?:\s+of)?\s*[:=]?\s*([a-g])(#|♯|b|♭)?(?![\w#'’])", re.IGNORECASE)
 
 
@@ -153,8 +173,41 @@ def _key_from(letter: str, accidental: str | None, mode: str) -> str | None:
         return None
 
 
+# "the relative minor of C major", "parallel major of E minor", "relative minor to Eb"
+_KEY_RELATION = re.compile(r"\b(relative|parallel)\s+(major|minor)\s+(?:key\s+)?(?:of|to)\s+(?:the\s+key\s+of\s+)?",
+                           re.IGNORECASE)
+
+
+def related_key(key: str, relation: str, mode: str) -> str:
+    """The relative or parallel `mode` ("major"/"minor") of a key: relative minor of C major -> A minor."""
+    parsed = Key.parse(key)
+    if relation == "parallel" or parsed.mode not in ("major", "minor") or parsed.mode == mode:
+        return str(Key.parse(f"{parsed.tonic} {mode}"))
+    step = -3 if mode == "minor" else 3  # the relative minor sits a minor third below its major
+    return str(Key.parse(f"{transpose_tonic(parsed.tonic, step)} {mode}"))
+
+
+_PITCH = {"C": 0, "C#": 1, "D": 2, "Eb": 3, "E": 4, "F": 5, "F#": 6, "G": 7, "Ab": 8, "A": 9, "Bb": 10, "B": 11}
+
+
+def transpose_tonic(tonic: str, semitones: int) -> str:
+    """A tonic moved by semitones, in ampa's spelling (C C# D Eb E F F# G Ab A Bb B)."""
+    names = list(_PITCH)
+    return names[(_PITCH[tonic] + semitones) % 12]
+
+
 def extract_key(text: str) -> Found | None:
-    """The key said in the text ("A minor", "Am", "in F#", "E flat major"), respelled; None if none."""
+    """The key said in the text ("A minor", "Am", "in F#", "E flat major", "relative minor of C"), respelled."""
+    relation = _KEY_RELATION.search(text)
+    if relation:
+        named = _named_key(text[relation.end():relation.end() + 24], anywhere=True)
+        if named is not None:
+            key = related_key(named.value, relation.group(1).lower(), relation.group(2).lower())
+            return Found(key, relation.start(), relation.end() + named.end)
+    return _named_key(text)
+
+
+def _named_key(text: str, *, anywhere: bool = False) -> Found | None:
     for m in _KEY_FULL.finditer(text):
         letter, accidental, mode = m.group(1), m.group(2), m.group(3)
         # A lower-case single letter needs the mode word right after it ("a minor"), which we have.
@@ -167,7 +220,8 @@ def extract_key(text: str) -> Found | None:
         key = _key_from(m.group(1), m.group(2), "minor")
         if key:
             return Found(key, m.start(), m.end())
-    for pattern in (_KEY_BARE, _KEY_BARE_LOWER):
+    patterns = (_KEY_BARE, _KEY_BARE_LOWER) + ((_KEY_LEADING,) if anywhere else ())
+    for pattern in patterns:
         m = pattern.search(text)
         if m:
             key = _key_from(m.group(1), m.group(2), "major")
@@ -177,14 +231,18 @@ def extract_key(text: str) -> Found | None:
 
 
 # ----------------------------------------------------------------------------- duration
-_MIN_UNIT = r"(?:minutes?|mins?|m)\b"
-_SEC_UNIT = r"(?:seconds?|secs?|s)\b"
-_HOUR_UNIT = r"(?:hours?|hrs?|h)\b"
+# Units end at a non-letter, so glued forms read too: "2m30s", "90sec", "3mins", "1h".
+_MIN_UNIT = r"(?:minutes?|mins?|mns?|m)(?![a-z])"
+_SEC_UNIT = r"(?:seconds?|secs?|s)(?![a-z])"
+_HOUR_UNIT = r"(?:hours?|hrs?|h)(?![a-z])"
 _BOUND_BEFORE = re.compile(r"(?:under|less than|no more than|max(?:imum)?|at most|up to|shorter than|below|within)\s*$",
                            re.IGNORECASE)
 _DURATION_CONTEXT = re.compile(r"(?:duration|length|long|lasting|runtime|time)\s*[:=]?\s*$", re.IGNORECASE)
 _DURATION_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(rf"(?<![\d./]){_NUM}\s*{_MIN_UNIT}\s*(?:and\s*)?{_NUM}\s*{_SEC_UNIT}", re.IGNORECASE), "min+sec"),
+    # "2 minutes 30", "3 min and 15": the seconds' unit left out
+    (re.compile(rf"(?<![\d./]){_NUM}\s*{_MIN_UNIT}\s*(?:and\s*)?([0-5]?\d)(?![\d.]|\s*(?:bpm|%|x\b|/))",
+                re.IGNORECASE), "min+sec"),
     (re.compile(rf"(?<![\d./]){_NUM}{_RANGE_SEP}{_NUM}\s*{_MIN_UNIT}", re.IGNORECASE), "min-range"),
     (re.compile(rf"(?<![\d./]){_NUM}{_RANGE_SEP}{_NUM}\s*{_SEC_UNIT}", re.IGNORECASE), "sec-range"),
     (re.compile(r"(?<![\d./:])(\d{1,2}):([0-5]\d)(?![\d:])"), "m:ss"),
@@ -192,6 +250,9 @@ _DURATION_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(rf"(?<![\d./]){_NUM}\s*{_MIN_UNIT}", re.IGNORECASE), "min"),
     (re.compile(rf"(?<![\d./]){_NUM}\s*{_SEC_UNIT}", re.IGNORECASE), "sec"),
 )
+
+
+_SPACED_SECONDS = re.compile(r"\s*(?:$|[,.;:!?)\]])")
 
 
 def _is_era(text: str, m: re.Match[str]) -> bool:
@@ -234,8 +295,9 @@ def extract_duration(text: str) -> Found | None:
                 seconds = float(g[0]) * 60
             else:
                 unit = re.sub(r"[\d.\s]", "", m.group(0)).lower()
-                if unit == "s" and (re.search(r"\s", m.group(0)) or g[0] in ("303", "606", "808", "909")):
-                    continue  # "808s" are bass drums, "15 s" is too loose to trust
+                if unit == "s" and (g[0] in ("303", "606", "808", "909") or (
+                        re.search(r"\s", m.group(0)) and not _SPACED_SECONDS.match(text, m.end()))):
+                    continue  # "808s" are bass drums; "15 s" only where the text ends or punctuation follows
                 seconds = float(g[0])
             if seconds <= 0:
                 continue
@@ -251,22 +313,36 @@ def extract_duration(text: str) -> Found | None:
 
 # ----------------------------------------------------------------------------- time signature
 _METER = re.compile(r"(?<![\d/])(\d{1,2})\s*/\s*(\d{1,2})(?![\d/])")
+# Meters without a slash, after numberise: "6 8 time", "in 3 4", "3-4 time", "7 over 8", "time signature: 5 4"
+_METER_SPACED = re.compile(
+    r"(?<![\d.])(\d{1,2})\s*(?:over|-|\s)\s*(\d{1,2})\s*(?:time|meter|metre|signature|feel|groove)\b"
+    r"|\bin\s+(\d{1,2})\s+(\d{1,2})(?![\d.]|\s*(?:min|sec|bpm|bars?|m\b|s\b))"
+    r"|\b(?:time signature|meter|metre)\s*(?:of|is|in|[:=])?\s*(\d{1,2})\s*(?:over|-|\s)\s*(\d{1,2})\b",
+    re.IGNORECASE,
+)
 _METER_WORDS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\bwaltz(?:es|y)?\b", re.IGNORECASE), "3/4"),
     (re.compile(r"\bcommon time\b", re.IGNORECASE), "4/4"),
     (re.compile(r"\btriple (?:meter|metre|time)\b", re.IGNORECASE), "3/4"),
-    (re.compile(r"\b(?:in|odd meter in|odd time in)\s+(?:five|5)\b(?!\s*(?:min|sec|bpm|/))", re.IGNORECASE), "5/4"),
-    (re.compile(r"\b(?:in|odd meter in|odd time in)\s+(?:seven|7)\b(?!\s*(?:min|sec|bpm|/))", re.IGNORECASE), "7/8"),
+    (re.compile(r"\b(?:in|odd meter in|odd time in)\s+(?:five|5)\b(?!\s*(?:min|sec|bpm|bars?|m\b|s\b|/|\d))",
+                re.IGNORECASE), "5/4"),
+    (re.compile(r"\b(?:in|odd meter in|odd time in)\s+(?:seven|7)\b(?!\s*(?:min|sec|bpm|bars?|m\b|s\b|/|\d))",
+                re.IGNORECASE), "7/8"),
+    (re.compile(r"\b(?:in|counted in)\s+(?:three|3)(?=\s*(?:$|[,.;:!?)]|time\b|feel\b|please\b|pls\b))",
+                re.IGNORECASE), "3/4"),
+    (re.compile(r"\b(?:compound|jig) time\b", re.IGNORECASE), "6/8"),
 )
 
 
 def extract_time_signature(text: str) -> Found | None:
     """'in 6/8' -> '6/8', 'waltz' -> '3/4', 'common time' -> '4/4'; an unsupported meter gives a note."""
-    for m in _METER.finditer(text):
-        meter = f"{int(m.group(1))}/{int(m.group(2))}"
+    slashed = [(m, m.group(1), m.group(2)) for m in _METER.finditer(text)]
+    spaced = [(m, *[g for g in m.groups() if g is not None]) for m in _METER_SPACED.finditer(text)]
+    for m, upper, lower in slashed + spaced:
+        meter = f"{int(upper)}/{int(lower)}"
         if meter in TIME_SIGNATURES:
             return Found(meter, m.start(), m.end())
-        if int(m.group(2)) in (2, 4, 8, 16) and 2 <= int(m.group(1)) <= 15:
+        if int(lower) in (2, 4, 8, 16) and 2 <= int(upper) <= 15:
             return Found(None, m.start(), m.end(),
                          note=f"time signature {meter}: not supported yet (ampa plays {', '.join(TIME_SIGNATURES)})")
     for pattern, meter in _METER_WORDS:

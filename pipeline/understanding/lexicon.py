@@ -37,32 +37,35 @@ GENRE_FORMS: dict[str, tuple[str, ...]] = {
     "drum-and-bass": ("drum and bass", "drum & bass", "drum n bass", "drum'n'bass", "drumnbass", "dnb", "d&b",
                       "d n b", "jungle", "liquid dnb", "liquid funk", "neurofunk"),
     "dubstep": ("dubstep", "brostep", "riddim", "wobble drop", "wobble drops"),
-    "ambient": ("ambient", "drone", "soundscape", "ambient electronica", "ambience"),
+    "ambient": ("ambient", "drone", "soundscape", "ambient electronica", "ambient music"),
     "cinematic": ("cinematic", "film score", "movie score", "movie soundtrack", "film soundtrack",
                   "orchestral trailer", "trailer music", "trailer", "epic orchestral", "hybrid orchestral",
-                  "orchestral", "fantasy battle", "score for a film"),
+                  "orchestral", "fantasy battle", "score for a film", "movie music", "film music"),
     "classical": ("classical", "baroque", "chamber music", "string quartet", "symphony", "symphonic", "sonata", "concerto",
                   "nocturne", "etude", "étude", "bach", "chopin", "mozart", "beethoven", "debussy", "satie",
                   "vivaldi", "romantic era"),
-    "pop": ("pop", "synth pop", "synthpop", "electropop", "electro pop", "dance pop", "indie pop", "k pop", "kpop",
+    "pop": ("pop", "synth pop", "synthpop", "electropop", "electro pop", "dance pop", "indie pop", "k pop", "kpop", "pop rock", "pop punk", "latin pop",
             "j pop", "jpop", "bubblegum pop", "pop song", "pop track"),
     "rock": ("rock", "indie rock", "alt rock", "alternative rock", "punk", "punk rock", "grunge", "shoegaze",
              "post rock", "surf rock", "classic rock", "prog rock", "progressive rock", "rock n roll",
-             "rock'n'roll", "rock and roll", "hard rock", "garage rock", "stoner rock"),
+             "rock'n'roll", "rock and roll", "hard rock", "garage rock", "stoner rock", "blues rock", "folk rock", "country rock", "pop rock",
+             "jazz rock", "funk rock", "pop punk"),
     "metal": ("metal", "heavy metal", "thrash", "thrash metal", "death metal", "black metal", "djent", "metalcore",
               "doom metal", "power metal", "nu metal"),
     "jazz": ("jazz", "swing", "bebop", "big band", "smooth jazz", "jazz fusion", "cool jazz", "noir jazz",
-             "jazz trio", "jazz quartet", "speakeasy", "noir", "jazz club", "jazz ballad"),
+             "jazz trio", "jazz quartet", "speakeasy", "noir", "jazz club", "jazz ballad", "jazz rock", "latin jazz",
+             "jazz funk"),
     "blues": ("blues", "delta blues", "12 bar blues", "twelve bar blues", "chicago blues", "blues rock"),
-    "funk": ("funk", "p funk", "slap bass funk", "funk groove"),
+    "funk": ("funk", "p funk", "slap bass funk", "funk groove", "funk rock", "jazz funk"),
     "disco": ("disco", "nu disco", "italo disco", "70s disco"),
     "reggae": ("reggae", "roots reggae", "dub", "rocksteady", "one drop"),
     "latin": ("latin", "salsa", "bossa nova", "bossa", "samba", "reggaeton", "cumbia", "bachata", "tango", "mambo",
-              "merengue", "mariachi"),
+              "merengue", "mariachi", "flamenco", "rumba", "bolero", "cha cha", "latin american", "bossanova",
+              "latin jazz", "latin pop"),
     "folk": ("folk", "indie folk", "acoustic folk", "celtic", "irish jig", "jig", "sea shanty", "shanty", "folky",
-             "folk song"),
+             "folk song", "folk rock"),
     "country": ("country", "bluegrass", "americana", "honky tonk", "outlaw country", "country western",
-                "country and western"),
+                "country and western", "country rock"),
     "rnb": ("r&b", "rnb", "r and b", "r'n'b", "rhythm and blues", "soul", "neo soul", "slow jam", "motown"),
     "chiptune": ("chiptune", "chip tune", "8 bit", "8bit", "chip music", "nes", "game boy", "gameboy", "pixel art",
                  "retro game", "16 bit"),
@@ -74,7 +77,7 @@ GENRE_ADJECTIVES: dict[str, str] = {"jazzy": "jazz", "bluesy": "blues", "funky":
 
 MOOD_FORMS: dict[str, tuple[str, ...]] = {
     "happy": ("happy", "joyful", "cheerful", "feel good", "feelgood", "sunny", "jolly", "carefree", "summery",
-              "joyous", "happier", "upbeat and happy", "good vibes"),
+              "joyous", "happier", "upbeat and happy", "good vibes", "merry"),
     "sad": ("sad", "sorrowful", "mournful", "heartbroken", "heartbreak", "tearjerker", "depressing", "tragic",
             "grieving", "grief", "sadder", "sadness", "crying"),
     "dark": ("dark", "sinister", "ominous", "menacing", "gloomy", "brooding", "evil", "spooky", "creepy", "horror",
@@ -105,18 +108,18 @@ MOOD_FORMS: dict[str, tuple[str, ...]] = {
 }
 
 INSTRUMENT_FORMS: dict[str, tuple[str, ...]] = {
-    "piano": ("piano", "pianos", "grand piano", "grand pianos", "upright piano", "upright pianos", "acoustic piano", "felt piano", "honky tonk piano",
+    "piano": ("piano", "pianos", "pianist", "grand piano", "grand pianos", "upright piano", "upright pianos", "acoustic piano", "felt piano", "honky tonk piano",
               "piano chords", "piano loop", "piano melody", "keys piano", "🎹", "piano montuno", "montuno"),
     "electric-piano": ("electric piano", "electirc piano", "e piano", "epiano", "rhodes", "fender rhodes",
                        "wurlitzer", "wurli", "ep", "rhodes chords", "rhodes piano"),
-    "organ": ("organ", "hammond", "hammond organ", "b3", "church organ", "pipe organ", "farfisa", "organs"),
+    "organ": ("organ", "hammond", "hammond organ", "b3", "church organ", "pipe organ", "farfisa", "organs", "organist"),
     "acoustic-guitar": ("acoustic guitar", "acoustic guitars", "nylon guitar", "nylon string", "nylon string guitar",
-                        "classical guitar", "spanish guitar", "fingerpicked guitar", "strummed guitar"),
-    "electric-guitar": ("electric guitar", "electric guitars", "e guitar", "distorted guitar", "distorted guitars",
+                        "classical guitar", "spanish guitar", "fingerpicked guitar", "strummed guitar", "flamenco guitar"),
+    "electric-guitar": ("electric guitar", "electric guitars", "e guitar", "e guitars", "electric guitarist", "distorted guitar", "distorted guitars",
                         "overdriven guitar", "clean electric", "clean electric guitar", "power chords", "shred",
                         "shredding", "wah guitar", "telecaster", "stratocaster", "strat", "les paul", "🎸",
                         "guitar riffs", "riffs", "lead guitar", "skank guitar", "slide guitar"),
-    "bass": ("bass guitar", "electric bass", "e bass", "upright bass", "double bass", "slap bass", "fretless",
+    "bass": ("bass guitar", "electric bass", "e bass", "upright bass", "upright", "double bass", "slap bass", "fretless",
              "fretless bass", "walking bass", "walking bassline", "walking upright bass", "contrabass"),
     "synth-bass": ("synth bass", "synthbass", "808", "808s", "sub bass", "subbass", "reese", "reese bass",
                    "wobble bass", "wobble", "wobbles", "acid bass", "303", "acid 303", "303 bass", "moog bass",
@@ -125,17 +128,23 @@ INSTRUMENT_FORMS: dict[str, tuple[str, ...]] = {
               "breakbeats", "kick", "kicks", "snare", "snares", "hats", "hi hats", "hihats", "hi hat", "brushes",
               "brushed drums", "brushed snare", "congas", "conga", "bongos", "taiko", "taiko drums", "🥁",
               "four on the floor", "4 on the floor", "blast beats", "blast beat", "amen break", "amen breaks",
-              "war drums", "drum loop", "drum beat", "toms", "cymbals", "dembow", "beatbox"),
+              "war drums", "drum loop", "drum beat", "toms", "cymbals", "dembow", "beatbox",
+              "drumming", "drum fills", "drum fill", "snare drum", "kick drum", "bass drum", "cymbal", "crash cymbal",
+              "ride cymbal", "hihat", "tabla", "tablas", "cajon", "djembe", "dhol", "darbuka", "timbales",
+              "hand drums", "hand drum", "frame drum", "rimshot", "rimshots", "drum pattern", "drum track",
+              "percussions", "tom fills", "drum and cymbal", "snare rolls", "snare roll"),
     "strings": ("strings", "string section", "string ensemble", "string quartet", "orchestral strings",
                 "pizzicato strings", "pizzicato", "string orchestra"),
-    "violin": ("violin", "fiddle", "solo violin", "🎻", "fiddles", "violins"),
-    "cello": ("cello", "cellos", "solo cello", "celli"),
+    "violin": ("violin", "fiddle", "solo violin", "🎻", "fiddles", "violins", "violinist", "violinists",
+               "fiddler"),
+    "cello": ("cello", "cellos", "solo cello", "celli", "cellist", "cellists"),
     "brass": ("brass", "brass section", "horns", "horn section", "trombone", "trombones", "tuba", "french horn",
               "french horns", "brass stabs", "horn stabs", "horn"),
-    "trumpet": ("trumpet", "trumpets", "muted trumpet", "flugelhorn", "🎺", "cornet"),
+    "trumpet": ("trumpet", "trumpets", "muted trumpet", "flugelhorn", "🎺", "cornet", "trumpeter",
+                "trumpet player"),
     "saxophone": ("saxophone", "sax", "alto sax", "tenor sax", "baritone sax", "bari sax", "soprano sax", "🎷",
-                  "saxophones", "saxes"),
-    "flute": ("flute", "flutes", "pan flute", "piccolo", "recorder", "shakuhachi", "bansuri", "panpipes"),
+                  "saxophones", "saxes", "saxophonist", "saxophone player", "sax player"),
+    "flute": ("flute", "flutes", "pan flute", "piccolo", "recorder", "shakuhachi", "bansuri", "panpipes", "flautist", "flutist", "flute player"),
     "choir": ("choir", "choral", "choirs", "chorus of voices", "aahs", "chant", "chants", "gregorian",
               "gregorian chant", "choir pads"),
     "synth-lead": ("synth lead", "lead synth", "synth leads", "lead synths", "synth melody", "supersaw",
@@ -145,17 +154,19 @@ INSTRUMENT_FORMS: dict[str, tuple[str, ...]] = {
                   "string pad", "string pads", "ambient pads"),
     "bells": ("bells", "bell", "glockenspiel", "chimes", "celesta", "music box", "tubular bells", "church bells",
               "glock", "wind chimes"),
-    "harp": ("harp", "harps", "concert harp", "celtic harp"),
+    "harp": ("harp", "harps", "concert harp", "celtic harp", "harpist"),
     "marimba": ("marimba", "xylophone", "vibraphone", "vibes mallets", "mallets", "vibraphones"),
     "vocals": ("vocals", "vocal", "singing", "singer", "singers", "lyrics", "rap verse", "rap verses", "vocal chops",
                "feat", "feat.", "female vocals", "male vocals", "female vocal", "male vocal", "vox", "sung",
-               "sung chorus", "voice", "voices", "vocalist", "a singer", "rapper", "rapping"),
+               "sung chorus", "voice", "voices", "vocalist", "a singer", "rapper", "rapping", "sings", "vocalisation", "vocalization",
+               "vocalisations", "vocalizations", "vocalizing", "vocalising", "crooning", "croons", "yodelling",
+               "yodeling", "raps", "backing vocals", "vocal harmonies", "humming", "hums"),
 }
 
 # Bare "guitar"/"bass": resolved from the genre and cue words (see VOCABULARY.md "Family words").
 CONTEXT_FORMS: dict[str, tuple[str, ...]] = {
-    GUITAR: ("guitar", "guitars", "gtr", "riff"),
-    BASS: ("bass", "bassline", "bass line", "basslines", "bass lines", "low end"),
+    GUITAR: ("guitar", "guitars", "gtr", "riff", "guitarist", "guitarists"),
+    BASS: ("bass", "bassline", "bass line", "basslines", "bass lines", "low end", "bassist"),
 }
 
 # Real instruments ampa has no voice for: recognised, reported back, never forced onto a near slug.
@@ -164,7 +175,7 @@ UNSUPPORTED_FORMS: tuple[str, ...] = (
     "harpsichord", "sitar", "timpani", "steel drums", "steel drum", "steel pan", "tambourine", "shakers", "shaker",
     "claps", "handclaps", "hand claps", "melodica", "bassoon", "oboe", "clarinet", "whistling", "whistle",
     "pedal steel", "autoharp", "jaw harp", "cowbell", "bagpipes", "kazoo", "theremin", "mandolin", "didgeridoo",
-    "koto", "erhu", "tabla", "kalimba", "hoover synth", "hoover", "steel guitar", "lap steel",
+    "koto", "erhu", "kalimba", "hoover synth", "hoover", "steel guitar", "lap steel",
 )
 
 # Words the vocabulary names as having no slug: they stop the model and the embeddings forcing them.
@@ -177,6 +188,12 @@ NOSLUG_FORMS: tuple[str, ...] = (
     "minimal", "sparse", "slow", "fast", "mid tempo", "midtempo", "building", "builds", "drop", "drops",
     "wurlitzer organ", "love", "drummers", "drummer", "orchestra", "dance", "club", "gaming", "game", "film",
     "movie", "video", "youtube", "podcast", "intro", "outro", "breakdown", "riser", "fx",
+    # Words in descriptions of music that name no slug ("a rhythm guitar" is not r&b, "recording" not a recorder,
+    # "ambient crowd noise" is not the ambient genre, "arpeggiated guitar" has no synth).
+    "recording", "recordings", "recorded", "rhythm", "rhythms", "rhythmic", "rhythm section", "arpeggiated",
+    "arpeggio", "arpeggios", "harmony", "harmonies", "accompaniment", "playback", "lead", "ambient sounds",
+    "ambient sound", "ambient noise", "ambient noises", "crowd noise", "room ambience", "ambient room",
+    "ambient crowd", "ambient nature",
 )
 
 # Cue words that pick the guitar: VOCABULARY.md "Family words".
@@ -193,7 +210,8 @@ ELECTRIC_GUITAR_GENRES = frozenset({"rock", "metal", "blues", "funk", "disco", "
 ACOUSTIC_GUITAR_GENRES = frozenset({"folk", "country", "latin", "classical"})
 # VOCABULARY.md: a bare "bass" is synth-bass in electronic genres, otherwise bass.
 ELECTRONIC_GENRES = frozenset({"house", "techno", "trance", "drum-and-bass", "dubstep", "trap", "synthwave", "chiptune"})
-SYNTH_BASS_CUES = frozenset({"synth", "sub", "rubbery", "wobbly", "acid", "pulsing", "deep", "reese", "808"})
+SYNTH_BASS_CUES = frozenset({"synth", "sub", "rubbery", "wobbly", "acid", "pulsing", "deep", "reese", "808", "digital",
+                             "synthesized", "synthesised", "synthetic", "electronic"})
 
 # Family words in exclusions: "no guitars" -> both guitars, "no synths" -> all synths, "no bass" -> both basses.
 EXCLUDE_FAMILIES: dict[str, tuple[str, ...]] = {

@@ -26,6 +26,7 @@ class LoadedParser:
     normaliser: object | None  # Normaliser
     load_seconds: float
     mode: str  # "tagger" | "lexicon+embeddings" | "lexicon"
+    plain_words: frozenset[str] = frozenset()  # words the tagger need not read (plain_words.py)
 
 
 def load_parser(model_dir: Path | None = None, *, reload: bool = False) -> LoadedParser:
@@ -64,4 +65,10 @@ def _load(model_dir: Path | None) -> LoadedParser:
         log.warning("prompt parser: tagger weights in %s unusable (%s); using the lexicon and embeddings only",
                     model_dir, exc)
         return LoadedParser(None, normaliser, time.perf_counter() - started, "lexicon+embeddings")
-    return LoadedParser(tagger, normaliser, time.perf_counter() - started, "tagger")
+    from pipeline.understanding import plain_words
+
+    plain = plain_words.load(model_dir, normaliser)
+    if not plain:
+        log.info("prompt parser: no current %s in %s; the tagger reads every sentence", plain_words.PLAIN_FILE,
+                 model_dir)
+    return LoadedParser(tagger, normaliser, time.perf_counter() - started, "tagger", plain)

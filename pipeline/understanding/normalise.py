@@ -76,6 +76,7 @@ class Normaliser:
         self.encoder, self.table, self.matrices = encoder, table, matrices
         self._forms: dict[str, dict[str, str]] = {}
         self._spelled: dict[tuple[str, str, float], tuple[str, float] | None] = {}
+        self._embedded: dict[str, np.ndarray] = {}  # span text -> its sentence embedding (spans recur)
 
     @classmethod
     def load(cls, encoder: Any, cache_dir: Path | None = None) -> Normaliser:
@@ -101,13 +102,23 @@ class Normaliser:
         todo = [i for i, found in enumerate(out) if found is None]
         if not todo:
             return out
-        vectors = self.encoder.sentence_embeddings([texts[i].strip().lower() for i in todo])
+        self.embed([texts[i] for i in todo])
+        vectors = np.stack([self._embedded[texts[i].strip().lower()] for i in todo])
         sims = vectors @ self.matrices[field].T
         best, index = sims.max(axis=-1), sims.argmax(axis=-1)  # argmax: the first of equal phrases, as torch
         for i, score, j in zip(todo, best.tolist(), index.tolist()):
             slug = self.table[field][j][0]
             out[i] = (slug, round(score, 3)) if score >= THRESHOLDS[field] else None
         return out
+
+    def embed(self, texts: list[str]) -> None:
+        """Embed (in one encoder call) the texts not embedded yet. One call costs about the same for one
+        span or ten (reading the weights dominates), so the parser asks for all its spans at once."""
+        wanted = list(dict.fromkeys(t.strip().lower() for t in texts if t.strip().lower() not in self._embedded))
+        if wanted:
+            if len(self._embedded) > 20_000:  # bounded, as the spelling cache
+                self._embedded.clear()
+            self._embedded.update(zip(wanted, self.encoder.sentence_embeddings(wanted)))
 
     def spelled_like(self, text: str, field: str, cutoff: float = 0.0) -> tuple[str, float] | None:
         """A typo of a lexicon form (difflib ratio >= FUZZY_CUTOFF on words of 5+ letters): its slug."""

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pipeline.spec import Spec
+from pipeline.understanding import intent, plain_words
 from pipeline.understanding import lexicon as lx
 from pipeline.understanding.backend_words import backend_from_words
 from pipeline.understanding.cleaning import clean, has_words, mostly_unreadable
@@ -37,19 +38,40 @@ _META_WORDS = frozenset({"genre", "genres", "mood", "moods", "vibe", "vibes", "b
                          "tempo", "music", "track", "song", "sound", "sounds", "feel", "style", "type", "thing",
                          "piece", "beat", "tune", "instrument", "instruments", "solo", "solos", "noise", "double"})
 CONTEXT_CONFIDENCE = 0.8
+_ELECTRONIC_WORDS = re.compile(r"\b(?:electronic|edm|electronica|electro)\b")  # a bare "bass" there is a synth
+LONG_PROMPT_WORDS = 24  # longer prompts are tagged sentence by sentence, skipping the plain ones
+_SENTENCE = re.compile(r"[^.!?;,\n]+[.!?;,]*")  # clauses: the unit the long-prompt gate tags
 NOT_MUSIC_NOTE = "ignored: a request that is not about music"
 VOCALS_NOTE = "no vocals: ampa makes instrumentals"
 
 _NEGATOR = re.compile(
-    r"\b(?:no|without|w/o|w/out|wo|minus|sans|zero|exclude|excluding|except|leave out|lose|skip|not|"
-    r"don't want|dont want|don't use|dont use|don't need|dont need|never|nothing with)\b"
-    r"(?!\s+(?:but|just|only|more than|less than|too)\b)"
+    r"\b(?:no|without|w/o|w/out|wo|minus|sans|zero|exclude|excluding|except|leave out|lose|skip|not|avoid|nix|"
+    r"don't want|dont want|don't use|dont use|don't need|dont need|do not want|do not use|do not need|"
+    r"don't add|dont add|do not add|don't include|dont include|do not include|never|nothing with|no need for|"
+    r"don't put|dont put|do not put|don't have|dont have|do not have|don't give|dont give|"
+    r"stay away from|keep away from|hold the|not a fan of|no room for|get rid of|forget the|free of)\b"
+    r"(?!\s+(?:but|just|only|more than|less than|too|so|overly|very|that)\b)"
 )
-_LESS_SUFFIX = re.compile(r"\b(drum|beat|percussion|vocal|bass|guitar|piano|synth)less\b")
-# What may sit between a negator and the thing negated ("no heavy drums", "without any real piano").
-_FILLER = re.compile(r"^\s*(?:(?:the|any|a|an|real|live|more|heavy|loud|big|other|acoustic|electric|distorted|"
-                     r"fake|annoying|cheesy|obvious|kind of|sort of|of|extra|added)\s+)*$")
-_CHAIN = re.compile(r"^\s*(?:,?\s*(?:and|or|nor|&|\+|/)\s*(?:no\s+|any\s+|the\s+)?|,?\s*no\s+|,\s*(?=\w))\s*$")
+# "not too dark", "not so sad": the mood (or genre) is not wanted; an instrument stays ("not too much piano").
+_SOFT_NEGATOR = re.compile(r"\bnot (?:too|so|overly|very|that|super)\b")
+# Verbs and conjunctions that end a negation's reach before it meets a thing ("no rush, with piano").
+_SCOPE_STOP = frozenset({"but", "and", "or", "with", "just", "only", "except", "instead", "then", "plus", "more",
+                         "less", "than", "in", "on", "at", "for", "is", "are", "was", "add", "use", "want",
+                         "keep", "make", "give", "need", "like", "love", "lots", "rather", "yes"})
+_LESS_SUFFIX = re.compile(r"\b(drum|beat|percussion|vocal|bass|guitar|piano|synth)(?:less| free)\b")
+# Words that may sit between a negator and the thing negated ("no heavy drums", "I don't want it to be sad");
+# up to two other words may too ("no clean vocals"), unless one of them ends the negation's reach.
+_FILLER_WORDS = frozenset({"the", "any", "a", "an", "real", "live", "more", "heavy", "loud", "big", "other", "acoustic",
+                           "electric", "distorted", "fake", "annoying", "cheesy", "obvious", "kind", "sort", "of",
+                           "extra", "added", "it", "to", "be", "sound", "anything", "too", "overly", "very", "so",
+                           "that", "some", "much", "clean", "sounding", "type", "style", "sounds", "my", "your"})
+_GENERIC_FILLER = 2
+# A negation written after the thing: "drums (no)", "vocals: none", "guitar = off"
+_POSTFIX_NEGATION = re.compile(
+    r"\s*(?:\(\s*(?:no|none|nope|off|without|x|✗|✘|❌|🚫)\s*\)|[:=]\s*(?:no|none|off|false|0)\b|-\s*(?:no|none)\b)")
+_CHAIN = re.compile(r"\s*(?:,\s*)?(?:(?:and|or|nor|&|\+|/)\s*)?(?:(?:no|any|the|not|also)\s+)?")
+_LIST_NEGATORS = ("without", "w/o", "w/out", "minus", "sans", "exclude", "excluding", "skip", "avoid", "leave out",
+                  "don't want", "dont want", "do not want", "no need for", "stay away from", "get rid of")
 _PART_WORDS = frozenset({"keys", "keyboard", "keyboards", "synths", "synth", "melody", "chords", "stabs", "loop",
                          "sample", "lead", "licks", "solo", "solos", "line", "riffs"})
 _ENERGY_WORDS: tuple[tuple[re.Pattern[str], float], ...] = tuple(
@@ -87,6 +109,7 @@ class ParseResult:
     is_music_request: bool
     ignored: list[str] = field(default_factory=list)
     understood: list[Understood] = field(default_factory=list)
+    reply: str = ""  # for a message that is not a request: a helpful answer to show instead of making a track
 
 
 def parse_prompt(text: str) -> ParseResult:
@@ -96,7 +119,8 @@ def parse_prompt(text: str) -> ParseResult:
     except Exception:  # the pipeline must never die on a prompt; say so and fall back to nothing
         log.exception("parse_prompt failed on %r", (text or "")[:200])
         note = "ignored: a prompt I could not read; using defaults"
-        return ParseResult(spec=Spec(notes=[note]), is_music_request=False, ignored=[note])
+        return ParseResult(spec=Spec(notes=[note]), is_music_request=False, ignored=[note],
+                           reply=intent.reply_for(""))
 
 
 # --------------------------------------------------------------------------------------------
@@ -105,10 +129,15 @@ def _parse(text: str) -> ParseResult:
     if not has_words(cleaned):
         what = "an empty prompt" if not (text or "").strip() else "a prompt with no words in it"
         notes.append(f"ignored: {what}; using defaults")
-        return ParseResult(spec=Spec(notes=notes), is_music_request=False, ignored=notes)
+        return _not_a_request(notes, cleaned)
     if mostly_unreadable(cleaned):
         notes.append("ignored: text that is not in English (ampa reads English prompts); using defaults")
-        return ParseResult(spec=Spec(notes=notes), is_music_request=False, ignored=notes)
+        return _not_a_request(notes, cleaned)
+    asked = cleaned
+    cleaned = intent.request_part(cleaned)  # questions are answered, not read as requests
+    if not cleaned:
+        notes.append("ignored: a question, not a request for a track")
+        return _not_a_request(notes, asked)
 
     numbered = numberise(cleaned)
     tempo, key, duration, meter = (extract_tempo(numbered), extract_key(numbered), extract_duration(numbered),
@@ -133,7 +162,7 @@ def _parse(text: str) -> ParseResult:
         is_music = False
     if not is_music:
         notes.append(NOT_MUSIC_NOTE)
-        return ParseResult(spec=Spec(notes=notes), is_music_request=False, ignored=notes)
+        return _not_a_request(notes, asked)
 
     if meter is not None and meter.note:
         notes.append(meter.note)
@@ -161,6 +190,10 @@ def _parse(text: str) -> ParseResult:
     understood = [u for items in fields.values() for u in items.values()]
     ignored = [n for n in data["notes"] if n.startswith("ignored")]
     return ParseResult(spec=Spec.model_validate(data), is_music_request=True, ignored=ignored, understood=understood)
+
+
+def _not_a_request(notes: list[str], text: str) -> ParseResult:
+    return ParseResult(spec=Spec(notes=notes), is_music_request=False, ignored=notes, reply=intent.reply_for(text))
 
 
 def _energy(folded: str) -> float | None:
@@ -222,28 +255,58 @@ def _exclusion_slugs(m: lx.Match) -> tuple[str, ...]:
 
 
 def _negated(folded: str, matches: list[lx.Match]) -> set[int]:
-    """ids of matches a negator governs: "no drums", "without piano or strings", "no drums no bass"."""
-    negated: set[int] = set()
+    """ids of matches a negation governs: "no drums", "without piano or strings", "no vocals, guitars or drums",
+    "drums (no)", "I don't want it to be sad"; "not too dark" negates moods and genres only."""
+    negated: set[int] = {id(m) for m in matches if _POSTFIX_NEGATION.match(folded, m.end)}
     for neg in _NEGATOR.finditer(folded):
         following = [m for m in matches if m.start >= neg.end()]
-        if not following:
+        if not following or not _within_reach(folded[neg.end():following[0].start]):
             continue
-        first = following[0]
-        if not _FILLER.match(folded[neg.end():first.start]):
-            continue
-        negated.add(id(first))
-        previous = first
-        for m in following[1:]:
-            gap = folded[previous.end:m.start]
-            if not _CHAIN.match(gap) or m.kind not in (lx.INSTRUMENT, lx.UNSUPPORTED) or previous.kind not in (
-                    lx.INSTRUMENT, lx.UNSUPPORTED, lx.NOSLUG):
-                break
-            # "no vocals, piano chords": a comma continues only into another negator or "and/or".
-            if gap.strip() == "," :
-                break
-            negated.add(id(m))
-            previous = m
+        negated.update(id(m) for m in _negated_list(folded, following, neg.group(0) in _LIST_NEGATORS))
+        # one phrase can name two things ("string quartet": classical and strings): negate both readings
+        negated.update(id(m) for m in following if m.start == following[0].start)
+    for neg in _SOFT_NEGATOR.finditer(folded):
+        following = [m for m in matches if m.start >= neg.end()]
+        if following and following[0].kind in (lx.MOOD, lx.GENRE) and _within_reach(
+                folded[neg.end():following[0].start]):
+            negated.add(id(following[0]))
     return negated
+
+
+def _within_reach(gap: str) -> bool:
+    """True when the words between a negator and a thing still let the negator reach it."""
+    if not re.fullmatch(r"[\sa-z']*", gap):
+        return False  # punctuation or a number in between: a new thought
+    words = gap.split()
+    other = [w for w in words if w not in _FILLER_WORDS]
+    return len(other) <= _GENERIC_FILLER and not any(w in _SCOPE_STOP for w in other)
+
+
+def _negated_list(folded: str, following: list[lx.Match], comma_continues: bool) -> list[lx.Match]:
+    """The first thing after a negator and the list that continues it: "no drums or bass", "no drums, no bass";
+    after a comma only when the list is a negated one ("no vocals, guitars or drums", "without X, Y and Z")."""
+    chain = [following[0]]
+    commas = False
+    for m in following[1:]:
+        gap = folded[chain[-1].end:m.start]
+        if not gap.strip() or not _CHAIN.fullmatch(gap) or m.kind not in (lx.INSTRUMENT, lx.UNSUPPORTED) or chain[-1].kind not in (
+                lx.INSTRUMENT, lx.UNSUPPORTED, lx.NOSLUG):
+            break
+        commas = commas or gap.strip() == ","
+        chain.append(m)
+    if not commas:
+        return chain
+    # "no vocals, piano chords": a comma list stays negated only when it ends like a list, in "or"/"nor"
+    # ("no vocals, guitars or drums") or, after "without"/"avoid"…, also in "and" ("without X, Y and Z").
+    joiner = r"\b(?:or|nor|and)\b|&" if comma_continues else r"\b(?:or|nor)\b"
+    if any(re.search(joiner, folded[a.end:b.start]) for a, b in zip(chain, chain[1:])):
+        return chain
+    kept = [chain[0]]
+    for a, b in zip(chain, chain[1:]):
+        if folded[a.end:b.start].strip() == ",":
+            break
+        kept.append(b)
+    return kept
 
 
 def _is_part_adjective(folded: str, m: lx.Match, matches: list[lx.Match]) -> bool:
@@ -272,7 +335,7 @@ def _resolve_context(slug: str, folded: str, m: lx.Match, genres: set[str]) -> t
         if genres & lx.ACOUSTIC_GUITAR_GENRES and not genres & lx.ELECTRIC_GUITAR_GENRES:
             return "acoustic-guitar", CONTEXT_CONFIDENCE
         return "electric-guitar", CONTEXT_CONFIDENCE
-    if before & lx.SYNTH_BASS_CUES or genres & lx.ELECTRONIC_GENRES:
+    if before & lx.SYNTH_BASS_CUES or genres & lx.ELECTRONIC_GENRES or _ELECTRONIC_WORDS.search(folded):
         return "synth-bass", CONTEXT_CONFIDENCE
     return "bass", CONTEXT_CONFIDENCE
 
@@ -297,13 +360,15 @@ def _from_tagger(cleaned: str, folded: str) -> list[Understood]:
     out: list[Understood] = []
     covered: list[tuple[int, int]] = []
     wanted: dict[str, list[Any]] = {}
-    for span in parser.tagger.tag(cleaned) if parser.tagger is not None else []:
+    for span in _tagged(parser, cleaned, known):
         words = span.text.strip(" -'\"").lower()
         if (span.label not in _TAGGER_FIELDS or span.score < TAGGER_MIN_SCORE or len(words) < 3
                 or re.search(r"\d", words) or words in _META_WORDS
                 or (span.start > 0 and (cleaned[span.start - 1].isalnum() or cleaned[span.start - 1] == "-"))
-                or any(s < span.end and span.start < e for s, e in known)):
-            continue
+                or any(s < span.end and span.start < e for s, e in known)
+                or (parser.plain_words and all(w in parser.plain_words or w in _META_WORDS
+                                               for w in re.findall(r"[a-z]+", words)))):
+            continue  # a span of plain words maps to nothing: no spelling check, no embedding
         field_name = _TAGGER_FIELDS[span.label]
         spelled = _spelled(normaliser, words, field_name)
         if spelled is not None:
@@ -312,6 +377,7 @@ def _from_tagger(cleaned: str, folded: str) -> list[Understood]:
             covered.append((span.start, span.end))
         elif span.label != "ENERGY":
             wanted.setdefault(field_name, []).append((span, words))
+    normaliser.embed([w for spans in wanted.values() for _, w in spans])  # one encoder call for every field
     for field_name, spans in wanted.items():
         vocabulary_field = "instruments" if field_name == "exclude" else field_name
         for (span, _), match in zip(spans, normaliser.nearest_many([w for _, w in spans], vocabulary_field)):
@@ -322,14 +388,40 @@ def _from_tagger(cleaned: str, folded: str) -> list[Understood]:
     # typos nobody tagged: a strict spelling check on the remaining unknown words
     # (on the unfolded text, so "six-string" stays one word)
     for m in re.finditer(r"(?<![\w'-])[a-z]{5,}(?![\w'-])", cleaned.lower()):
-        if any(s < m.end() and m.start() < e for s, e in known + covered) or m.group(0) in _META_WORDS:
-            continue
+        if (any(s < m.end() and m.start() < e for s, e in known + covered) or m.group(0) in _META_WORDS
+                or m.group(0) in parser.plain_words):
+            continue  # read already, a field name, or a real word that is no misspelling of a vocabulary form
         for field_name in ("genres", "moods", "instruments"):
             found = normaliser.spelled_like(m.group(0), field_name, cutoff=UNTAGGED_FUZZY_CUTOFF)
             if found is not None:
                 out.append(Understood(field_name, found[0], m.group(0), round(found[1] * 0.8, 3), "spelling"))
                 break
     return out
+
+
+def _tagged(parser: Any, cleaned: str, known: list[tuple[int, int]]) -> list[Any]:
+    """The tagger's spans. A long prompt is tagged sentence by sentence, and only the sentences with a word
+    that is neither plain nor read by the lexicon (plain_words.py): most of a 60-word description is not."""
+    if parser.tagger is None:
+        return []
+    if len(cleaned.split()) <= LONG_PROMPT_WORDS or not parser.plain_words:
+        return parser.tagger.tag(cleaned)
+    chosen = [m for m in _SENTENCE.finditer(cleaned)
+              if plain_words.needs_tagger(m.group(0), known, m.start(), parser.plain_words, _META_WORDS)]
+    if not chosen:
+        return []
+    # The chosen sentences are tagged as one text (no padding between them); offsets map back piece by piece.
+    pieces, joined = [], ""
+    for m in chosen:
+        pieces.append((len(joined), m.start(), len(m.group(0))))
+        joined += m.group(0) + " "
+    spans = []
+    for span in parser.tagger.tag(joined):
+        at, start, length = next(p for p in reversed(pieces) if p[0] <= span.start)
+        end = min(span.end - at, length)
+        if end > span.start - at:
+            spans.append(replace(span, start=span.start - at + start, end=end + start))
+    return spans
 
 
 def _spelled(normaliser: Any, words: str, field_name: str) -> tuple[str, str, float] | None:

@@ -60,6 +60,23 @@ PROSE = ("The opening scene is at dawn.", "It's for a school project.", "My frie
          "The ending should resolve nicely.", "It's for the loading screen.", "Think sound of ocean waves.")
 META_FIELDS = (("genre", "GENRE"), ("style", "GENRE"), ("mood", "MOOD"), ("vibe", "MOOD"), ("instruments", "INST"),
                ("lead", "INST"))
+# Descriptions of music as musicians write them (long, third person, about a recording): the words around
+# the spans name no slug ("rhythm", "recording", "arpeggiated", "lead") and must stay O.
+DESCRIPTION_OPENERS = ("This is a {g} piece.", "This {g} song features {i}.", "The song is a {m} {g} track.",
+                       "This music is {g}.", "A {g} instrumental with {i}.", "This clip is a {m} {g} tune.",
+                       "Here we have a {g} recording.", "The track is {g} with a {m} feel.")
+DESCRIPTION_SENTENCES = (
+    "The {i} is playing the main melody.", "{i} plays a rhythm in the background.", "A {i} is strumming chords.",
+    "There is a {i} playing arpeggiated chords.", "The {i} holds long notes while the {i} plays the lead.",
+    "It sounds {m} and {m}.", "The mood is {m}.", "The atmosphere is {m}.", "The recording quality is poor.",
+    "The recording is noisy and in mono.", "This is an amateur recording.", "The tempo is medium with a steady beat.",
+    "The rhythm section keeps a groovy pattern.", "A rhythm guitar plays in the background.",
+    "The song has a {m} vibe.", "Someone is playing a {i} solo.", "A {i} and a {i} accompany the melody.",
+    "The audio quality is low.", "This song may be playing in a {g} club.", "It could be used in a {m} movie scene.",
+    "The song is medium tempo with {i} harmony.", "Its lead is played by a {i}.", "The {i} adds harmony.",
+)
+PLAYERS = ("cellist", "violinist", "pianist", "guitarist", "bassist", "saxophonist", "trumpeter", "flautist",
+           "harpist", "organist", "drummer", "singer", "vocalist", "female vocalist", "male singer")
 EMOJI = ("🔥", "🎶", "✨", "🌧️", "🌙", "😎", "🚗", "💀", "🥺", "🎧", "🌆", "☕", "👀")
 
 
@@ -132,6 +149,8 @@ class Generator:
             return self._metadata()
         if roll < 0.25:
             return self._prose()
+        if roll < 0.37:
+            return self._description()
         b = _Builder(rng, self.typo_rate)
         b.plain(rng.choice(FILLER_OPENERS))
         chunks = self._chunks()
@@ -195,6 +214,24 @@ class Generator:
         b.plain(". " + rng.choice(PROSE))
         if rng.random() < 0.4:
             b.plain(" " + rng.choice(("Around ", "About ", "Like ")) + rng.choice(DURATIONS) + ".")
+        return self._finish(b)
+
+    def _description(self) -> Example:
+        """A caption-like description: an opener and two to four sentences about parts, mood and sound."""
+        rng = self.rng
+        b = _Builder(rng, self.typo_rate / 2)
+        kinds = {"g": ("GENRE", self.genres), "m": ("MOOD", self.moods),
+                 "i": ("INST", self.instruments + list(PLAYERS))}
+        templates = [rng.choice(DESCRIPTION_OPENERS)] + rng.sample(DESCRIPTION_SENTENCES, rng.randint(2, 4))
+        for n, template in enumerate(templates):
+            if n:
+                b.plain(" ")
+            for piece in re.split(r"(\{[gmi]\})", template):
+                if re.fullmatch(r"\{[gmi]\}", piece):
+                    kind, pool = kinds[piece[1]]
+                    b.span(rng.choice(pool), kind)
+                else:
+                    b.plain(piece)
         return self._finish(b)
 
     def _chunks(self) -> list[tuple[str, list[tuple[str, str | None]]]]:

@@ -32,3 +32,17 @@ def test_prompt_scores_count_only_prompt_sources() -> None:
     assert report.fields["genres"].f1 == 1.0
     assert report.exact["tempo_bpm"] == [1, 1] and report.false_explicit["key"] == 0
     assert report.exclusions_included == 1
+
+
+def test_not_a_request_items_are_scored_on_detection() -> None:
+    items = [{"prompt": "how do I download stems?", "request": False, "expect": {}},
+             {"prompt": "hi", "request": False, "expect": {}},
+             {"prompt": "jazz", "expect": {"genres": ["jazz"]}}]
+    taken = {"how do I download stems?": False, "hi": True, "jazz": False}
+
+    def parse(prompt: str) -> dict:
+        return {"genres": [], "is_music_request": taken[prompt]}
+
+    report = score_prompts(items, parse)
+    assert report.not_requests == [1, 2] and report.requests_refused == 1
+    assert report.to_dict()["not_requests"] == {"detected": 1, "total": 2}
