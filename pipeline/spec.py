@@ -121,6 +121,11 @@ class Spec(BaseModel):
     time_signature: Sourced[str] | None = None
     energy: Sourced[float] | None = None
     sections: Sourced[list[str]] | None = None
+    # A song form to follow (e.g. from a reference track): sections in order, each with its length
+    # in bars and relative energy 0..1: [{"name": "intro", "bars": 8, "energy": 0.3}, ...].
+    form: Sourced[list[dict[str, Any]]] | None = None
+    # A chord progression to follow, one chord per bar, looped: ["A:min", "F:maj", "C:maj", "G:maj"].
+    progression: Sourced[list[str]] | None = None
     seed: Sourced[int] | None = None
     loudness_lufs: Sourced[float] = Sourced[float](value=-14.0)
     true_peak_dbtp: Sourced[float] = Sourced[float](value=-1.0)
@@ -248,6 +253,8 @@ _SCALAR_FIELDS = {
     "time_signature",
     "energy",
     "sections",
+    "form",
+    "progression",
     "seed",
     "loudness_lufs",
     "true_peak_dbtp",

@@ -20,13 +20,14 @@ from pipeline.compose.genres import CRASH, KICK, GenreProfile, profile_for
 from pipeline.compose.harmony import plan_chords
 from pipeline.compose.melody import Motif, lead_part
 from pipeline.compose.rhythm import DrumBar, Grid, Humaniser, drum_bar, groove_for
-from pipeline.compose.structure import bar_count, plan_sections, section_kind
-from pipeline.compose.theory import Scale, lead_voices, place
+from pipeline.compose.structure import bar_count, fit_form, form_energy, plan_sections, read_form, section_kind
+from pipeline.compose.theory import CHORD_QUALITIES, Chord, Scale, lead_voices, parse_chord_name, place
 from pipeline.defaults import resolve
 from pipeline.errors import BadInput
 from pipeline.score import RELEASE_TAIL_S, Arrangement, Note, Section, Track
 from pipeline.spec import Spec
 from pipeline.styles import ROLES, style_for
+from pipeline.vocabulary import TONICS
 
 TICKS = 960  # every time is a whole number of 1/960 beats, so MIDI files hold them exactly
 _BUILD_KINDS = ("build", "prechorus")
@@ -54,10 +55,10 @@ def compose(spec: Spec) -> Arrangement:
     seed = int(spec.seed.value)
     moods = tuple(spec.mood_values)
     bars = bar_count(float(spec.duration_s.value) - RELEASE_TAIL_S, grid.bar_beats * 60.0 / tempo)
-    names = list(spec.sections.value) if spec.sections and spec.sections.value else None
-    sections = plan_sections(profile, bars, float(spec.energy.value), names, moods)
+    sections = _sections(spec, profile, bars, moods)
     scale = Scale(key.pitch_class, key.mode)
-    slots = plan_chords(sections, profile, scale, grid.bar_beats, _rng(seed, "harmony-plan"))
+    progression = _progression(spec, scale)
+    slots = plan_chords(sections, profile, scale, grid.bar_beats, _rng(seed, "harmony-plan"), progression)
 
     def context(part: str) -> Context:
         rng = _rng(seed, part)
@@ -111,6 +112,41 @@ def compose(spec: Spec) -> Arrangement:
         genre=genre,
         chords=_chord_listing(context("listing")),
     )
+
+
+def _sections(spec: Spec, profile: GenreProfile, bars: int, moods: tuple[str, ...]) -> list[Section]:
+    """The prompt's sections, else a form to follow (fitted to the length), else the genre's own form."""
+    energy = float(spec.energy.value)
+    names = list(spec.sections.value) if spec.sections and spec.sections.value else None
+    if spec.form is None or (names and spec.sections.source == "prompt"):
+        return plan_sections(profile, bars, energy, names, moods)
+    try:
+        form = fit_form(read_form(spec.form.value), bars)
+    except ValueError as exc:
+        raise BadInput(f"cannot follow the song form: {exc}") from exc
+    sections, start = [], 0
+    for part in form:
+        sections.append(Section(part.name, start, part.bars, form_energy(part.energy, energy)))
+        start += part.bars
+    return sections
+
+
+def _progression(spec: Spec, scale: Scale) -> list[Chord] | None:
+    """The spec's chord progression as chords, or None for the genre's own; BadInput names a bad chord."""
+    if spec.progression is None or not spec.progression.value:
+        return None
+    chords = []
+    for number, name in enumerate(spec.progression.value, 1):
+        try:
+            chords.append(parse_chord_name(name, scale))
+        except ValueError as exc:
+            raise BadInput(
+                f"cannot follow the chord progression: chord {number}, {exc}; roots are "
+                + ", ".join(TONICS)
+                + " and qualities "
+                + ", ".join(CHORD_QUALITIES)
+            ) from exc
+    return chords
 
 
 def _rng(seed: int, part: str) -> random.Random:
