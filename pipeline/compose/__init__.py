@@ -12,7 +12,7 @@ import random
 from collections import defaultdict
 from dataclasses import replace
 
-from pipeline.compose.arrange import RISER_PEAK_S, Player, choose_band, fx_player, player_for, plays
+from pipeline.compose.arrange import Player, choose_band, fx_player, player_for, plays
 from pipeline.compose.bass import bass_part
 from pipeline.compose.comping import Voicer, harmony_part, pad_part
 from pipeline.compose.context import Context
@@ -21,6 +21,7 @@ from pipeline.compose.harmony import plan_chords
 from pipeline.compose.melody import Motif, lead_part
 from pipeline.compose.rhythm import DrumBar, Grid, Humaniser, drum_bar, groove_for
 from pipeline.compose.structure import bar_count, fit_form, form_energy, plan_sections, read_form, section_kind
+from pipeline.compose.transitions import BUILD_KINDS, automation, markers, risers, shape_dynamics
 from pipeline.compose.theory import CHORD_QUALITIES, Chord, Scale, lead_voices, parse_chord_name, place
 from pipeline.defaults import resolve
 from pipeline.errors import BadInput
@@ -30,8 +31,6 @@ from pipeline.styles import ROLES, style_for
 from pipeline.vocabulary import TONICS
 
 TICKS = 960  # every time is a whole number of 1/960 beats, so MIDI files hold them exactly
-_BUILD_KINDS = ("build", "prechorus")
-_BIG_KINDS = ("chorus", "drop", "climax")
 
 
 def compose(spec: Spec) -> Arrangement:
@@ -82,17 +81,19 @@ def compose(spec: Spec) -> Arrangement:
             continue  # the fx stem is written below, from the form alone
         player = player_for(role, band[role], profile)
         notes = _write_part(role, context(role), profile)
-        tracks.append(_track(player, notes))
+        tracks.append(_track(player, shape_dynamics(notes, sections, grid.bar_beats)))
     if profile.risers:
-        risers = _risers(sections, grid, tempo)
-        if risers:
-            tracks.append(_track(fx_player(), risers))
+        swells = risers(sections, grid.bar_beats, tempo)
+        if swells:
+            tracks.append(_track(fx_player(), swells))
 
     total = bars * grid.bar_beats
     _end_on_tonic(tracks, context("ending"), total)
     for track in tracks:
         track.notes = _tidy(track.notes, total)
     tracks = [t for t in tracks if t.notes]
+    drums, fx = next((t.notes for t in tracks if t.is_drum), []), next((t.notes for t in tracks if t.role == "fx"), [])
+    fills = [s.start_bar * grid.bar_beats for i, s in enumerate(sections) if i and _fills_into(sections, i - 1, profile)]
     if not [t for t in tracks if t.role != "fx"]:
         raise BadInput(
             "every instrument that could play this piece was excluded ("
@@ -111,6 +112,8 @@ def compose(spec: Spec) -> Arrangement:
         seed=seed,
         genre=genre,
         chords=_chord_listing(context("listing")),
+        automation=automation(sections, profile, grid.bar_beats, {t.role for t in tracks}),
+        markers=markers(sections, grid.bar_beats, drums, fx, fills if drums else []),
     )
 
 
@@ -199,37 +202,40 @@ def _voicer(role: str, profile: GenreProfile) -> Voicer:
     return Voicer(low=52, high=76, size=size, center=62 if size == 3 else 60)
 
 
+def _is_build(section: Section, profile: GenreProfile) -> bool:
+    return section_kind(section.name) in BUILD_KINDS and profile.drum_style in ("four_on_floor", "halftime", "breakbeat")
+
+
+def _fills_into(sections: list[Section], index: int, profile: GenreProfile) -> bool:
+    """Whether the drums close section `index` with a fill into the next one."""
+    section = sections[index]
+    return (
+        index + 1 < len(sections)
+        and section.bars >= 2
+        and not _is_build(section, profile)
+        and plays("drums", section.name, section.energy, profile)
+    )
+
+
 def _drum_section(ctx: Context, index: int, section: Section) -> list[Note]:
     notes: list[Note] = []
-    following = ctx.sections[index + 1] if index + 1 < len(ctx.sections) else None
-    kind = section_kind(section.name)
-    build = kind in _BUILD_KINDS and ctx.profile.drum_style in ("four_on_floor", "halftime", "breakbeat")
+    build = _is_build(section, ctx.profile)
+    outro = section_kind(section.name) == "outro" and index == len(ctx.sections) - 1
     for bar in range(section.bars):
         last = bar == section.bars - 1
+        if outro and section.bars >= 4 and bar >= section.bars - 2:
+            break  # the beat stops before the end; the final hit comes with the last chord
         spec = DrumBar(
             start=ctx.bar_start(section, bar),
             index=bar,
-            energy=section.energy,
-            fill=last and following is not None and section.bars >= 2 and not build,
+            # An outro's groove thins out bar by bar (its lines drop out as the energy falls).
+            energy=section.energy * (1.0 - 0.5 * bar / section.bars) if outro else section.energy,
+            fill=last and _fills_into(ctx.sections, index, ctx.profile),
             crash=bar == 0 and (index > 0 or section.energy >= 0.6),
             build=build,
             build_progress=bar / max(1, section.bars),
         )
         notes += drum_bar(spec, ctx.groove, ctx.profile, ctx.grid, ctx.human, ctx.rng)
-    return notes
-
-
-def _risers(sections: list[Section], grid: Grid, tempo: float) -> list[Note]:
-    """A reverse cymbal swelling into every big section, peaking on its downbeat."""
-    lead_in = RISER_PEAK_S * tempo / 60.0
-    notes = []
-    for index, section in enumerate(sections):
-        if index == 0 or section_kind(section.name) not in _BIG_KINDS:
-            continue
-        boundary = section.start_bar * grid.bar_beats
-        start = boundary - lead_in
-        if start >= 0:
-            notes.append(Note(start, lead_in + 0.25, 60, 96))
     return notes
 
 
@@ -240,7 +246,8 @@ def _end_on_tonic(tracks: list[Track], ctx: Context, total: float) -> None:
     for track in tracks:
         if track.role not in ("drums", "bass", "harmony", "pad"):
             continue
-        if not any(n.start >= last_bar - 1e-6 for n in track.notes) and track.role != "pad":
+        ending = ctx.bar_start(ctx.sections[-1], 0) if track.role == "drums" else last_bar
+        if not any(n.start >= ending - 1e-6 for n in track.notes) and track.role != "pad":
             continue  # the part is resting in the final section; leave it resting
         track.notes = [n for n in track.notes if n.start < last_bar - 1e-6]
         if track.role == "drums":

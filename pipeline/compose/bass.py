@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from pipeline.compose.context import Context
+from pipeline.compose.genres import CLUB_DRUMS
+from pipeline.compose.structure import section_kind
 from pipeline.compose.rhythm import STEP, kick_steps
 from pipeline.compose.theory import place
 from pipeline.score import Note, Section
@@ -12,7 +14,9 @@ def bass_part(ctx: Context, section: Section) -> list[Note]:
     style = ctx.profile.bass
     writer = _WRITERS.get(style, _kick)
     hits: list[tuple[float, int, float]] = []  # (beat, pitch, velocity)
-    for bar in range(section.bars):
+    # A club intro is the beat alone at first; the bass joins after its first quarter.
+    first = section.bars // 4 if section_kind(section.name) == "intro" and ctx.profile.drum_style in CLUB_DRUMS else 0
+    for bar in range(first, section.bars):
         start = ctx.bar_start(section, bar)
         hits += writer(ctx, section, bar, start)
     return _to_notes(ctx, hits, section, legato=_LEGATO.get(style, 0.9))
@@ -29,6 +33,9 @@ def _velocity(section: Section, accent: float = 1.0) -> float:
 def _kick(ctx: Context, section: Section, bar: int, start: float) -> list[tuple[float, int, float]]:
     # The bass follows the groove's kick even where the drums are out, so it locks when they return.
     steps = kick_steps(ctx.groove, max(section.energy, 0.35), bar, ctx.grid) or ctx.grid.groups
+    # A chord that changes between kicks gets its root at once (else a sparse kick holds the old root).
+    changes = [round((s.start - start) / STEP) for s in ctx.slots if start < s.start < start + ctx.bar_beats - 1e-6]
+    steps = sorted(set(steps) | {c for c in changes if not any(abs(c - k) <= 2 for k in steps)})
     return [(start + s * STEP, _root(ctx, start + s * STEP), _velocity(section, 1.0 if s == 0 else 0.9)) for s in steps]
 
 
@@ -95,6 +102,11 @@ def _walking(ctx: Context, section: Section, bar: int, start: float) -> list[tup
     """Quarter notes: root on the one, chord and scale tones, a chromatic approach into the next chord."""
     hits = []
     pulses = ctx.grid.pulses if ctx.grid.denominator == 4 else ctx.grid.groups
+    if _in_two(ctx, section) and len(pulses) == 4:
+        # The first head and the ending in "two": root and fifth in half notes; the walk comes with the solos.
+        root = _root(ctx, start)
+        fifth = place((ctx.slot_at(start + 2.0).chord.pcs[2]), ctx.profile.bass_octave_low)
+        return [(start, root, _velocity(section)), (start + 2.0, fifth if bar % 2 else _root(ctx, start + 2.0), _velocity(section, 0.9))]
     previous = None
     for i, s in enumerate(pulses):
         beat = start + s * STEP
@@ -117,6 +129,17 @@ def _walking(ctx: Context, section: Section, bar: int, start: float) -> list[tup
         hits.append((beat, pitch, _velocity(section, 1.0 if i == 0 else 0.9)))
         previous = pitch
     return hits
+
+
+def _in_two(ctx: Context, section: Section) -> bool:
+    """Whether a walking bass plays this section in two: the intro and outro, and the first head when
+    solos follow it (so the walk arrives with the solos)."""
+    kind = section_kind(section.name)
+    if kind in ("intro", "outro"):
+        return True
+    index = ctx.sections.index(section)
+    solos = [i for i, s in enumerate(ctx.sections) if section_kind(s.name) == "solo"]
+    return kind == "head" and bool(solos) and index < solos[0]
 
 
 def _boogie(ctx: Context, section: Section, bar: int, start: float) -> list[tuple[float, int, float]]:

@@ -7,10 +7,12 @@ voicing, so parts move by small steps (voice leading) whatever the comping rhyth
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import replace
 
 from pipeline.compose.context import Context
 from pipeline.compose.rhythm import STEP
+from pipeline.compose.structure import section_kind
 from pipeline.compose.theory import lead_voices, place
 from pipeline.score import Note, Section
 
@@ -57,6 +59,26 @@ def pad_part(ctx: Context, section: Section, voicer: Voicer) -> list[Note]:
         length = min(slot.duration, end - slot.start)
         for pitch in voicing:
             notes.append(Note(slot.start, length, pitch, ctx.human.velocity(velocity)))
+    if ctx.profile.pad == "swell" and not ctx.profile.drums:
+        notes += _halo(ctx, section, velocity)
+    return notes
+
+
+def _halo(ctx: Context, section: Section, velocity: float) -> list[Note]:
+    """Ambient: a slow line above the pad, one long note every two bars (the chord's ninth, third or
+    fifth in turn), swelling and fading over eight bars, so the texture keeps evolving."""
+    notes = []
+    for bar in range(0, section.bars, 2):
+        start = ctx.bar_start(section, bar)
+        slot = ctx.slot_at(start)
+        chord = slot.chord
+        choice = (bar // 2) % 3
+        pc = ctx.scale.degree_pc(chord.degree + 1) if choice == 0 else chord.pcs[min(choice, len(chord.pcs) - 1)]
+        if choice == 0 and slot.given:
+            pc = chord.pcs[1]  # a given chord's own tones only: its ninth may not be in the key's scale
+        swell = 0.75 + 0.25 * math.sin(2 * math.pi * (section.start_bar + bar) / 8)
+        length = min(2, section.bars - bar) * ctx.bar_beats
+        notes.append(Note(start, length, place(pc, 76), ctx.human.velocity(velocity * 0.8 * swell)))
     return notes
 
 
@@ -259,6 +281,8 @@ def _jazz(ctx: Context, section: Section, bar: int, start: float, voicer: Voicer
             rhythm = ((0.0, 1.4), (2.0, 1.4))
     else:
         rhythm = tuple((g * STEP, 0.9) for g in ctx.grid.groups)
+    if section_kind(section.name) == "solo" and len(rhythm) > 1 and ctx.rng.random() < 0.35:
+        rhythm = rhythm[:1]  # behind a soloist the comping lays out now and then
     hits = [(start + b, d, _velocity(section, 0.9)) for b, d in rhythm]
     return _hits_to_notes(ctx, voicer, hits)
 

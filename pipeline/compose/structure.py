@@ -123,9 +123,11 @@ def _units(form: tuple[str, ...], phrase: int) -> list[int]:
 def _choose_form(profile: GenreProfile, bars: int) -> tuple[str, ...]:
     if bars < 12 or not profile.sections:
         return ("intro", "main", "outro")
-    for form in profile.sections:
+    for number, form in enumerate(profile.sections):
         nominal = sum(_NOMINAL_BARS.get(section_kind(n), 8) for n in form)
-        if bars >= 0.55 * nominal and bars >= sum(_units(form, profile.phrase_bars)):
+        # The shortest form squeezes further, so a one-minute piece still has a verse and a chorus.
+        squeeze = 0.35 if number == len(profile.sections) - 1 else 0.55
+        if bars >= squeeze * nominal and bars >= sum(_units(form, profile.phrase_bars)):
             return form
     return ("intro", "main", "outro")
 

@@ -1,0 +1,115 @@
+"""What happens between and across sections: dynamics, risers, filter and fade automation, markers.
+
+The parts are written section by section; this module shapes them over the form so the piece
+breathes: quiet sections are softer as well as thinner, builds swell, outros fade, and every
+transition the mixer could act on (a build's filter opening, a drop, a fill and its crash) is
+written into the score as an `Automation` lane or a `Marker`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from pipeline.compose.genres import CRASH, GenreProfile
+from pipeline.compose.structure import section_kind
+from pipeline.score import Automation, Marker, Note, Section
+
+BUILD_KINDS = ("build", "prechorus")
+BIG_KINDS = ("chorus", "drop", "climax")
+QUIET_KINDS = ("intro", "breakdown", "outro")
+OPEN_HZ = 20000.0
+# Reverse cymbal peak after note-on in FluidR3_GM (measured: 1.32 s at pitch 60).
+RISER_PEAK_S = 1.32
+
+
+def section_gain(section: Section, progress: float) -> float:
+    """Velocity factor for a note `progress` (0..1) of the way through `section`.
+
+    Energy sets the level (0.3 → ×0.75, 1.0 → ×1.1); builds swell towards the drop, outros fade
+    to about half, intros rise a little into the first full section.
+    """
+    kind = section_kind(section.name)
+    gain = 0.6 + 0.5 * section.energy
+    if kind in BUILD_KINDS:
+        gain *= 0.85 + 0.25 * progress
+    elif kind == "outro":
+        gain *= 1.0 - 0.45 * progress
+    elif kind == "intro":
+        gain *= 0.9 + 0.1 * progress
+    return gain
+
+
+def shape_dynamics(notes: list[Note], sections: list[Section], bar_beats: float) -> list[Note]:
+    """Every note's velocity scaled by where it falls in the form (see section_gain)."""
+    out = []
+    index = 0
+    for note in sorted(notes, key=lambda n: n.start):
+        while index + 1 < len(sections) and note.start >= sections[index + 1].start_bar * bar_beats - 1e-6:
+            index += 1
+        section = sections[index]
+        start = section.start_bar * bar_beats
+        progress = min(1.0, max(0.0, (note.start - start) / (section.bars * bar_beats)))
+        velocity = round(note.velocity * section_gain(section, progress))
+        out.append(replace(note, velocity=max(1, min(127, velocity))))
+    return out
+
+
+def risers(sections: list[Section], bar_beats: float, tempo: float) -> list[Note]:
+    """A reverse cymbal swelling into every big section, peaking on its downbeat."""
+    lead_in = RISER_PEAK_S * tempo / 60.0
+    notes = []
+    for index, section in enumerate(sections):
+        if index == 0 or section_kind(section.name) not in BIG_KINDS:
+            continue
+        start = section.start_bar * bar_beats - lead_in
+        if start >= 0:
+            notes.append(Note(start, lead_in + 0.25, 60, 96))
+    return notes
+
+
+def automation(sections: list[Section], profile: GenreProfile, bar_beats: float, roles: set[str]) -> list[Automation]:
+    """Filter opens over builds (and club intros), a closed filter through breakdowns, outros fading."""
+    lanes: list[Automation] = []
+    club = profile.drum_style in ("four_on_floor", "breakbeat", "halftime") and profile.risers
+    chords = [r for r in ("harmony", "pad") if r in roles]
+    for index, section in enumerate(sections):
+        kind = section_kind(section.name)
+        start, end = section.start_bar * bar_beats, (section.start_bar + section.bars) * bar_beats
+        if kind in BUILD_KINDS:
+            for role in chords + (["bass"] if "bass" in roles and club else []):
+                lanes.append(Automation(role, "lowpass", start, end, 700.0 if club else 2500.0, OPEN_HZ))
+        elif kind == "intro" and club and index == 0:
+            for role in chords:
+                lanes.append(Automation(role, "lowpass", start, end, 1200.0, OPEN_HZ))
+        elif kind == "breakdown":
+            for role in chords:
+                lanes.append(Automation(role, "lowpass", start, start + bar_beats, OPEN_HZ, 3000.0))
+                lanes.append(Automation(role, "lowpass", end - 2 * bar_beats, end, 3000.0, OPEN_HZ))
+        elif kind == "outro" and index == len(sections) - 1 and section.bars >= 2:
+            lanes.append(Automation("mix", "gain", start + bar_beats, end, 0.0, -6.0))
+    return lanes
+
+
+def markers(
+    sections: list[Section], bar_beats: float, drum_notes: list[Note], fx_notes: list[Note], fills: list[float]
+) -> list[Marker]:
+    """Where the transitions land: drops, breakdowns, fills (`fills`: the beats they lead into) and the
+    crashes after them, riser peaks, a build's filter fully open."""
+    out: list[Marker] = []
+    crashes = {round(n.start, 2) for n in drum_notes if n.pitch == CRASH}
+    for index, section in enumerate(sections):
+        beat = section.start_bar * bar_beats
+        kind = section_kind(section.name)
+        if index and kind in BIG_KINDS:
+            out.append(Marker(beat, "drop", index))
+        if kind == "breakdown":
+            out.append(Marker(beat, "breakdown", index))
+        if any(abs(beat - f) < 1e-6 for f in fills):
+            out.append(Marker(beat, "fill", index))
+        if index and round(beat, 2) in crashes:
+            out.append(Marker(beat, "crash", index))
+        if index and kind in BIG_KINDS and any(abs(n.start + n.duration - 0.25 - beat) < 0.05 for n in fx_notes):
+            out.append(Marker(beat, "riser", index))
+        if kind in BUILD_KINDS and index + 1 < len(sections):
+            out.append(Marker((section.start_bar + section.bars) * bar_beats, "filter_open", index + 1))
+    return sorted(out, key=lambda m: (m.beat, m.kind))
