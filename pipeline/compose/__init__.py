@@ -228,12 +228,12 @@ def _drum_section(ctx: Context, index: int, section: Section) -> list[Note]:
         spec = DrumBar(
             start=ctx.bar_start(section, bar),
             index=bar,
-            # An outro's groove thins out bar by bar (its lines drop out as the energy falls).
-            energy=section.energy * (1.0 - 0.5 * bar / section.bars) if outro else section.energy,
+            energy=section.energy,
             fill=last and _fills_into(ctx.sections, index, ctx.profile),
             crash=bar == 0 and (index > 0 or section.energy >= 0.6),
             build=build,
             build_progress=bar / max(1, section.bars),
+            thin=outro and bar > 0,  # an outro's groove winds down after its first bar
         )
         notes += drum_bar(spec, ctx.groove, ctx.profile, ctx.grid, ctx.human, ctx.rng)
     return notes
@@ -246,7 +246,7 @@ def _end_on_tonic(tracks: list[Track], ctx: Context, total: float) -> None:
     for track in tracks:
         if track.role not in ("drums", "bass", "harmony", "pad"):
             continue
-        ending = ctx.bar_start(ctx.sections[-1], 0) if track.role == "drums" else last_bar
+        ending = ctx.bar_start(ctx.sections[-1], 0) if track.role in ("drums", "bass") else last_bar
         if not any(n.start >= ending - 1e-6 for n in track.notes) and track.role != "pad":
             continue  # the part is resting in the final section; leave it resting
         track.notes = [n for n in track.notes if n.start < last_bar - 1e-6]

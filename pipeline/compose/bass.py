@@ -15,11 +15,14 @@ def bass_part(ctx: Context, section: Section) -> list[Note]:
     writer = _WRITERS.get(style, _kick)
     hits: list[tuple[float, int, float]] = []  # (beat, pitch, velocity)
     # A club intro is the beat alone at first; the bass joins after its first quarter.
-    first = section.bars // 4 if section_kind(section.name) == "intro" and ctx.profile.drum_style in CLUB_DRUMS else 0
-    for bar in range(first, section.bars):
+    kind = section_kind(section.name)
+    first = section.bars // 4 if kind == "intro" and ctx.profile.drum_style in CLUB_DRUMS else 0
+    # An outro lets the bass go halfway through; the last bar's tonic is added with the final chord.
+    last = (section.bars + 1) // 2 if kind == "outro" and section.bars >= 4 and section is ctx.sections[-1] else section.bars
+    for bar in range(first, last):
         start = ctx.bar_start(section, bar)
         hits += writer(ctx, section, bar, start)
-    return _to_notes(ctx, hits, section, legato=_LEGATO.get(style, 0.9))
+    return _to_notes(ctx, hits, section, legato=_LEGATO.get(style, 0.9), end_bar=last)
 
 
 def _root(ctx: Context, beat: float) -> int:
@@ -34,7 +37,7 @@ def _kick(ctx: Context, section: Section, bar: int, start: float) -> list[tuple[
     # The bass follows the groove's kick even where the drums are out, so it locks when they return.
     steps = kick_steps(ctx.groove, max(section.energy, 0.35), bar, ctx.grid) or ctx.grid.groups
     # A chord that changes between kicks gets its root at once (else a sparse kick holds the old root).
-    changes = [round((s.start - start) / STEP) for s in ctx.slots if start < s.start < start + ctx.bar_beats - 1e-6]
+    changes = [round((beat - start) / STEP) for beat in ctx.changes_in(start, start + ctx.bar_beats)]
     steps = sorted(set(steps) | {c for c in changes if not any(abs(c - k) <= 2 for k in steps)})
     return [(start + s * STEP, _root(ctx, start + s * STEP), _velocity(section, 1.0 if s == 0 else 0.9)) for s in steps]
 
@@ -230,9 +233,11 @@ _LEGATO = {
 }
 
 
-def _to_notes(ctx: Context, hits: list[tuple[float, int, float]], section: Section, legato: float) -> list[Note]:
-    """Durations run to the next hit (or the section end), shortened by the style's legato."""
-    end = ctx.bar_start(section, section.bars)
+def _to_notes(
+    ctx: Context, hits: list[tuple[float, int, float]], section: Section, legato: float, end_bar: int
+) -> list[Note]:
+    """Durations run to the next hit (or where the part stops), shortened by the style's legato."""
+    end = ctx.bar_start(section, end_bar)
     hits = sorted(set(hits))
     notes = []
     for i, hit in enumerate(hits):

@@ -113,8 +113,7 @@ def _hits_to_notes(ctx: Context, voicer: Voicer, hits: list[Hit], **kwargs) -> l
 
 def _changes(ctx: Context, start: float) -> list[float]:
     """Beats inside this bar where a new chord starts (besides the downbeat)."""
-    end = start + ctx.bar_beats
-    return [s.start for s in ctx.slots if start < s.start < end - 1e-6]
+    return ctx.changes_in(start, start + ctx.bar_beats)
 
 
 def _block(ctx: Context, section: Section, bar: int, start: float, voicer: Voicer) -> list[Note]:
@@ -167,7 +166,9 @@ def _arp(ctx: Context, section: Section, bar: int, start: float, voicer: Voicer)
 def _pulse(ctx: Context, section: Section, bar: int, start: float, voicer: Voicer) -> list[Note]:
     """A soft 8th-note arpeggio (Alberti figure in classical): keeps a measurable pulse without drums."""
     notes = []
-    for i, s in enumerate(range(0, ctx.grid.steps, 2)):
+    # Quarter notes in the quiet sections (intro, breakdown, outro), eighths once the music moves.
+    unit = 4 if section_kind(section.name) in ("intro", "breakdown", "outro") else 2
+    for i, s in enumerate(range(0, ctx.grid.steps, unit)):
         beat = start + s * STEP
         v = voicer.voice(ctx, beat)
         figure = (v[0], v[-1], v[1], v[-1]) if ctx.profile.name == "classical" else tuple(v) + (v[0] + 12,)

@@ -23,7 +23,7 @@ class SectionProfile:
     name: str
     start_bar: int
     bars: int
-    stems: tuple[str, ...]  # roles with at least one note starting in the section
+    stems: tuple[str, ...]  # roles (fx aside) with at least one note starting in the section
     notes_per_bar: float  # every stem's onsets together
     drum_hits_per_bar: float
     mean_velocity: float
@@ -41,7 +41,7 @@ def section_profiles(arrangement: Arrangement) -> list[SectionProfile]:
         stems, count, drums, velocities = [], 0, 0, []
         for track in arrangement.tracks:
             inside = [n for n in track.notes if start - 0.1 <= n.start < end - 0.1]
-            if inside:
+            if inside and track.role != "fx":  # a riser into the next section belongs to the transition
                 stems.append(track.role)
             count += len(inside)
             drums += len(inside) if track.is_drum else 0

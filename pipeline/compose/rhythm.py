@@ -208,6 +208,7 @@ class DrumBar:
     crash: bool  # first bar of a section: crash on the one
     build: bool  # a build-up section: snare roll rising to the drop
     build_progress: float = 0.0  # 0..1 through the build
+    thin: bool = False  # an outro winding down: hats on the beats only, no upper layers
 
 
 def drum_bar(
@@ -225,14 +226,16 @@ def drum_bar(
             continue
         if profile.hat_rolls and line.key == CLOSED_HAT:
             continue  # trap hats are written below with their rolls
+        if bar.thin and line.min_energy > 0:
+            continue
         for step, char in _pattern_hits(line, bar.index, grid):
-            if step >= fill_from:
+            if step >= fill_from or (bar.thin and line.key in _HATS and step % grid.pulse):
                 continue
             velocity = _VELOCITY.get(char, 100) * level
             if line.key in _HATS and step % 4 != 0:
                 velocity *= 0.85
             notes.append(Note(human.time(bar.start + step * STEP), 0.1, line.key, human.velocity(velocity)))
-    if profile.hat_rolls and bar.energy >= 0.3:
+    if profile.hat_rolls and bar.energy >= 0.3 and not bar.thin:
         notes += _trap_hats(bar, grid, human, rng, fill_from)
     if bar.build:
         notes += _build_roll(bar, grid, human)

@@ -8,8 +8,6 @@ written into the score as an `Automation` lane or a `Marker`.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from pipeline.compose.genres import CRASH, GenreProfile
 from pipeline.compose.structure import section_kind
 from pipeline.score import Automation, Marker, Note, Section
@@ -22,18 +20,19 @@ OPEN_HZ = 20000.0
 RISER_PEAK_S = 1.32
 
 
-def section_gain(section: Section, progress: float) -> float:
+def section_gain(section: Section, progress: float, top: float = 1.0) -> float:
     """Velocity factor for a note `progress` (0..1) of the way through `section`.
 
-    Energy sets the level (0.3 → ×0.75, 1.0 → ×1.1); builds swell towards the drop, outros fade
-    to about half, intros rise a little into the first full section.
+    The section's energy relative to the fullest one (`top`) sets the level (the fullest plays
+    ×1.1, one a third as full ×0.7), so even a calm piece has quiet and full sections; builds swell towards the drop, outros fade
+    to 40 %, intros rise a little into the first full section.
     """
     kind = section_kind(section.name)
-    gain = 0.6 + 0.5 * section.energy
+    gain = 0.5 + 0.6 * min(1.0, section.energy / max(top, 1e-6))
     if kind in BUILD_KINDS:
         gain *= 0.85 + 0.25 * progress
     elif kind == "outro":
-        gain *= 1.0 - 0.45 * progress
+        gain *= 1.0 - 0.6 * progress
     elif kind == "intro":
         gain *= 0.9 + 0.1 * progress
     return gain
@@ -43,14 +42,15 @@ def shape_dynamics(notes: list[Note], sections: list[Section], bar_beats: float)
     """Every note's velocity scaled by where it falls in the form (see section_gain)."""
     out = []
     index = 0
+    top = max(s.energy for s in sections)
     for note in sorted(notes, key=lambda n: n.start):
         while index + 1 < len(sections) and note.start >= sections[index + 1].start_bar * bar_beats - 1e-6:
             index += 1
         section = sections[index]
         start = section.start_bar * bar_beats
         progress = min(1.0, max(0.0, (note.start - start) / (section.bars * bar_beats)))
-        velocity = round(note.velocity * section_gain(section, progress))
-        out.append(replace(note, velocity=max(1, min(127, velocity))))
+        velocity = round(note.velocity * section_gain(section, progress, top))
+        out.append(Note(note.start, note.duration, note.pitch, max(1, min(127, velocity))))
     return out
 
 
