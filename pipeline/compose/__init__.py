@@ -223,8 +223,8 @@ def _drum_section(ctx: Context, index: int, section: Section) -> list[Note]:
     outro = section_kind(section.name) == "outro" and index == len(ctx.sections) - 1
     for bar in range(section.bars):
         last = bar == section.bars - 1
-        if outro and section.bars >= 4 and bar >= section.bars - 2:
-            break  # the beat stops before the end; the final hit comes with the last chord
+        if outro and section.bars >= 4 and bar >= (section.bars + 1) // 2:
+            break  # the beat stops halfway through the outro; the final hit comes with the last chord
         spec = DrumBar(
             start=ctx.bar_start(section, bar),
             index=bar,
@@ -233,7 +233,7 @@ def _drum_section(ctx: Context, index: int, section: Section) -> list[Note]:
             crash=bar == 0 and (index > 0 or section.energy >= 0.6),
             build=build,
             build_progress=bar / max(1, section.bars),
-            thin=outro and bar > 0,  # an outro's groove winds down after its first bar
+            thin=outro,  # an outro's groove winds down: hats on the beats, no upper layers
         )
         notes += drum_bar(spec, ctx.groove, ctx.profile, ctx.grid, ctx.human, ctx.rng)
     return notes

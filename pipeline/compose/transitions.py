@@ -24,32 +24,38 @@ def section_gain(section: Section, progress: float, top: float = 1.0) -> float:
     """Velocity factor for a note `progress` (0..1) of the way through `section`.
 
     The section's energy relative to the fullest one (`top`) sets the level (the fullest plays
-    ×1.1, one a third as full ×0.7), so even a calm piece has quiet and full sections; builds swell towards the drop, outros fade
-    to 40 %, intros rise a little into the first full section.
+    ×1.1, one a third as full ×0.7), so even a calm piece has quiet and full sections; builds swell
+    towards the drop, outros fade to 40 %, intros rise a little into the first full section.
     """
+    level, slope = _gain_line(section, top)
+    return level + slope * progress
+
+
+def _gain_line(section: Section, top: float) -> tuple[float, float]:
+    """section_gain as a line: (gain at the section's start, change over the section)."""
     kind = section_kind(section.name)
     gain = 0.5 + 0.6 * min(1.0, section.energy / max(top, 1e-6))
     if kind in BUILD_KINDS:
-        gain *= 0.85 + 0.25 * progress
-    elif kind == "outro":
-        gain *= 1.0 - 0.6 * progress
-    elif kind == "intro":
-        gain *= 0.9 + 0.1 * progress
-    return gain
+        return gain * 0.85, gain * 0.25
+    if kind == "outro":
+        return gain, -gain * 0.6
+    if kind == "intro":
+        return gain * 0.9, gain * 0.1
+    return gain, 0.0
 
 
 def shape_dynamics(notes: list[Note], sections: list[Section], bar_beats: float) -> list[Note]:
     """Every note's velocity scaled by where it falls in the form (see section_gain)."""
+    top = max(s.energy for s in sections)
+    bounds = [(s.start_bar * bar_beats, s.bars * bar_beats, *_gain_line(s, top)) for s in sections]
     out = []
     index = 0
-    top = max(s.energy for s in sections)
     for note in sorted(notes, key=lambda n: n.start):
-        while index + 1 < len(sections) and note.start >= sections[index + 1].start_bar * bar_beats - 1e-6:
+        while index + 1 < len(bounds) and note.start >= bounds[index + 1][0] - 1e-6:
             index += 1
-        section = sections[index]
-        start = section.start_bar * bar_beats
-        progress = min(1.0, max(0.0, (note.start - start) / (section.bars * bar_beats)))
-        velocity = round(note.velocity * section_gain(section, progress, top))
+        start, length, level, slope = bounds[index]
+        progress = min(1.0, max(0.0, (note.start - start) / length))
+        velocity = round(note.velocity * (level + slope * progress))
         out.append(Note(note.start, note.duration, note.pitch, max(1, min(127, velocity))))
     return out
 
