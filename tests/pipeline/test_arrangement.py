@@ -96,6 +96,23 @@ def test_transitions_are_written_into_the_score() -> None:
     assert fills and {f for f in fills if f in drummed} <= crashes  # a fill into a drummed section lands on a crash
 
 
+def test_the_midi_file_carries_the_transitions(tmp_path) -> None:
+    import mido
+
+    from pipeline.midi import write_midi
+
+    arr = piece("house", 180.0)
+    write_midi(arr, tmp_path / "song.mid")
+    midi = mido.MidiFile(str(tmp_path / "song.mid"))
+    cues = [m.text for m in midi.tracks[0] if m.type == "cue_marker"]
+    assert cues.count("drop") == sum(section_kind(s.name) == "drop" for s in arr.sections) and "fill" in cues
+    pad = next(t for t in midi.tracks if t.name.startswith("pad"))
+    brightness = [m.value for m in pad if m.type == "control_change" and m.control == 74]
+    assert min(brightness) < 60 and max(brightness) == 127  # the build's filter opens all the way
+    expression = [m.value for m in pad if m.type == "control_change" and m.control == 11]
+    assert expression[0] == 127 and expression[-1] < 80  # the outro fades
+
+
 def test_the_outro_thins_out_stops_halfway_and_ends_with_a_final_hit() -> None:
     arr = piece("rock", 150.0)
     outro = arr.sections[-1]
