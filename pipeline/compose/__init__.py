@@ -246,9 +246,9 @@ def _end_on_tonic(tracks: list[Track], ctx: Context, total: float) -> None:
     for track in tracks:
         if track.role not in ("drums", "bass", "harmony", "pad"):
             continue
-        ending = ctx.bar_start(ctx.sections[-1], 0) if track.role in ("drums", "bass") else last_bar
-        if not any(n.start >= ending - 1e-6 for n in track.notes) and track.role != "pad":
-            continue  # the part is resting in the final section; leave it resting
+        ending = ctx.bar_start(ctx.sections[-1], 0) if track.role == "drums" else last_bar
+        if not any(n.start >= ending - 1e-6 for n in track.notes) and track.role not in ("pad", "bass"):
+            continue  # the part is resting in the final section; leave it resting (the bass comes home)
         track.notes = [n for n in track.notes if n.start < last_bar - 1e-6]
         if track.role == "drums":
             kick = KICK if ctx.profile.drum_style != "orchestral" else 35

@@ -186,6 +186,8 @@ def plays(role: str, section_name: str, energy: float, profile: GenreProfile) ->
         return energy >= 0.5  # the pad joins a verse only when it is already full
     if role == "drums" and not profile.drums:
         return kind not in ("intro", "outro", "breakdown")  # drums asked for in a drumless genre
+    if role == "bass" and kind == "outro" and not profile.drums:
+        return False  # a drumless piece thins to its chords; the bass returns for the final tonic
     if role in _LAYERS.get(kind, _FULL):
         return True
     if role == "drums" and kind in ("bridge", "theme"):
