@@ -146,14 +146,18 @@ def _allocate(form: tuple[str, ...], bars: int, phrase: int) -> list[int]:
             break
         i = max(shrinkable, key=lambda j: (lengths[j], j))
         lengths[i] -= units[i]
-    # Grow the fullest kinds first, every section of a kind together, so repeats stay the same length.
+    # Grow the fullest kinds first, every section of a kind together, so repeats stay the same length;
+    # a quieter kind never grows longer than a fuller one (a build is not longer than its drop).
     kinds = sorted({section_kind(n) for n in form}, key=lambda k: (-SECTION_ENERGY.get(k, 0.5), k))
     grown = True
     while grown:
         grown = False
-        for kind in kinds:
+        for rank, kind in enumerate(kinds):
             members = [i for i, n in enumerate(form) if section_kind(n) == kind]
             need = sum(units[i] for i in members)
+            fuller = [lengths[i] for i, n in enumerate(form) if section_kind(n) in kinds[:rank]]
+            if fuller and max(lengths[i] + units[i] for i in members) > max(fuller):
+                continue
             if bars - sum(lengths) >= need:
                 for i in members:
                     lengths[i] += units[i]
