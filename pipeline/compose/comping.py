@@ -11,6 +11,7 @@ import math
 from dataclasses import replace
 
 from pipeline.compose.context import Context
+from pipeline.compose.genres import CLUB_DRUMS
 from pipeline.compose.rhythm import STEP
 from pipeline.compose.structure import section_kind
 from pipeline.compose.theory import lead_voices, place
@@ -40,7 +41,9 @@ class Voicer:
 def harmony_part(ctx: Context, section: Section, voicer: Voicer) -> list[Note]:
     style = ctx.profile.comp
     notes: list[Note] = []
-    for bar in range(section.bars):
+    # A club intro builds up a layer at a time: the beat, the bass, then (halfway) the chords.
+    club_intro = section_kind(section.name) == "intro" and ctx.profile.drum_style in CLUB_DRUMS and section.bars >= 4
+    for bar in range(section.bars // 2 if club_intro else 0, section.bars):
         start = ctx.bar_start(section, bar)
         writer = _WRITERS.get(style, _block)
         notes += writer(ctx, section, bar, start, voicer)

@@ -125,8 +125,11 @@ def _choose_form(profile: GenreProfile, bars: int) -> tuple[str, ...]:
         return ("intro", "main", "outro")
     for number, form in enumerate(profile.sections):
         nominal = sum(_NOMINAL_BARS.get(section_kind(n), 8) for n in form)
-        # Shorter forms squeeze further, so a one-minute piece still has a verse and a chorus (or a breakdown).
+        # Shorter forms squeeze further, so a one-minute piece still has a verse and a chorus (or a
+        # breakdown); a piece under 16 bars keeps intro, main, outro, its groove most of the time.
         squeeze = 0.35 if number == len(profile.sections) - 1 else 0.45 if number else 0.55
+        if bars < 16:
+            squeeze = 0.55
         if bars >= squeeze * nominal and bars >= sum(_units(form, profile.phrase_bars)):
             return form
     return ("intro", "main", "outro")
