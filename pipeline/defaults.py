@@ -162,7 +162,10 @@ def _length_of_form(spec: Spec, duration: Sourced[float], tempo: float, meter: s
         return duration
     seconds = min(MAX_DURATION_S, max(MIN_DURATION_S, form_bars * bar_s + RELEASE_TAIL_S))
     if seconds != form_bars * bar_s + RELEASE_TAIL_S:
-        note = f"the {spec.form.source} form ({form_bars} bars) does not fit {MIN_DURATION_S:g}–{MAX_DURATION_S:g} s; fitted to {seconds:g} s"
+        note = (
+            f"the {spec.form.source} form ({form_bars} bars) does not fit {MIN_DURATION_S:g}–{MAX_DURATION_S:g} s;"
+            f" fitted to {seconds:g} s"
+        )
         if note not in notes:
             notes.append(note)
     return Sourced[float](value=round(seconds, 3), source=spec.form.source, confidence=spec.form.confidence)

@@ -134,7 +134,8 @@ def _track(track: Track, channel: int, lanes: list[Automation]) -> mido.MidiTrac
         events.append((max(off, on + 1), 0, mido.Message("note_off", channel=channel, note=pitch, velocity=0)))
     for lane in lanes:
         for beat, control, value in _controller_steps(lane):
-            events.append((_ticks(beat), -1, mido.Message("control_change", channel=channel, control=control, value=value)))
+            message = mido.Message("control_change", channel=channel, control=control, value=value)
+            events.append((_ticks(beat), -1, message))
     events.sort(key=lambda e: (e[0], e[1], e[2].control if e[2].type == "control_change" else e[2].note))
     now = 0
     for message in head:

@@ -16,7 +16,7 @@ from pipeline.compose.arrange import Player, choose_band, fx_player, player_for,
 from pipeline.compose.bass import bass_part
 from pipeline.compose.comping import Voicer, harmony_part, pad_part
 from pipeline.compose.context import Context
-from pipeline.compose.genres import CRASH, KICK, GenreProfile, profile_for
+from pipeline.compose.genres import CLUB_DRUMS, CRASH, KICK, GenreProfile, profile_for
 from pipeline.compose.harmony import plan_chords
 from pipeline.compose.melody import Motif, lead_part
 from pipeline.compose.rhythm import DrumBar, Grid, Humaniser, drum_bar, groove_for
@@ -93,7 +93,9 @@ def compose(spec: Spec) -> Arrangement:
         track.notes = _tidy(track.notes, total)
     tracks = [t for t in tracks if t.notes]
     drums, fx = next((t.notes for t in tracks if t.is_drum), []), next((t.notes for t in tracks if t.role == "fx"), [])
-    fills = [s.start_bar * grid.bar_beats for i, s in enumerate(sections) if i and _fills_into(sections, i - 1, profile)]
+    fills = [
+        s.start_bar * grid.bar_beats for i, s in enumerate(sections) if i and _fills_into(sections, i - 1, profile)
+    ]
     if not [t for t in tracks if t.role != "fx"]:
         raise BadInput(
             "every instrument that could play this piece was excluded ("
@@ -203,7 +205,7 @@ def _voicer(role: str, profile: GenreProfile) -> Voicer:
 
 
 def _is_build(section: Section, profile: GenreProfile) -> bool:
-    return section_kind(section.name) in BUILD_KINDS and profile.drum_style in ("four_on_floor", "halftime", "breakbeat")
+    return section_kind(section.name) in BUILD_KINDS and profile.drum_style in CLUB_DRUMS
 
 
 def _fills_into(sections: list[Section], index: int, profile: GenreProfile) -> bool:

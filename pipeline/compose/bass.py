@@ -18,7 +18,8 @@ def bass_part(ctx: Context, section: Section) -> list[Note]:
     kind = section_kind(section.name)
     first = section.bars // 4 if kind == "intro" and ctx.profile.drum_style in CLUB_DRUMS else 0
     # An outro lets the bass go halfway through; the last bar's tonic is added with the final chord.
-    last = (section.bars + 1) // 2 if kind == "outro" and section.bars >= 4 and section is ctx.sections[-1] else section.bars
+    ending = kind == "outro" and section.bars >= 4 and section is ctx.sections[-1]
+    last = (section.bars + 1) // 2 if ending else section.bars
     for bar in range(first, last):
         start = ctx.bar_start(section, bar)
         hits += writer(ctx, section, bar, start)
@@ -109,7 +110,8 @@ def _walking(ctx: Context, section: Section, bar: int, start: float) -> list[tup
         # The first head and the ending in "two": root and fifth in half notes; the walk comes with the solos.
         root = _root(ctx, start)
         fifth = place((ctx.slot_at(start + 2.0).chord.pcs[2]), ctx.profile.bass_octave_low)
-        return [(start, root, _velocity(section)), (start + 2.0, fifth if bar % 2 else _root(ctx, start + 2.0), _velocity(section, 0.9))]
+        second = fifth if bar % 2 else _root(ctx, start + 2.0)
+        return [(start, root, _velocity(section)), (start + 2.0, second, _velocity(section, 0.9))]
     previous = None
     for i, s in enumerate(pulses):
         beat = start + s * STEP

@@ -72,7 +72,8 @@ def section_levels_db(audio: np.ndarray, sample_rate: int, arrangement: Arrangem
     levels = []
     for section in arrangement.sections:
         a = round(_seconds(arrangement, section.start_bar) * sample_rate)
-        b = round((_seconds(arrangement, section.start_bar + section.bars) - arrangement.seconds_per_beat) * sample_rate)
+        end = _seconds(arrangement, section.start_bar + section.bars) - arrangement.seconds_per_beat
+        b = round(end * sample_rate)
         chunk = mono[a : max(a + 1, b)]
         levels.append(float(10 * np.log10(np.mean(chunk**2) + 1e-12)))
     return levels

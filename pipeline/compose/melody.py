@@ -154,7 +154,8 @@ def _realise(ctx: Context, motif: Motif, start: float, tonic: int, closing: bool
             slot = ctx.slot_at(beat)
             if slot.given and scale.tonic_pc not in slot.chord.pcs:
                 # A progression the spec asked for may not hold the tonic here: close on its nearest chord tone.
-                pitch = min((p for p in range(pitch - 6, pitch + 7) if p % 12 in slot.chord.pcs), key=lambda p: (abs(p - pitch), p))
+                tones = [p for p in range(pitch - 6, pitch + 7) if p % 12 in slot.chord.pcs]
+                pitch = min(tones, key=lambda p: (abs(p - pitch), p))
         else:
             pitch = scale.pitch(degree + (shift if not closing else 0), tonic)
             here = ctx.slot_at(beat).chord

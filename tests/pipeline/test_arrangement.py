@@ -92,7 +92,10 @@ def test_transitions_are_written_into_the_score() -> None:
     assert len(fade) == 1 and fade[0].finish < -3 and fade[0].end == arr.bars * bar
     fills = [m.beat for m in arr.markers if m.kind == "fill"]
     crashes = {m.beat for m in arr.markers if m.kind == "crash"}
-    drummed = {s.start_bar * bar for s in arr.sections if any(n.start >= s.start_bar * bar - 0.1 and n.start < (s.start_bar + 1) * bar for n in arr.track("drums").notes)}
+    drums = arr.track("drums").notes
+    drummed = {
+        s.start_bar * bar for s in arr.sections if any(s.start_bar * bar - 0.1 <= n.start < (s.start_bar + 1) * bar for n in drums)
+    }
     assert fills and {f for f in fills if f in drummed} <= crashes  # a fill into a drummed section lands on a crash
 
 
@@ -118,11 +121,14 @@ def test_the_outro_thins_out_stops_halfway_and_ends_with_a_final_hit() -> None:
     outro = arr.sections[-1]
     bar = arr.quarter_beats_per_bar
     drums = arr.track("drums").notes
-    per_bar = [sum(1 for n in drums if (outro.start_bar + i) * bar <= n.start < (outro.start_bar + i + 1) * bar) for i in range(outro.bars)]
+    def hits(first_bar: int) -> int:
+        return sum(1 for n in drums if first_bar * bar <= n.start < (first_bar + 1) * bar)
+
+    per_bar = [hits(outro.start_bar + i) for i in range(outro.bars)]
     half = (outro.bars + 1) // 2
     assert all(per_bar[:half]) and not any(per_bar[half:-1]) and 0 < per_bar[-1] <= 3, per_bar
     before = arr.sections[-2]
-    last_full = sum(1 for n in drums if (before.start_bar + before.bars - 2) * bar <= n.start < (before.start_bar + before.bars - 1) * bar)
+    last_full = hits(before.start_bar + before.bars - 2)
     assert per_bar[0] < last_full  # thinner than the groove before it
 
 
@@ -144,7 +150,8 @@ def test_drum_and_bass_plays_a_two_bar_break() -> None:
     bar = arr.quarter_beats_per_bar
     def kicks(b: int) -> tuple[int, ...]:
         start = (drop.start_bar + b) * bar
-        return tuple(sorted(round((n.start - start) * 4) for n in arr.track("drums").notes if n.pitch == KICK and start <= n.start < start + bar))
+        notes = arr.track("drums").notes
+        return tuple(sorted(round((n.start - start) * 4) for n in notes if n.pitch == KICK and start <= n.start < start + bar))
     assert kicks(1) != kicks(2) and kicks(1) == kicks(3)  # the pattern alternates bar by bar
 
 

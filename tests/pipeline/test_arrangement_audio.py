@@ -27,7 +27,8 @@ def mixes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Arrangeme
     for genre, seconds in CASES.items():
         folder = tmp_path_factory.mktemp(genre)
         try:
-            produce(Spec.from_dict({"genres": [genre], "duration_s": seconds, "seed": 3}), folder, options=ProduceOptions())
+            spec = Spec.from_dict({"genres": [genre], "duration_s": seconds, "seed": 3})
+            produce(spec, folder, options=ProduceOptions())
         except QAFailed:
             pass  # the files are written all the same; what is measured here is the form
         spec = Spec.from_dict(json.loads((Path(folder) / "report.json").read_text())["spec"])
