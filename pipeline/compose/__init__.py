@@ -81,7 +81,7 @@ def compose(spec: Spec) -> Arrangement:
             continue  # the fx stem is written below, from the form alone
         player = player_for(role, band[role], profile)
         notes = _write_part(role, context(role), profile)
-        tracks.append(_track(player, shape_dynamics(notes, sections, grid.bar_beats)))
+        tracks.append(_track(player, notes))
     if profile.risers:
         swells = risers(sections, grid.bar_beats, tempo)
         if swells:
@@ -175,20 +175,22 @@ def _write_part(role: str, ctx: Context, profile: GenreProfile) -> list[Note]:
     voicer = _voicer(role, profile)
     motifs: dict[str, Motif] = {}
     seen: dict[str, int] = defaultdict(int)
+    top = max(s.energy for s in ctx.sections)
     for index, section in enumerate(ctx.sections):
         kind = section_kind(section.name)
         if not plays(role, section.name, section.energy, profile):
             continue
         if role == "drums":
-            notes += _drum_section(ctx, index, section)
+            part = _drum_section(ctx, index, section)
         elif role == "bass":
-            notes += bass_part(ctx, section)
+            part = bass_part(ctx, section)
         elif role == "harmony":
-            notes += harmony_part(ctx, section, voicer)
+            part = harmony_part(ctx, section, voicer)
         elif role == "pad":
-            notes += pad_part(ctx, section, voicer)
-        elif role == "lead":
-            notes += lead_part(ctx, section, motifs, seen[kind])
+            part = pad_part(ctx, section, voicer)
+        else:
+            part = lead_part(ctx, section, motifs, seen[kind])
+        notes += shape_dynamics(part, section, top, ctx.bar_beats)
         seen[kind] += 1
     return notes
 

@@ -44,19 +44,14 @@ def _gain_line(section: Section, top: float) -> tuple[float, float]:
     return gain, 0.0
 
 
-def shape_dynamics(notes: list[Note], sections: list[Section], bar_beats: float) -> list[Note]:
-    """Every note's velocity scaled by where it falls in the form (see section_gain)."""
-    top = max(s.energy for s in sections)
-    bounds = [(s.start_bar * bar_beats, s.bars * bar_beats, *_gain_line(s, top)) for s in sections]
+def shape_dynamics(notes: list[Note], section: Section, top: float, bar_beats: float) -> list[Note]:
+    """A section's notes with their velocities scaled by where they fall in it (see section_gain)."""
+    level, slope = _gain_line(section, top)
+    start, length = section.start_bar * bar_beats, section.bars * bar_beats
     out = []
-    index = 0
-    for note in sorted(notes, key=lambda n: n.start):
-        while index + 1 < len(bounds) and note.start >= bounds[index + 1][0] - 1e-6:
-            index += 1
-        start, length, level, slope = bounds[index]
-        progress = min(1.0, max(0.0, (note.start - start) / length))
-        velocity = round(note.velocity * (level + slope * progress))
-        out.append(Note(note.start, note.duration, note.pitch, max(1, min(127, velocity))))
+    for note in notes:
+        gain = level + slope * min(1.0, max(0.0, (note.start - start) / length))
+        out.append(Note(note.start, note.duration, note.pitch, max(1, min(127, round(note.velocity * gain)))))
     return out
 
 
