@@ -121,6 +121,7 @@ def resolve(spec: Spec, *, seed_text: str = "") -> Spec:
             db = max(-MAX_MIX_OFFSET_DB, min(MAX_MIX_OFFSET_DB, db))
         mix[stem] = db
 
+    duration = _length_of_form(spec, duration, tempo.value, meter.value, notes)
     sections = spec.sections  # the composer plans sections when the prompt did not
 
     return spec.with_updates(
@@ -136,6 +137,38 @@ def resolve(spec: Spec, *, seed_text: str = "") -> Spec:
         mix=mix,
         notes=notes,
     )
+
+
+
+def _length_of_form(spec: Spec, duration: Sourced[float], tempo: float, meter: str, notes: list[str]) -> Sourced[float]:
+    """A form to follow sets the length unless the prompt named one (then the composer fits the form to it)."""
+    if spec.form is None or (spec.sections is not None and spec.sections.source == "prompt"):
+        return duration
+    from pipeline.compose.structure import bar_count, read_form  # lazily: pipeline.compose imports this module
+    from pipeline.errors import BadInput
+    from pipeline.score import RELEASE_TAIL_S
+
+    try:
+        form_bars = sum(s.bars for s in read_form(spec.form.value))
+    except ValueError as exc:
+        raise BadInput(f"cannot follow the song form: {exc}") from exc
+    numerator, denominator = (int(x) for x in meter.split("/"))
+    bar_s = numerator * 4.0 / denominator * 60.0 / tempo
+    if duration.source == "prompt":
+        asked = bar_count(duration.value - RELEASE_TAIL_S, bar_s)
+        note = f"the {spec.form.source} form ({form_bars} bars) was fitted to the asked length ({asked} bars)"
+        if asked != form_bars and note not in notes:
+            notes.append(note)
+        return duration
+    seconds = min(MAX_DURATION_S, max(MIN_DURATION_S, form_bars * bar_s + RELEASE_TAIL_S))
+    if seconds != form_bars * bar_s + RELEASE_TAIL_S:
+        note = (
+            f"the {spec.form.source} form ({form_bars} bars) does not fit {MIN_DURATION_S:g}–{MAX_DURATION_S:g} s;"
+            f" fitted to {seconds:g} s"
+        )
+        if note not in notes:
+            notes.append(note)
+    return Sourced[float](value=round(seconds, 3), source=spec.form.source, confidence=spec.form.confidence)
 
 
 __all__ = ["resolve", "default_seed", "DEFAULT_DURATION_S", "ROLES"]

@@ -1,7 +1,9 @@
 """Write an Arrangement as a Type-1 Standard MIDI File a producer can open in any DAW.
 
-Track 0 carries the tempo, time signature, key signature and section markers; then one track per
-Track with its name, General MIDI program and channel (drums on channel 10). Times are exact:
+Track 0 carries the tempo, time signature, key signature, section markers and the transitions as
+cue markers (fill, crash, riser, drop, ...); then one track per Track with its name, General MIDI
+program and channel (drums on channel 10), and the score's automation as controller ramps: a
+low-pass cutoff as CC74 (brightness), a gain as CC11 (expression), one step per beat. Times are exact:
 the composer writes every time as a whole number of 1/960 beats, the file's resolution.
 """
 
@@ -11,7 +13,9 @@ from pathlib import Path
 
 import mido
 
-from pipeline.score import Arrangement, Track
+import math
+
+from pipeline.score import Arrangement, Automation, Track
 
 TICKS_PER_BEAT = 960
 DRUM_CHANNEL = 9  # channel 10, counted from zero
@@ -46,7 +50,8 @@ def write_midi(arrangement: Arrangement, path: Path) -> None:
     midi.tracks.append(_conductor(arrangement))
     channels = _channels(arrangement.tracks)
     for track, channel in zip(arrangement.tracks, channels):
-        midi.tracks.append(_track(track, channel))
+        lanes = [a for a in arrangement.automation if a.role in (track.role, "mix")]
+        midi.tracks.append(_track(track, channel, lanes))
     midi.save(str(path))
 
 
@@ -79,6 +84,8 @@ def _conductor(arrangement: Arrangement) -> mido.MidiTrack:
                 mido.MetaMessage("marker", text=section.name),
             )
         )
+    for marker in arrangement.markers:
+        events.append((_ticks(marker.beat), mido.MetaMessage("cue_marker", text=marker.kind)))
     end = _ticks(arrangement.bars * arrangement.quarter_beats_per_bar)
     _append_sorted(track, events, end)
     return track
@@ -93,7 +100,22 @@ def _channels(tracks: list[Track]) -> list[int]:
     return out
 
 
-def _track(track: Track, channel: int) -> mido.MidiTrack:
+def _controller_steps(lane: Automation) -> list[tuple[float, int, int]]:
+    """(beat, controller, value) along an automation lane, one per beat and one at its end."""
+    control = 74 if lane.target == "lowpass" else 11
+    beats = [lane.start + i for i in range(int(lane.end - lane.start))] + [lane.end]
+    out = []
+    for beat in beats:
+        value = lane.value_at(beat)
+        if lane.target == "lowpass":  # 200 Hz .. 20 kHz over the controller's range, in octaves
+            level = math.log2(max(200.0, min(20000.0, value)) / 200.0) / math.log2(100.0)
+        else:
+            level = 10 ** (value / 20.0)
+        out.append((beat, control, max(0, min(127, round(127 * level)))))
+    return out
+
+
+def _track(track: Track, channel: int, lanes: list[Automation]) -> mido.MidiTrack:
     out = mido.MidiTrack()
     events: list[tuple[int, int, mido.Message]] = []  # (tick, order, message): note-offs before note-ons
     head = [
@@ -110,7 +132,11 @@ def _track(track: Track, channel: int) -> mido.MidiTrack:
             (on, 1, mido.Message("note_on", channel=channel, note=pitch, velocity=max(1, min(127, note.velocity))))
         )
         events.append((max(off, on + 1), 0, mido.Message("note_off", channel=channel, note=pitch, velocity=0)))
-    events.sort(key=lambda e: (e[0], e[1], e[2].note))
+    for lane in lanes:
+        for beat, control, value in _controller_steps(lane):
+            message = mido.Message("control_change", channel=channel, control=control, value=value)
+            events.append((_ticks(beat), -1, message))
+    events.sort(key=lambda e: (e[0], e[1], e[2].control if e[2].type == "control_change" else e[2].note))
     now = 0
     for message in head:
         out.append(message.copy(time=0))

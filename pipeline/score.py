@@ -29,6 +29,49 @@ class Section:
     energy: float  # 0..1: how full this section is
 
 
+@dataclass(frozen=True)
+class Automation:
+    """A section-level move for the mixer: one stem's (or the whole mix's) parameter ramping over a span.
+
+    Targets (values in their natural unit):
+      "lowpass": cutoff in Hz of a low-pass filter on the stem (20000 = open). Builds open it, intros
+                 of club genres start filtered, breakdowns close it.
+      "gain":    level in dB added to the stem (0 = as mixed). Outros fade, builds swell.
+    Between `start` and `end` (beats) the value moves from `begin` to `finish`, linearly in dB for
+    gain and in octaves for a cutoff; before `start` and after `end` the lane does nothing.
+    """
+
+    role: str  # a stem role, or "mix" for the whole bus
+    target: str  # "lowpass" | "gain"
+    start: float  # beats
+    end: float  # beats
+    begin: float
+    finish: float
+
+    def value_at(self, beat: float) -> float:
+        """The lane's value at `beat` (inside the span; clamped to its ends outside)."""
+        if self.end <= self.start:
+            return self.finish
+        t = min(1.0, max(0.0, (beat - self.start) / (self.end - self.start)))
+        if self.target == "lowpass":
+            return float(self.begin * (self.finish / self.begin) ** t)  # even octaves per beat
+        return self.begin + (self.finish - self.begin) * t
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A transition event the mixer and the track page can show or act on.
+
+    kinds: "fill" (a drum fill ends here), "crash" (a crash on the downbeat after a fill),
+    "riser" (a reverse swell peaks here), "drop" (the full arrangement lands), "breakdown" (the beat
+    drops out), "filter_open" (a build's filter reaches fully open).
+    """
+
+    beat: float
+    kind: str
+    section: int  # index of the section that starts (or is) here
+
+
 @dataclass
 class Track:
     """One stem's worth of notes."""
@@ -40,7 +83,6 @@ class Track:
     is_drum: bool = False
     pan: float = 0.0  # -1 left .. +1 right
     notes: list[Note] = field(default_factory=list)
-    # Controller-style automation per bar could go here later; keep the renderer's contract small.
 
 
 @dataclass
@@ -56,6 +98,9 @@ class Arrangement:
     seed: int
     genre: str
     chords: list[tuple[float, list[int]]] = field(default_factory=list)  # (start beat, MIDI pitches) per chord
+    # Transitions in the score for the mixer (filter opens, fades) and markers (fills, crashes, risers, drops).
+    automation: list[Automation] = field(default_factory=list)
+    markers: list[Marker] = field(default_factory=list)
 
     @property
     def quarter_beats_per_bar(self) -> float:

@@ -12,25 +12,25 @@ import random
 from collections import defaultdict
 from dataclasses import replace
 
-from pipeline.compose.arrange import RISER_PEAK_S, Player, choose_band, fx_player, player_for, plays
+from pipeline.compose.arrange import Player, choose_band, fx_player, player_for, plays
 from pipeline.compose.bass import bass_part
 from pipeline.compose.comping import Voicer, harmony_part, pad_part
 from pipeline.compose.context import Context
-from pipeline.compose.genres import CRASH, KICK, GenreProfile, profile_for
+from pipeline.compose.genres import CLUB_DRUMS, CRASH, KICK, GenreProfile, profile_for
 from pipeline.compose.harmony import plan_chords
 from pipeline.compose.melody import Motif, lead_part
 from pipeline.compose.rhythm import DrumBar, Grid, Humaniser, drum_bar, groove_for
-from pipeline.compose.structure import bar_count, plan_sections, section_kind
-from pipeline.compose.theory import Scale, lead_voices, place
+from pipeline.compose.structure import bar_count, fit_form, form_energy, plan_sections, read_form, section_kind
+from pipeline.compose.transitions import BUILD_KINDS, automation, markers, risers, shape_dynamics
+from pipeline.compose.theory import CHORD_QUALITIES, Chord, Scale, lead_voices, parse_chord_name, place
 from pipeline.defaults import resolve
 from pipeline.errors import BadInput
 from pipeline.score import RELEASE_TAIL_S, Arrangement, Note, Section, Track
 from pipeline.spec import Spec
 from pipeline.styles import ROLES, style_for
+from pipeline.vocabulary import TONICS
 
 TICKS = 960  # every time is a whole number of 1/960 beats, so MIDI files hold them exactly
-_BUILD_KINDS = ("build", "prechorus")
-_BIG_KINDS = ("chorus", "drop", "climax")
 
 
 def compose(spec: Spec) -> Arrangement:
@@ -54,10 +54,10 @@ def compose(spec: Spec) -> Arrangement:
     seed = int(spec.seed.value)
     moods = tuple(spec.mood_values)
     bars = bar_count(float(spec.duration_s.value) - RELEASE_TAIL_S, grid.bar_beats * 60.0 / tempo)
-    names = list(spec.sections.value) if spec.sections and spec.sections.value else None
-    sections = plan_sections(profile, bars, float(spec.energy.value), names, moods)
+    sections = _sections(spec, profile, bars, moods)
     scale = Scale(key.pitch_class, key.mode)
-    slots = plan_chords(sections, profile, scale, grid.bar_beats, _rng(seed, "harmony-plan"))
+    progression = _progression(spec, scale)
+    slots = plan_chords(sections, profile, scale, grid.bar_beats, _rng(seed, "harmony-plan"), progression)
 
     def context(part: str) -> Context:
         rng = _rng(seed, part)
@@ -83,15 +83,19 @@ def compose(spec: Spec) -> Arrangement:
         notes = _write_part(role, context(role), profile)
         tracks.append(_track(player, notes))
     if profile.risers:
-        risers = _risers(sections, grid, tempo)
-        if risers:
-            tracks.append(_track(fx_player(), risers))
+        swells = risers(sections, grid.bar_beats, tempo)
+        if swells:
+            tracks.append(_track(fx_player(), swells))
 
     total = bars * grid.bar_beats
     _end_on_tonic(tracks, context("ending"), total)
     for track in tracks:
         track.notes = _tidy(track.notes, total)
     tracks = [t for t in tracks if t.notes]
+    drums, fx = next((t.notes for t in tracks if t.is_drum), []), next((t.notes for t in tracks if t.role == "fx"), [])
+    fills = [
+        s.start_bar * grid.bar_beats for i, s in enumerate(sections) if i and _fills_into(sections, i - 1, profile)
+    ]
     if not [t for t in tracks if t.role != "fx"]:
         raise BadInput(
             "every instrument that could play this piece was excluded ("
@@ -110,7 +114,44 @@ def compose(spec: Spec) -> Arrangement:
         seed=seed,
         genre=genre,
         chords=_chord_listing(context("listing")),
+        automation=automation(sections, profile, grid.bar_beats, {t.role for t in tracks}),
+        markers=markers(sections, grid.bar_beats, drums, fx, fills if drums else []),
     )
+
+
+def _sections(spec: Spec, profile: GenreProfile, bars: int, moods: tuple[str, ...]) -> list[Section]:
+    """The prompt's sections, else a form to follow (fitted to the length), else the genre's own form."""
+    energy = float(spec.energy.value)
+    names = list(spec.sections.value) if spec.sections and spec.sections.value else None
+    if spec.form is None or (names and spec.sections.source == "prompt"):
+        return plan_sections(profile, bars, energy, names, moods)
+    try:
+        form = fit_form(read_form(spec.form.value), bars)
+    except ValueError as exc:
+        raise BadInput(f"cannot follow the song form: {exc}") from exc
+    sections, start = [], 0
+    for part in form:
+        sections.append(Section(part.name, start, part.bars, form_energy(part.energy, energy)))
+        start += part.bars
+    return sections
+
+
+def _progression(spec: Spec, scale: Scale) -> list[Chord] | None:
+    """The spec's chord progression as chords, or None for the genre's own; BadInput names a bad chord."""
+    if spec.progression is None or not spec.progression.value:
+        return None
+    chords = []
+    for number, name in enumerate(spec.progression.value, 1):
+        try:
+            chords.append(parse_chord_name(name, scale))
+        except ValueError as exc:
+            raise BadInput(
+                f"cannot follow the chord progression: chord {number}, {exc}; roots are "
+                + ", ".join(TONICS)
+                + " and qualities "
+                + ", ".join(CHORD_QUALITIES)
+            ) from exc
+    return chords
 
 
 def _rng(seed: int, part: str) -> random.Random:
@@ -134,20 +175,22 @@ def _write_part(role: str, ctx: Context, profile: GenreProfile) -> list[Note]:
     voicer = _voicer(role, profile)
     motifs: dict[str, Motif] = {}
     seen: dict[str, int] = defaultdict(int)
+    top = max(s.energy for s in ctx.sections)
     for index, section in enumerate(ctx.sections):
         kind = section_kind(section.name)
         if not plays(role, section.name, section.energy, profile):
             continue
         if role == "drums":
-            notes += _drum_section(ctx, index, section)
+            part = _drum_section(ctx, index, section)
         elif role == "bass":
-            notes += bass_part(ctx, section)
+            part = bass_part(ctx, section)
         elif role == "harmony":
-            notes += harmony_part(ctx, section, voicer)
+            part = harmony_part(ctx, section, voicer)
         elif role == "pad":
-            notes += pad_part(ctx, section, voicer)
-        elif role == "lead":
-            notes += lead_part(ctx, section, motifs, seen[kind])
+            part = pad_part(ctx, section, voicer)
+        else:
+            part = lead_part(ctx, section, motifs, seen[kind])
+        notes += shape_dynamics(part, section, top, ctx.bar_beats)
         seen[kind] += 1
     return notes
 
@@ -163,37 +206,40 @@ def _voicer(role: str, profile: GenreProfile) -> Voicer:
     return Voicer(low=52, high=76, size=size, center=62 if size == 3 else 60)
 
 
+def _is_build(section: Section, profile: GenreProfile) -> bool:
+    return section_kind(section.name) in BUILD_KINDS and profile.drum_style in CLUB_DRUMS
+
+
+def _fills_into(sections: list[Section], index: int, profile: GenreProfile) -> bool:
+    """Whether the drums close section `index` with a fill into the next one."""
+    section = sections[index]
+    return (
+        index + 1 < len(sections)
+        and section.bars >= 2
+        and not _is_build(section, profile)
+        and plays("drums", section.name, section.energy, profile)
+    )
+
+
 def _drum_section(ctx: Context, index: int, section: Section) -> list[Note]:
     notes: list[Note] = []
-    following = ctx.sections[index + 1] if index + 1 < len(ctx.sections) else None
-    kind = section_kind(section.name)
-    build = kind in _BUILD_KINDS and ctx.profile.drum_style in ("four_on_floor", "halftime", "breakbeat")
+    build = _is_build(section, ctx.profile)
+    outro = section_kind(section.name) == "outro" and index == len(ctx.sections) - 1
     for bar in range(section.bars):
         last = bar == section.bars - 1
+        if outro and section.bars >= 4 and bar >= (section.bars + 1) // 2:
+            break  # the beat stops halfway through the outro; the final hit comes with the last chord
         spec = DrumBar(
             start=ctx.bar_start(section, bar),
             index=bar,
             energy=section.energy,
-            fill=last and following is not None and section.bars >= 2 and not build,
+            fill=last and _fills_into(ctx.sections, index, ctx.profile),
             crash=bar == 0 and (index > 0 or section.energy >= 0.6),
             build=build,
             build_progress=bar / max(1, section.bars),
+            thin=outro,  # an outro's groove winds down: hats on the beats, no upper layers
         )
         notes += drum_bar(spec, ctx.groove, ctx.profile, ctx.grid, ctx.human, ctx.rng)
-    return notes
-
-
-def _risers(sections: list[Section], grid: Grid, tempo: float) -> list[Note]:
-    """A reverse cymbal swelling into every big section, peaking on its downbeat."""
-    lead_in = RISER_PEAK_S * tempo / 60.0
-    notes = []
-    for index, section in enumerate(sections):
-        if index == 0 or section_kind(section.name) not in _BIG_KINDS:
-            continue
-        boundary = section.start_bar * grid.bar_beats
-        start = boundary - lead_in
-        if start >= 0:
-            notes.append(Note(start, lead_in + 0.25, 60, 96))
     return notes
 
 
@@ -204,8 +250,9 @@ def _end_on_tonic(tracks: list[Track], ctx: Context, total: float) -> None:
     for track in tracks:
         if track.role not in ("drums", "bass", "harmony", "pad"):
             continue
-        if not any(n.start >= last_bar - 1e-6 for n in track.notes) and track.role != "pad":
-            continue  # the part is resting in the final section; leave it resting
+        ending = ctx.bar_start(ctx.sections[-1], 0) if track.role == "drums" else last_bar
+        if not any(n.start >= ending - 1e-6 for n in track.notes) and track.role not in ("pad", "bass"):
+            continue  # the part is resting in the final section; leave it resting (the bass comes home)
         track.notes = [n for n in track.notes if n.start < last_bar - 1e-6]
         if track.role == "drums":
             kick = KICK if ctx.profile.drum_style != "orchestral" else 35

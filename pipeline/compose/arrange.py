@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pipeline.compose.genres import GenreProfile
+from pipeline.compose.genres import CLUB_DRUMS, GenreProfile
 from pipeline.compose.structure import section_kind
 from pipeline.spec import Spec
 from pipeline.styles import Style
@@ -98,7 +98,6 @@ _LAYERS: dict[str, frozenset[str]] = {
     "outro": frozenset({"drums", "bass", "harmony", "pad"}),
 }
 _FULL = frozenset({"drums", "bass", "harmony", "pad", "lead"})
-_CLUB_DRUMS = ("four_on_floor", "breakbeat", "halftime")
 
 
 @dataclass(frozen=True)
@@ -187,13 +186,11 @@ def plays(role: str, section_name: str, energy: float, profile: GenreProfile) ->
         return energy >= 0.5  # the pad joins a verse only when it is already full
     if role == "drums" and not profile.drums:
         return kind not in ("intro", "outro", "breakdown")  # drums asked for in a drumless genre
+    if role == "bass" and kind == "outro" and not profile.drums:
+        return False  # a drumless piece thins to its chords; the bass returns for the final tonic
     if role in _LAYERS.get(kind, _FULL):
         return True
     if role == "drums" and kind in ("bridge", "theme"):
         return energy >= 0.5
-    # DJ-friendly intros in club genres: the beat comes first.
-    return kind == "intro" and role in ("drums", "bass") and profile.drum_style in _CLUB_DRUMS
-
-
-# Reverse cymbal peak after note-on in FluidR3_GM (measured: 1.32 s at pitch 60).
-RISER_PEAK_S = 1.32
+    # DJ-friendly intros in club genres: the beat comes first, the bass joins a little later (bass.bass_part).
+    return kind == "intro" and role in ("drums", "bass") and profile.drum_style in CLUB_DRUMS

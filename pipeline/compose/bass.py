@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from pipeline.compose.context import Context
+from pipeline.compose.genres import CLUB_DRUMS
+from pipeline.compose.structure import section_kind
 from pipeline.compose.rhythm import STEP, kick_steps
 from pipeline.compose.theory import place
 from pipeline.score import Note, Section
@@ -12,10 +14,16 @@ def bass_part(ctx: Context, section: Section) -> list[Note]:
     style = ctx.profile.bass
     writer = _WRITERS.get(style, _kick)
     hits: list[tuple[float, int, float]] = []  # (beat, pitch, velocity)
-    for bar in range(section.bars):
+    # A club intro is the beat alone at first; the bass joins after its first quarter.
+    kind = section_kind(section.name)
+    first = section.bars // 4 if kind == "intro" and ctx.profile.drum_style in CLUB_DRUMS else 0
+    # An outro lets the bass go halfway through; the last bar's tonic is added with the final chord.
+    ending = kind == "outro" and section.bars >= 4 and section is ctx.sections[-1]
+    last = (section.bars + 1) // 2 if ending else section.bars
+    for bar in range(first, last):
         start = ctx.bar_start(section, bar)
         hits += writer(ctx, section, bar, start)
-    return _to_notes(ctx, hits, section, legato=_LEGATO.get(style, 0.9))
+    return _to_notes(ctx, hits, section, legato=_LEGATO.get(style, 0.9), end_bar=last)
 
 
 def _root(ctx: Context, beat: float) -> int:
@@ -29,6 +37,9 @@ def _velocity(section: Section, accent: float = 1.0) -> float:
 def _kick(ctx: Context, section: Section, bar: int, start: float) -> list[tuple[float, int, float]]:
     # The bass follows the groove's kick even where the drums are out, so it locks when they return.
     steps = kick_steps(ctx.groove, max(section.energy, 0.35), bar, ctx.grid) or ctx.grid.groups
+    # A chord that changes between kicks gets its root at once (else a sparse kick holds the old root).
+    changes = [round((beat - start) / STEP) for beat in ctx.changes_in(start, start + ctx.bar_beats)]
+    steps = sorted(set(steps) | {c for c in changes if not any(abs(c - k) <= 2 for k in steps)})
     return [(start + s * STEP, _root(ctx, start + s * STEP), _velocity(section, 1.0 if s == 0 else 0.9)) for s in steps]
 
 
@@ -95,6 +106,12 @@ def _walking(ctx: Context, section: Section, bar: int, start: float) -> list[tup
     """Quarter notes: root on the one, chord and scale tones, a chromatic approach into the next chord."""
     hits = []
     pulses = ctx.grid.pulses if ctx.grid.denominator == 4 else ctx.grid.groups
+    if _in_two(ctx, section) and len(pulses) == 4:
+        # The first head and the ending in "two": root and fifth in half notes; the walk comes with the solos.
+        root = _root(ctx, start)
+        fifth = place((ctx.slot_at(start + 2.0).chord.pcs[2]), ctx.profile.bass_octave_low)
+        second = fifth if bar % 2 else _root(ctx, start + 2.0)
+        return [(start, root, _velocity(section)), (start + 2.0, second, _velocity(section, 0.9))]
     previous = None
     for i, s in enumerate(pulses):
         beat = start + s * STEP
@@ -117,6 +134,17 @@ def _walking(ctx: Context, section: Section, bar: int, start: float) -> list[tup
         hits.append((beat, pitch, _velocity(section, 1.0 if i == 0 else 0.9)))
         previous = pitch
     return hits
+
+
+def _in_two(ctx: Context, section: Section) -> bool:
+    """Whether a walking bass plays this section in two: the intro and outro, and the first head when
+    solos follow it (so the walk arrives with the solos)."""
+    kind = section_kind(section.name)
+    if kind in ("intro", "outro"):
+        return True
+    index = ctx.sections.index(section)
+    solos = [i for i, s in enumerate(ctx.sections) if section_kind(s.name) == "solo"]
+    return kind == "head" and bool(solos) and index < solos[0]
 
 
 def _boogie(ctx: Context, section: Section, bar: int, start: float) -> list[tuple[float, int, float]]:
@@ -207,9 +235,11 @@ _LEGATO = {
 }
 
 
-def _to_notes(ctx: Context, hits: list[tuple[float, int, float]], section: Section, legato: float) -> list[Note]:
-    """Durations run to the next hit (or the section end), shortened by the style's legato."""
-    end = ctx.bar_start(section, section.bars)
+def _to_notes(
+    ctx: Context, hits: list[tuple[float, int, float]], section: Section, legato: float, end_bar: int
+) -> list[Note]:
+    """Durations run to the next hit (or where the part stops), shortened by the style's legato."""
+    end = ctx.bar_start(section, end_bar)
     hits = sorted(set(hits))
     notes = []
     for i, hit in enumerate(hits):

@@ -7,10 +7,13 @@ voicing, so parts move by small steps (voice leading) whatever the comping rhyth
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import replace
 
 from pipeline.compose.context import Context
+from pipeline.compose.genres import CLUB_DRUMS
 from pipeline.compose.rhythm import STEP
+from pipeline.compose.structure import section_kind
 from pipeline.compose.theory import lead_voices, place
 from pipeline.score import Note, Section
 
@@ -38,7 +41,9 @@ class Voicer:
 def harmony_part(ctx: Context, section: Section, voicer: Voicer) -> list[Note]:
     style = ctx.profile.comp
     notes: list[Note] = []
-    for bar in range(section.bars):
+    # A club intro builds up a layer at a time: the beat, the bass, then (halfway) the chords.
+    club_intro = section_kind(section.name) == "intro" and ctx.profile.drum_style in CLUB_DRUMS and section.bars >= 4
+    for bar in range(section.bars // 2 if club_intro else 0, section.bars):
         start = ctx.bar_start(section, bar)
         writer = _WRITERS.get(style, _block)
         notes += writer(ctx, section, bar, start, voicer)
@@ -57,6 +62,26 @@ def pad_part(ctx: Context, section: Section, voicer: Voicer) -> list[Note]:
         length = min(slot.duration, end - slot.start)
         for pitch in voicing:
             notes.append(Note(slot.start, length, pitch, ctx.human.velocity(velocity)))
+    if ctx.profile.pad == "swell" and not ctx.profile.drums:
+        notes += _halo(ctx, section, velocity)
+    return notes
+
+
+def _halo(ctx: Context, section: Section, velocity: float) -> list[Note]:
+    """Ambient: a slow line above the pad, one long note every two bars (the chord's ninth, third or
+    fifth in turn), swelling and fading over eight bars, so the texture keeps evolving."""
+    notes = []
+    for bar in range(0, section.bars, 2):
+        start = ctx.bar_start(section, bar)
+        slot = ctx.slot_at(start)
+        chord = slot.chord
+        choice = (bar // 2) % 3
+        pc = ctx.scale.degree_pc(chord.degree + 1) if choice == 0 else chord.pcs[min(choice, len(chord.pcs) - 1)]
+        if choice == 0 and slot.given:
+            pc = chord.pcs[1]  # a given chord's own tones only: its ninth may not be in the key's scale
+        swell = 0.75 + 0.25 * math.sin(2 * math.pi * (section.start_bar + bar) / 8)
+        length = min(2, section.bars - bar) * ctx.bar_beats
+        notes.append(Note(start, length, place(pc, 76), ctx.human.velocity(velocity * 0.8 * swell)))
     return notes
 
 
@@ -91,8 +116,7 @@ def _hits_to_notes(ctx: Context, voicer: Voicer, hits: list[Hit], **kwargs) -> l
 
 def _changes(ctx: Context, start: float) -> list[float]:
     """Beats inside this bar where a new chord starts (besides the downbeat)."""
-    end = start + ctx.bar_beats
-    return [s.start for s in ctx.slots if start < s.start < end - 1e-6]
+    return ctx.changes_in(start, start + ctx.bar_beats)
 
 
 def _block(ctx: Context, section: Section, bar: int, start: float, voicer: Voicer) -> list[Note]:
@@ -145,7 +169,9 @@ def _arp(ctx: Context, section: Section, bar: int, start: float, voicer: Voicer)
 def _pulse(ctx: Context, section: Section, bar: int, start: float, voicer: Voicer) -> list[Note]:
     """A soft 8th-note arpeggio (Alberti figure in classical): keeps a measurable pulse without drums."""
     notes = []
-    for i, s in enumerate(range(0, ctx.grid.steps, 2)):
+    # Quarter notes in the quiet sections (intro, breakdown, outro), eighths once the music moves.
+    unit = 4 if section_kind(section.name) in ("intro", "breakdown", "outro") else 2
+    for i, s in enumerate(range(0, ctx.grid.steps, unit)):
         beat = start + s * STEP
         v = voicer.voice(ctx, beat)
         figure = (v[0], v[-1], v[1], v[-1]) if ctx.profile.name == "classical" else tuple(v) + (v[0] + 12,)
@@ -259,6 +285,8 @@ def _jazz(ctx: Context, section: Section, bar: int, start: float, voicer: Voicer
             rhythm = ((0.0, 1.4), (2.0, 1.4))
     else:
         rhythm = tuple((g * STEP, 0.9) for g in ctx.grid.groups)
+    if section_kind(section.name) == "solo" and len(rhythm) > 1 and ctx.rng.random() < 0.35:
+        rhythm = rhythm[:1]  # behind a soloist the comping lays out now and then
     hits = [(start + b, d, _velocity(section, 0.9)) for b, d in rhythm]
     return _hits_to_notes(ctx, voicer, hits)
 

@@ -46,6 +46,12 @@ class Context:
         index = bisect.bisect_right(self._starts, slot.start + 1e-6)
         return self.slots[index] if index < len(self.slots) else None
 
+    def changes_in(self, start: float, end: float) -> list[float]:
+        """Beats strictly after `start` and before `end` where a new chord starts."""
+        lo = bisect.bisect_right(self._starts, start + 1e-6)
+        hi = bisect.bisect_left(self._starts, end - 1e-6)
+        return self._starts[lo:hi]
+
     def bar_start(self, section: Section, bar: int) -> float:
         return (section.start_bar + bar) * self.bar_beats
 

@@ -17,6 +17,8 @@ KICK, KICK_AC, SNARE, RIM, CLAP = 36, 35, 38, 37, 39
 CLOSED_HAT, PEDAL_HAT, OPEN_HAT, CRASH, RIDE, RIDE_BELL = 42, 44, 46, 49, 51, 53
 TOM_LOW, TOM_FLOOR, TOM_MID, TOM_HIGH = 41, 43, 45, 48
 TAMBOURINE, COWBELL, CONGA_MUTE, CONGA_OPEN, CONGA_LOW, SHAKER, CLAVES = 54, 56, 62, 63, 64, 82, 75
+# Drum styles of the club genres: their intros start with the beat, their builds roll into drops.
+CLUB_DRUMS = ("four_on_floor", "breakbeat", "halftime")
 
 
 @dataclass(frozen=True)
@@ -270,10 +272,11 @@ DNB = _add(
         bars_per_chord=2.0,
         drum_style="breakbeat",
         drums=(
-            _L(KICK, "x.........x....."),
+            # A two-bar break: two-step kick, the second bar's kick and ghost snares shuffled like a chopped Amen.
+            _L(KICK, "x.........x.....x.x.......xx...."),
             _L(SNARE, "....X.......X..."),
             _L(CLOSED_HAT, "x.x.x.x.x.x.x.x.", 0.3),
-            _L(SNARE, ".......g.g....g.", 0.6),
+            _L(SNARE, ".......g.g....g....g..g.g.....gg", 0.6),
             _L(KICK, ".......o........", 0.7),
             _L(RIDE, "x...x...x...x...", 0.85),
         ),

@@ -30,11 +30,19 @@ class ChordSlot:
     section: int  # index into the arrangement's sections
     cadence: bool = False  # the section's closing chord
     final: bool = False  # the last chord of the piece
+    given: bool = False  # from a progression the spec asked for, not the genre's choice
 
 
 def plan_chords(
-    sections: list[Section], profile: GenreProfile, scale: Scale, bar_beats: float, rng: random.Random
+    sections: list[Section],
+    profile: GenreProfile,
+    scale: Scale,
+    bar_beats: float,
+    rng: random.Random,
+    given: list[Chord] | None = None,
 ) -> list[ChordSlot]:
+    if given:
+        return _follow(sections, scale, bar_beats, given)
     chosen: dict[str, tuple[str, ...]] = {}
     slots: list[ChordSlot] = []
     for index, section in enumerate(sections):
@@ -86,6 +94,24 @@ def plan_chords(
                     final=final,
                 )
             )
+    return slots
+
+
+def _follow(sections: list[Section], scale: Scale, bar_beats: float, given: list[Chord]) -> list[ChordSlot]:
+    """A given progression, one chord per bar, restarting with every section; the bass plays the roots.
+
+    Only the piece's last bar is not the progression's: it rests on the tonic chord (unless the
+    progression already puts a chord on the tonic there), so the key still closes at home.
+    """
+    slots: list[ChordSlot] = []
+    for index, section in enumerate(sections):
+        for bar in range(section.bars):
+            chord = given[bar % len(given)]
+            final = index == len(sections) - 1 and bar == section.bars - 1
+            if final and chord.root_pc != scale.tonic_pc:
+                chord = parse_chord("I", scale)
+            start = (section.start_bar + bar) * bar_beats
+            slots.append(ChordSlot(start, bar_beats, chord, chord.root_pc, index, final=final, given=True))
     return slots
 
 

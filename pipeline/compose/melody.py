@@ -4,7 +4,7 @@ resolved to the tonic at the end of every phrase."""
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pipeline.compose.context import Context
 from pipeline.compose.rhythm import STEP
@@ -69,7 +69,31 @@ def vary(motif: Motif, rng: random.Random) -> Motif:
     return Motif(motif.steps, motif.lengths, tuple(degrees))
 
 
+# What each bar of a four-bar phrase does: "call" (the motif), "answer" (the varied motif in another
+# register), "rest" (space), "close" (the motif's first half landing on the tonic). Quiet sections
+# leave every other bar empty; full ones trade call and answer without a gap; the last bar of a
+# section always closes.
+_PHRASES = {
+    "sparse": ("call", "rest", "answer", "rest"),
+    "full": ("call", "answer", "call", "close"),
+    "hint": ("call", "rest", "rest", "rest"),
+    "solo": ("call", "call", "call", "rest"),
+}
+_PLAN_OF_KIND = {
+    "intro": "hint",
+    "outro": "hint",
+    "chorus": "full",
+    "drop": "full",
+    "climax": "full",
+    "head": "full",
+    "solo": "solo",
+    "prechorus": "full",
+}
+_BIG = ("chorus", "drop", "climax")
+
+
 def lead_part(ctx: Context, section: Section, motifs: dict[str, Motif], occurrence: int) -> list[Note]:
+    """Phrases of four bars (two in short sections) in call and response, with space between them."""
     kind = section_kind(section.name)
     density = min(1.2, ctx.profile.lead_density * _DENSITY.get(kind, 0.8) * (0.7 + 0.5 * section.energy))
     if "sad" in ctx.moods or "dark" in ctx.moods or "calm" in ctx.moods:
@@ -79,22 +103,31 @@ def lead_part(ctx: Context, section: Section, motifs: dict[str, Motif], occurren
         motifs[key] = make_motif(ctx.rng, ctx.grid.steps, ctx.grid.pulse, density)
     base = motifs[key]
     answer = vary(base, ctx.rng)
-    phrase = 4 if section.bars >= 4 else max(1, section.bars)
+    plan = _PHRASES[_PLAN_OF_KIND.get(kind, "sparse")]
+    if section.bars < 4:
+        plan = ("call", "close")
     center = ctx.tonic_near(ctx.profile.lead_center)
+    # The answer sits an octave away from the call: below a high lead, above a low one.
+    other = center - 12 if ctx.profile.lead_center >= 72 else center + 12
     notes: list[Note] = []
     for bar in range(section.bars):
         start = ctx.bar_start(section, bar)
-        place_in_phrase = bar % phrase
-        closing = place_in_phrase == phrase - 1 or bar == section.bars - 1
+        step = plan[bar % len(plan)]
+        if bar == section.bars - 1:
+            step = "close"
+        if step == "rest":
+            continue
+        motif = answer if step == "answer" else base
         if kind == "solo":
             motif = make_motif(ctx.rng, ctx.grid.steps, ctx.grid.pulse, density)  # improvised: always new
-        elif place_in_phrase == 2 or (occurrence > 0 and place_in_phrase == 1):
-            motif = answer
-        else:
-            motif = base
-        if kind in ("intro", "outro") and place_in_phrase % 2 == 1 and not closing:
-            continue  # intros and outros only hint at the tune
-        notes += _realise(ctx, motif, start, center, closing, section)
+        elif occurrence > 0 and step == "call" and bar % len(plan) > 0:
+            motif = vary(base, ctx.rng)  # a repeat of the section varies its second call
+        register = other if step == "answer" else center
+        phrase = _realise(ctx, motif, start, register, step == "close", section)
+        if kind in _BIG and step != "answer":
+            # Full sections double the call an octave below, softer: the hook gets weight.
+            phrase += [replace(n, pitch=n.pitch - 12, velocity=max(1, round(n.velocity * 0.6))) for n in phrase]
+        notes += phrase
     return notes
 
 
@@ -118,6 +151,11 @@ def _realise(ctx: Context, motif: Motif, start: float, tonic: int, closing: bool
         beat = start + step * STEP
         if degree is None:
             pitch = min((tonic - 12, tonic, tonic + 12), key=lambda p: abs(p - previous))
+            slot = ctx.slot_at(beat)
+            if slot.given and scale.tonic_pc not in slot.chord.pcs:
+                # A progression the spec asked for may not hold the tonic here: close on its nearest chord tone.
+                tones = [p for p in range(pitch - 6, pitch + 7) if p % 12 in slot.chord.pcs]
+                pitch = min(tones, key=lambda p: (abs(p - pitch), p))
         else:
             pitch = scale.pitch(degree + (shift if not closing else 0), tonic)
             here = ctx.slot_at(beat).chord

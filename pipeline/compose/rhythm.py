@@ -208,6 +208,7 @@ class DrumBar:
     crash: bool  # first bar of a section: crash on the one
     build: bool  # a build-up section: snare roll rising to the drop
     build_progress: float = 0.0  # 0..1 through the build
+    thin: bool = False  # an outro winding down: hats on the beats only, no upper layers
 
 
 def drum_bar(
@@ -225,17 +226,21 @@ def drum_bar(
             continue
         if profile.hat_rolls and line.key == CLOSED_HAT:
             continue  # trap hats are written below with their rolls
+        if bar.thin and line.min_energy > 0:
+            continue
         for step, char in _pattern_hits(line, bar.index, grid):
-            if step >= fill_from:
+            if step >= fill_from or (bar.thin and line.key in _HATS and step % grid.pulse):
                 continue
             velocity = _VELOCITY.get(char, 100) * level
             if line.key in _HATS and step % 4 != 0:
                 velocity *= 0.85
             notes.append(Note(human.time(bar.start + step * STEP), 0.1, line.key, human.velocity(velocity)))
-    if profile.hat_rolls and bar.energy >= 0.3:
+    if profile.hat_rolls and bar.energy >= 0.3 and not bar.thin:
         notes += _trap_hats(bar, grid, human, rng, fill_from)
     if bar.build:
         notes += _build_roll(bar, grid, human)
+        if profile.drum_style == "four_on_floor":
+            notes += _open_hat_build(bar, grid, human)
     if bar.fill:
         notes += _fill(bar, profile, grid, human, fill_from)
     if bar.crash:
@@ -254,7 +259,8 @@ def _trap_hats(bar: DrumBar, grid: Grid, human: Humaniser, rng: random.Random, f
             break
         span = grid.pulse * STEP
         if pulse == roll_beat:
-            count = rng.choice((6, 8)) if grid.pulse == 4 else 4
+            # 16th triplets, 32nds, or a lazy 8th-note triplet: the three rolls of a trap hat part.
+            count = rng.choice((6, 8, 3)) if grid.pulse == 4 else 4
         else:
             count = grid.pulse
         for i in range(count):
@@ -272,6 +278,21 @@ def _build_roll(bar: DrumBar, grid: Grid, human: Humaniser) -> list[Note]:
     for i in range(count):
         progress = bar.build_progress + (i / count) * 0.15
         notes.append(Note(bar.start + i * division * STEP, 0.08, SNARE, human.velocity(50 + 70 * min(1.0, progress))))
+    return notes
+
+
+def _open_hat_build(bar: DrumBar, grid: Grid, human: Humaniser) -> list[Note]:
+    """House and techno builds: open hats on the off-beats, then on every 8th, then 16th closed hats
+    on top, louder as the drop nears."""
+    notes = []
+    offbeats = set(grid.offbeats)
+    for step in range(grid.steps):
+        position = bar.start + step * STEP
+        level = 60 + 50 * bar.build_progress
+        if step in offbeats or (bar.build_progress >= 0.5 and step % 2 == 0):
+            notes.append(Note(human.time(position), 0.2, OPEN_HAT, human.velocity(level)))
+        elif bar.build_progress >= 0.75:
+            notes.append(Note(human.time(position), 0.08, CLOSED_HAT, human.velocity(level * 0.8)))
     return notes
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+from typing import Any
+
 from pipeline.compose.genres import GenreProfile
 from pipeline.score import Section
 
@@ -120,9 +123,14 @@ def _units(form: tuple[str, ...], phrase: int) -> list[int]:
 def _choose_form(profile: GenreProfile, bars: int) -> tuple[str, ...]:
     if bars < 12 or not profile.sections:
         return ("intro", "main", "outro")
-    for form in profile.sections:
+    for number, form in enumerate(profile.sections):
         nominal = sum(_NOMINAL_BARS.get(section_kind(n), 8) for n in form)
-        if bars >= 0.55 * nominal and bars >= sum(_units(form, profile.phrase_bars)):
+        # Shorter forms squeeze further, so a one-minute piece still has a verse and a chorus (or a
+        # breakdown); a piece under 16 bars keeps intro, main, outro, its groove most of the time.
+        squeeze = 0.35 if number == len(profile.sections) - 1 else 0.45 if number else 0.55
+        if bars < 16:
+            squeeze = 0.55
+        if bars >= squeeze * nominal and bars >= sum(_units(form, profile.phrase_bars)):
             return form
     return ("intro", "main", "outro")
 
@@ -141,14 +149,18 @@ def _allocate(form: tuple[str, ...], bars: int, phrase: int) -> list[int]:
             break
         i = max(shrinkable, key=lambda j: (lengths[j], j))
         lengths[i] -= units[i]
-    # Grow the fullest kinds first, every section of a kind together, so repeats stay the same length.
+    # Grow the fullest kinds first, every section of a kind together, so repeats stay the same length;
+    # a quieter kind never grows longer than a fuller one (a build is not longer than its drop).
     kinds = sorted({section_kind(n) for n in form}, key=lambda k: (-SECTION_ENERGY.get(k, 0.5), k))
     grown = True
     while grown:
         grown = False
-        for kind in kinds:
+        for rank, kind in enumerate(kinds):
             members = [i for i, n in enumerate(form) if section_kind(n) == kind]
             need = sum(units[i] for i in members)
+            fuller = [lengths[i] for i, n in enumerate(form) if section_kind(n) in kinds[:rank]]
+            if fuller and max(lengths[i] + units[i] for i in members) > max(fuller):
+                continue
             if bars - sum(lengths) >= need:
                 for i in members:
                     lengths[i] += units[i]
@@ -162,3 +174,57 @@ def _allocate(form: tuple[str, ...], bars: int, phrase: int) -> list[int]:
         edges = [len(form) - 1, 0] if len(form) > 1 else [0]
         lengths[edges[0]] += leftover
     return lengths
+
+
+@dataclass(frozen=True)
+class FormSection:
+    """One section of a form to follow (from a reference track): its kind, length and energy."""
+
+    name: str
+    bars: int
+    energy: float  # 0..1, relative to the other sections
+
+
+def read_form(entries: list[dict[str, Any]]) -> list[FormSection]:
+    """Check a spec's `form` and read it; ValueError says what is wrong with which entry."""
+    if not entries:
+        raise ValueError("the form has no sections")
+    form = []
+    for number, entry in enumerate(entries, 1):
+        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str) or not entry["name"].strip():
+            raise ValueError(f"section {number} of the form has no name (write {{'name': 'verse', 'bars': 8}})")
+        bars = entry.get("bars")
+        if isinstance(bars, bool) or not isinstance(bars, (int, float)) or bars < 1 or bars != int(bars):
+            raise ValueError(f"section {number} ({entry['name']}) needs a whole number of bars ≥ 1, not {bars!r}")
+        energy = entry.get("energy", SECTION_ENERGY.get(section_kind(entry["name"]), 0.6))
+        if isinstance(energy, bool) or not isinstance(energy, (int, float)) or not 0.0 <= energy <= 1.0:
+            raise ValueError(f"section {number} ({entry['name']}) needs an energy between 0 and 1, not {energy!r}")
+        form.append(FormSection(entry["name"].strip(), int(bars), float(energy)))
+    return form
+
+
+def fit_form(form: list[FormSection], bars: int) -> list[FormSection]:
+    """The form stretched or squeezed to exactly `bars` bars, on bar lines, in proportion.
+
+    Every section keeps at least one bar (largest remainders get the spare bars); a piece shorter
+    than the form has sections keeps its first sections, one bar each.
+    """
+    total = sum(s.bars for s in form)
+    if total == bars:
+        return list(form)
+    if bars < len(form):
+        return [replace(s, bars=1) for s in form[:bars]]
+    exact = [s.bars * bars / total for s in form]
+    lengths = [max(1, int(x)) for x in exact]
+    while sum(lengths) > bars:  # the minimum of one bar overdrew: take from the longest
+        i = max(range(len(form)), key=lambda j: (lengths[j], -j))
+        lengths[i] -= 1
+    by_remainder = sorted(range(len(form)), key=lambda j: (-(exact[j] - int(exact[j])), j))
+    for i in by_remainder[: max(0, bars - sum(lengths))]:
+        lengths[i] += 1
+    return [replace(s, bars=n) for s, n in zip(form, lengths)]
+
+
+def form_energy(energy: float, spec_energy: float) -> float:
+    """A form section's energy under the spec's overall energy (0.5 leaves it as the form says)."""
+    return round(min(1.0, max(0.05, energy * (0.75 + 0.5 * spec_energy))), 3)

@@ -153,3 +153,70 @@ def lead_voices(
         return sum(abs(a - b) for a, b in zip(v, previous)) + 0.3 * drift + 2.0 * max(0.0, drift - 5), v
 
     return min(options, key=motion)
+
+
+# Chord qualities a progression may name ("A:min7"), as semitones above the root.
+CHORD_QUALITIES: dict[str, tuple[int, ...]] = {
+    "maj": (0, 4, 7),
+    "min": (0, 3, 7),
+    "dim": (0, 3, 6),
+    "aug": (0, 4, 8),
+    "7": (0, 4, 7, 10),
+    "maj7": (0, 4, 7, 11),
+    "min7": (0, 3, 7, 10),
+    "sus2": (0, 2, 7),
+    "sus4": (0, 5, 7),
+}
+# Other spellings of the same qualities (Harte / MIREX and lead-sheet habits).
+_QUALITY_ALIASES = {
+    "": "maj",
+    "major": "maj",
+    "m": "min",
+    "minor": "min",
+    "-": "min",
+    "o": "dim",
+    "+": "aug",
+    "dom7": "7",
+    "m7": "min7",
+    "-7": "min7",
+    "M7": "maj7",
+    "Δ": "maj7",
+    "sus": "sus4",
+}
+
+
+def parse_chord_name(name: str, scale: Scale) -> Chord:
+    """'A:min', 'F#:maj7', 'Bb:7', 'Am', 'C' (the key's spelling or any enharmonic) -> Chord.
+
+    A quality outside CHORD_QUALITIES ('min9', 'hdim7', '11') becomes the triad its third names;
+    a bass after a slash ('C:maj/3') is dropped. The chord's degree is the scale degree of its root
+    (or the one just below a chromatic root), which is what the melody sequences by.
+    Raises ValueError with the reason when the name has no readable root.
+    """
+    from pipeline.spec import normalise_tonic  # the spec's tonic spelling (a light, cycle-free import)
+
+    text = str(name).strip().split("/")[0]
+    if ":" in text:
+        root_text, quality = text.split(":", 1)
+    else:
+        cut = 2 if len(text) > 1 and text[1] in "#b♯♭" else 1
+        root_text, quality = text[:cut], text[cut:]
+    try:
+        root_pc = TONICS_PC[normalise_tonic(root_text)]
+    except ValueError:
+        raise ValueError(f"{name!r} has no root note (write ROOT:QUALITY, like 'A:min' or 'F:maj7')") from None
+    quality = quality.strip()
+    quality = _QUALITY_ALIASES.get(quality, _QUALITY_ALIASES.get(quality.lower(), quality.lower()))
+    intervals = CHORD_QUALITIES.get(quality) or _triad_by_third(quality)
+    pcs = tuple((root_pc + i) % 12 for i in intervals)
+    degree = min(range(7), key=lambda d: ((root_pc - scale.degree_pc(d)) % 12, d))
+    return Chord(degree=degree, root_pc=root_pc, pcs=pcs, symbol=f"{_PC_NAMES[root_pc]}:{quality}")
+
+
+def _triad_by_third(quality: str) -> tuple[int, ...]:
+    minor = "min" in quality or "dim" in quality or (quality.startswith("m") and not quality.startswith("maj"))
+    return CHORD_QUALITIES["min" if minor else "maj"]
+
+
+_PC_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+TONICS_PC = {name: pc for pc, name in enumerate(_PC_NAMES)}
