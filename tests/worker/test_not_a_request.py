@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-import tests.worker.fake_pipeline as fake
+import tests.stand_in_pipeline as fake
 from worker.schemas import JobRejected, JobRequest
 from worker.service import JobService
 
