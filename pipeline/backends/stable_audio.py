@@ -120,23 +120,12 @@ class StableAudioBackend:
             "cfg_scale": self.cfg_scale,
             "strength": self._strength() if guide is not None else None,
             "prompt": prompt,
-            "seeds": [a["seed"] for a in answers],
             "answers": answers,
             "credits": client.credits_spent,
             "credits_per_request": credits_per_request(self.model, self.steps),
             "requests": [r.to_dict() for r in client.records],
-            "takes": track.takes,
-            "corrections": [c for seg in track.takes for c in seg["chosen"]["corrections"]],
         }
-        return Generated(
-            sample_rate=self.sample_rate,
-            stems=None,
-            mix=track.mix,
-            arrangement=guide.arrangement if guide is not None else None,
-            report=report,
-            advisory=track.advisory,
-            notes=tuple(track.notes),
-        )
+        return track.generated(self.sample_rate, report, guide.arrangement if guide is not None else None)
 
     def _strength(self) -> float:
         return self.strength if self.strength is not None else DEFAULT_STRENGTH
