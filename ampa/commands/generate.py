@@ -47,16 +47,17 @@ def run(args: argparse.Namespace) -> int:
     if args.duration is not None and args.duration <= 0:
         console.print(f"[red]--duration must be a positive number of seconds[/] (got {args.duration:g}).")
         return 2
-
     from pipeline.backends.registry import BACKEND_NAMES
-    from pipeline.errors import PipelineError
-    from pipeline.produce import ProduceOptions, produce
-    from pipeline.spec import Sourced
-    from worker.settings import Settings, backend_config
 
     if args.backend is not None and args.backend not in BACKEND_NAMES:
         console.print(f"[red]Unknown backend {args.backend!r}.[/] Choose one of: {', '.join(BACKEND_NAMES)}.")
         return 2
+
+    from pipeline.errors import PipelineError
+    from pipeline.produce import ProduceOptions, produce
+    from pipeline.spec import Sourced
+    from worker.settings import Settings
+
     settings = Settings()
     notes: list[str] = []
     if len(prompt) > MAX_PROMPT_CHARS:
@@ -86,6 +87,8 @@ def run(args: argparse.Namespace) -> int:
         spec = spec.with_updates(**updates)
 
     out_dir = args.out or Path("ampa-output") / time.strftime("%Y%m%d-%H%M%S")
+    from worker.settings import backend_config
+
     options = ProduceOptions(
         soundfont=settings.soundfont,
         max_qa_retries=settings.max_qa_retries,
