@@ -19,6 +19,8 @@ joins; in text mode each is its own take of the same caption (the joins are musi
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +30,7 @@ from pipeline.backends.base import Generated, StageCallback
 from pipeline.backends.credits import MAX_REQUEST_S, MAX_SEGMENT_S, credits_per_request
 from pipeline.backends.guide import Guide, render_guide, wav_bytes
 from pipeline.backends.prompt_text import text_prompt
-from pipeline.backends.stability import MAX_SEED, MIN_INIT_AUDIO_S, StabilityClient, StabilityRequest
+from pipeline.backends.stability import MAX_SEED, MIN_INIT_AUDIO_S, StabilityClient, StabilityFailed, StabilityRequest
 from pipeline.spec import Spec
 
 DEFAULT_STRENGTH = 0.6  # 0 = keep the init audio, 1 = as if there were none (Stability's scale)
@@ -78,7 +80,10 @@ class StableAudioBackend:
             guide = render_guide(spec, self.config, scratch=self.scratch, on_stage=on_stage)
         prompt = text_prompt(spec)
 
+        waited: list[str] = []
+
         def waiting(seconds: float, why: str) -> None:
+            waited.append(why)
             on_stage("waiting")  # the job's status shows it is waiting, not stuck
 
         client = StabilityClient(
@@ -95,12 +100,14 @@ class StableAudioBackend:
         def make_take(segment: control.Segment, seed: int) -> control.Take:
             request = self._request(prompt, segment, seed, guide)
             answer = client.generate(request)
-            on_stage("generating")  # back from a wait, if there was one
+            if waited:
+                waited.clear()
+                on_stage("generating")  # the wait is over
             audio, rate = control.decode_audio(answer.audio)
             answers.append({"segment": segment.index + 1, "seed": answer.seed or seed, "finish_reason": answer.finish_reason})
             return control.Take(audio=audio, sample_rate=rate, seed=answer.seed or seed)
 
-        with client:
+        with client, _charges_on_failure(client):
             track = control.controlled_track(
                 spec,
                 make_take,
@@ -144,3 +151,13 @@ class StableAudioBackend:
             strength=self._strength(),
             **common,
         )
+
+
+@contextmanager
+def _charges_on_failure(client: StabilityClient) -> Iterator[None]:
+    """A failure after some paid requests (segment 2 of 3 out of credits) still says what was spent."""
+    try:
+        yield
+    except StabilityFailed as exc:
+        exc.credits_spent = client.credits_spent
+        raise
