@@ -6,7 +6,7 @@ Two modes (AMPA_STABILITY_MODE):
   sound over ampa's structure. Why the default: the take then starts on ampa's bar 1 at ampa's
   tempo and key, so far fewer takes need correcting or re-requesting (each costs credits), the
   form is the one ampa planned, and the job can deliver the MIDI the track follows. It costs the
-  same credits and about a second of local rendering.
+  same credits and a few seconds of local rendering (3.4 s for 45 s).
 - text: the spec becomes a caption (pipeline.backends.prompt_text) for text-to-audio; the model
   chooses the structure. Closer to what Stable Audio alone would make; no MIDI.
 
