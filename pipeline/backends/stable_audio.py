@@ -80,10 +80,7 @@ class StableAudioBackend:
             guide = render_guide(spec, self.config, scratch=self.scratch, on_stage=on_stage)
         prompt = text_prompt(spec)
 
-        waited: list[str] = []
-
         def waiting(seconds: float, why: str) -> None:
-            waited.append(why)
             on_stage("waiting")  # the job's status shows it is waiting, not stuck
 
         client = StabilityClient(
@@ -99,10 +96,10 @@ class StableAudioBackend:
 
         def make_take(segment: control.Segment, seed: int) -> control.Take:
             request = self._request(prompt, segment, seed, guide)
+            tries_before = len(client.records)
             answer = client.generate(request)
-            if waited:
-                waited.clear()
-                on_stage("generating")  # the wait is over
+            if len(client.records) - tries_before > 1:
+                on_stage("generating")  # it waited and tried again: the wait is over
             audio, rate = control.decode_audio(answer.audio)
             answers.append({"segment": segment.index + 1, "seed": answer.seed or seed, "finish_reason": answer.finish_reason})
             return control.Take(audio=audio, sample_rate=rate, seed=answer.seed or seed)
