@@ -46,3 +46,4 @@ class GeneratorFailed(PipelineError):
 
     exit_code = 3
     reason = "generator_failed"
+    credits_spent: float = 0.0  # what earlier requests of the same job cost before this failure

@@ -211,8 +211,8 @@ def produce(
                 hooks.on_qa(report_dict, failed, list(correction.actions))
                 mix_params, master_params = correction.mix_params, correction.master_params
             elif generated.stems is not None and generated.arrangement is not None:
+                # (Symbolic only: a neural backend has already re-requested what was off, in its control.)
                 # Nothing in the mix can fix a key, tempo or silence problem: compose a new take. Its
-                # (A neural backend has already re-requested what was off, inside its own control.)
                 # seed derives from the asked one, so the same request still makes the same track,
                 # and the spec records the seed the final take used.
                 new_seed = derive_seed(spec.seed.value, failed)

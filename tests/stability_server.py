@@ -289,8 +289,8 @@ def _handler_for(server: StabilityStandIn) -> type[BaseHTTPRequestHandler]:
                 self.send_header("content-length", "0")
                 self.end_headers()
                 return None
-            status, errors = server.problems(kind, headers, fields, files) if parsed or kind else (400, [])
-            if parsed is None and status == 200:
+            status, errors = server.problems(kind, headers, fields, files)
+            if parsed is None and status == 200:  # a multipart content type over a body that is not
                 status, errors = 400, ["the body must be multipart/form-data"]
             if status != 200:
                 record(status)

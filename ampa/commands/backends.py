@@ -18,9 +18,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from pipeline.backends.registry import readiness
-    from worker.settings import Settings, backend_config
+    from worker.cli_support import load_settings
+    from worker.settings import backend_config
 
-    settings = Settings()
+    settings = load_settings()
     states = readiness(backend_config(settings))
     if args.json:
         for state in states:

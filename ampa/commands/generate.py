@@ -57,7 +57,6 @@ def run(args: argparse.Namespace) -> int:
     if args.duration is not None and args.duration <= 0:
         console.print(f"[red]--duration must be a positive number of seconds[/] (got {args.duration:g}).")
         return 2
-
     from pipeline.backends.registry import BACKEND_NAMES
     from pipeline.errors import PipelineError
     from pipeline.produce import ProduceOptions, produce

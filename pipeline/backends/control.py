@@ -26,9 +26,11 @@ from typing import Any
 
 import numpy as np
 
+from pipeline.backends.base import Generated
 from pipeline.backends.credits import REQUEST_MARGIN
 from pipeline.qa.key import KeyEstimate, MODE_FAMILY, estimate_key
 from pipeline.qa.tempo import ANALYSIS_RATE, HOP, N_FFT, TempoEstimate, estimate_tempo, onset_envelope, to_analysis_mono
+from pipeline.score import Arrangement
 from pipeline.spec import Key, Spec
 from pipeline.vocabulary import TONICS
 
@@ -310,6 +312,24 @@ class NeuralTrack:
     takes: list[dict[str, Any]]  # per segment: the chosen take and every take tried
     notes: list[str]
     advisory: frozenset[str]
+
+    def generated(self, sample_rate: int, report: dict[str, Any], arrangement: Arrangement | None = None) -> Generated:
+        """The backend's result for produce(): its own report plus what every neural backend records."""
+        report = {
+            **report,
+            "seeds": [segment["chosen"]["seed"] for segment in self.takes],
+            "takes": self.takes,
+            "corrections": [c for segment in self.takes for c in segment["chosen"]["corrections"]],
+        }
+        return Generated(
+            sample_rate=sample_rate,
+            stems=None,
+            mix=self.mix,
+            arrangement=arrangement,
+            report=report,
+            advisory=self.advisory,
+            notes=tuple(self.notes),
+        )
 
 
 CROSSFADE_S = 0.05  # between segments, centred on the bar line: short enough to keep the downbeat

@@ -188,22 +188,11 @@ class MusicgenBackend:
             "device": device,
             "dtype": str(dtype_for(device)).replace("torch.", ""),
             "prompt": prompt,
-            "seeds": [seg["chosen"]["seed"] for seg in track.takes],
             "credits": 0,
             "requests": windows,
             "compute_s": round(time.perf_counter() - started, 2),
-            "takes": track.takes,
-            "corrections": [c for seg in track.takes for c in seg["chosen"]["corrections"]],
         }
-        return Generated(
-            sample_rate=self.sample_rate,
-            stems=None,
-            mix=track.mix,
-            arrangement=guide.arrangement if guide is not None else None,
-            report=report,
-            advisory=track.advisory,
-            notes=tuple(track.notes),
-        )
+        return track.generated(self.sample_rate, report, guide.arrangement if guide is not None else None)
 
     # -------------------------------------------------------------------------------- windows
     def _tokens(self, loaded: LoadedMusicgen, seconds: float) -> int:

@@ -115,19 +115,8 @@ class StableAudioOpenBackend:
             "steps": self.steps,
             "prompt": prompt,
             "negative_prompt": NEGATIVE_PROMPT,
-            "seeds": [seg["chosen"]["seed"] for seg in track.takes],
             "credits": 0,
             "requests": runs,
             "compute_s": round(time.perf_counter() - started, 2),
-            "takes": track.takes,
-            "corrections": [c for seg in track.takes for c in seg["chosen"]["corrections"]],
         }
-        return Generated(
-            sample_rate=self.sample_rate,
-            stems=None,
-            mix=track.mix,
-            arrangement=None,
-            report=report,
-            advisory=track.advisory,
-            notes=tuple(track.notes),
-        )
+        return track.generated(self.sample_rate, report)

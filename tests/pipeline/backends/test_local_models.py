@@ -51,7 +51,7 @@ def _produce(backend: str, config: BackendConfig, out: Path):
 @pytest.fixture(scope="module")
 def musicgen_run(models, tmp_path_factory):
     out = tmp_path_factory.mktemp("musicgen")
-    return _produce("musicgen", BackendConfig(musicgen_model=str(models["musicgen"]), max_takes=2), out), out
+    return _produce("musicgen", BackendConfig(musicgen_model=str(models["musicgen"]), max_takes=1), out), out
 
 
 def test_musicgen_makes_a_mastered_track_from_a_local_folder(musicgen_run, models):
@@ -71,9 +71,9 @@ def test_musicgen_says_why_a_take_is_off_instead_of_failing_silently(musicgen_ru
     (segment,) = result.generation["takes"]
     if segment["chosen"]["on_target"]:
         assert qa["tempo"]["passed"] and qa["key"]["passed"]
-    else:  # random weights make noise: after every take, the job says why it is off
-        assert len(segment["takes"]) == 2 and len(set(result.generation["seeds"])) == 1
-        assert any("after 2 take(s) the model's audio is still off" in note for note in result.notes)
+    else:  # random weights make noise: the job says why it is off (re-requests: see test_stable_audio)
+        assert len(segment["takes"]) == 1
+        assert any("after 1 take(s) the model's audio is still off" in note for note in result.notes)
         assert qa["tempo"]["advisory"] or qa["key"]["advisory"]
 
 

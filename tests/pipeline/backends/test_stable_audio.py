@@ -145,3 +145,24 @@ def test_credits_are_known_before_any_request():
     assert predict_credits(spec.with_updates(backend="symbolic"), config).credits == 0
     # An unresolved spec takes its genre's default length, as the job will.
     assert predict_credits(Spec(backend="stable-audio"), BackendConfig()).credits == 20
+
+
+def test_a_far_take_is_re_requested_and_a_later_failure_says_what_was_spent(server):
+    from pipeline.backends.stability import OutOfCredits
+    from pipeline.backends.stable_audio import StableAudioBackend
+
+    server.requests.clear()
+    server.tempo_factor, before = 100 / 128, server.tempo_factor  # 22 % slow: too far to stretch
+    server.queue(Reply(), Reply.error(402))
+    stages: list[str] = []
+    backend = StableAudioBackend(api_key=KEY, base_url=server.url, mode="text", backoff_s=0.01, max_takes=3)
+    spec = Spec.from_dict({"genres": ["techno"], "tempo_bpm": 128, "key": "F minor", "duration_s": 6, "seed": 3})
+    try:
+        with pytest.raises(OutOfCredits) as caught:
+            backend.generate(spec, on_stage=stages.append)
+    finally:
+        server.tempo_factor = before
+    assert caught.value.credits_spent == 20  # the first take was paid for, the refused one was not
+    assert stages == ["generating", "correcting", "generating"]
+    seeds = [int(r.fields["seed"]) for r in server.requests]
+    assert len(seeds) == 2 and seeds[0] != seeds[1]  # the re-request used a new seed
