@@ -227,7 +227,7 @@ def produce(
             "attempts": attempt,
             "qa": reports,
             "timings": timings,
-            "notes": spec.notes,
+            "notes": [*spec.notes, *generated.notes],
             "files": sorted(files),
         },
     )
@@ -238,7 +238,7 @@ def produce(
             reasons,
         )
     return ProductionResult(
-        spec=spec, files=files, qa_reports=reports, timings=timings, passed=passed, attempts=attempt, notes=spec.notes
+        spec=spec, files=files, qa_reports=reports, timings=timings, passed=passed, attempts=attempt, notes=[*spec.notes, *generated.notes]
     )
 
 

@@ -27,6 +27,7 @@ class Generated:
     stems: Mapping[str, np.ndarray] | None
     mix: np.ndarray | None  # (2, n) float32 when the backend gives a finished stereo mix
     arrangement: Arrangement | None  # the score, when there is one (MIDI, QA's bar length)
+    notes: tuple[str, ...] = ()  # for report.json: what this backend could not do as usual (a missing sample bank)
 
     def __post_init__(self) -> None:
         if (self.stems is None) == (self.mix is None):

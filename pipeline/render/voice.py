@@ -45,6 +45,7 @@ class Voice:
         {}
     )  # key -> keys whose onset silences it (open hat <- closed hat)
     level: float = 1.0  # calibration so voices land at similar peak levels
+    own_velocity: bool = False  # render() applies the velocity's loudness itself (a SoundFont does)
 
     def canonical(self, req: NoteRequest) -> NoteRequest:
         """The request with everything the sound does not depend on quantised away (the cache key)."""
@@ -56,3 +57,6 @@ class Voice:
 
     def render(self, req: NoteRequest) -> np.ndarray:
         raise NotImplementedError
+
+    def close(self) -> None:
+        """Free what render() held on to (a synth); called once a track is done."""

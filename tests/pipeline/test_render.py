@@ -19,12 +19,15 @@ from pipeline.errors import SoundFontMissing
 from pipeline.render import STEM_PEAK_DBFS, find_soundfont, render_stems, stem_length
 from pipeline.parallel import WorkQueue, can_fork, shared_stem, start_child, wait_child
 from pipeline.render.schedule import Timeline, schedule_track
-from pipeline.render.soundfont import load_soundfont
+from pipeline.render.fluid import font_presets
 from pipeline.render.stems import VOICES, render_voice_track
 from pipeline.score import Arrangement, Note, Section, Track
 
 SR = 44100
 SYNTHS = ("supersaw", "square_lead", "analog_bass", "bass_808", "wobble_bass", "warm_pad")
+# A sampled note may open with a few samples of near-silence of its own (the recording's lead-in and
+# the 8-point interpolation's ramp): its first audible sample is within this many of the onset.
+SAMPLE_LEAD_IN = 16
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +132,7 @@ def test_other_rates_and_meters(soundfont: Path, sample_rate: int, meter: tuple[
     onset = round(beat * 60 / tempo * sample_rate)
     for role, stem in stems.items():
         assert stem.shape == (2, n), role
-        assert onset <= first_sound(stem) <= onset + 1, role
+        assert onset <= first_sound(stem, threshold=0.0) <= onset + SAMPLE_LEAD_IN, role
 
 
 def test_synthesised_band_is_clean(soundfont: Path) -> None:
@@ -165,11 +168,21 @@ def test_synthesised_band_is_clean(soundfont: Path) -> None:
     ids=["piano", "bass", "strings", "gm-snare", "gm-hat"],
 )
 def test_soundfont_note_starts_on_its_sample(soundfont: Path, program: int, drum: bool, pitch: int) -> None:
-    """TinySoundFont starts presets with an attack one 64-sample block late; we compensate exactly."""
-    tempo, beat = 133.0, 1.37
-    arr = arrangement(track("sf2", [Note(beat, 1.0, pitch, 100)], program=program, drum=drum), tempo=tempo)
-    stem = render_stems(arr, soundfont=soundfont)["lead"]
-    assert first_sound(stem) == sample_of(beat, tempo)
+    """FluidSynth starts notes only at 64-sample block boundaries; ours start on their own sample: the
+    same note two beats later is the identical buffer moved by exactly the scheduled samples."""
+    tempo, a, b = 133.0, 1.37, 3.37
+    first, second = (
+        render_stems(
+            arrangement(track("sf2", [Note(beat, 1.0, pitch, 100)], program=program, drum=drum), tempo=tempo),
+            soundfont=soundfont,
+        )["lead"]
+        for beat in (a, b)
+    )
+    sa, sb = sample_of(a, tempo), sample_of(b, tempo)
+    assert sa <= first_sound(first, threshold=0.0) <= sa + SAMPLE_LEAD_IN
+    assert (sb - sa) % 64  # not a whole number of FluidSynth blocks apart
+    length = first.shape[1] - sb
+    np.testing.assert_array_equal(first[:, sa : sa + length], second[:, sb : sb + length])
 
 
 @pytest.mark.parametrize("voice", [*SYNTHS, "riser", "edrums", "chipdrums"])
@@ -207,7 +220,7 @@ def test_no_drift_over_a_long_arrangement(soundfont: Path) -> None:
     start = sample_of(beat, tempo)
     for role in ("lead", "harmony"):
         tail = stems[role][:, start - SR // 2 :]
-        assert first_sound(tail) - SR // 2 in (0, 1), role
+        assert 0 <= first_sound(tail, threshold=0.0) - SR // 2 <= SAMPLE_LEAD_IN, role
 
 
 def test_riser_swells_and_opens_until_release(soundfont: Path) -> None:
@@ -485,5 +498,6 @@ def test_shared_stem_sees_the_childs_writes() -> None:
     assert stem[1, 10:20].tolist() == [0.5] * 10 and stem[0].sum() == 0
 
 
-def test_soundfont_is_loaded_once(soundfont: Path) -> None:
-    assert load_soundfont(soundfont) is load_soundfont(soundfont)
+def test_soundfont_presets_are_read_once(soundfont: Path) -> None:
+    assert font_presets(soundfont) is font_presets(soundfont)
+    assert (0, 0) in font_presets(soundfont) and (128, 0) in font_presets(soundfont)
