@@ -169,17 +169,26 @@ class _Synth:
 class FluidVoice(Voice):
     """A SoundFont preset as a voice: one note rendered alone, velocity applied by the SoundFont.
 
-    One instance per track (it owns its synth); call close() when the track is done.
+    `keys`/`others`: a drum kit that lacks some GM keys (the acoustic kits have no latin percussion)
+    plays the keys outside `keys` from the `others` preset (the main font's GM kit).
+    One instance per track (it owns its synths); call close() when the track is done.
     """
 
     name = "sf2"
     stereo = True
     own_velocity = True
 
-    def __init__(self, preset: Preset) -> None:
+    def __init__(self, preset: Preset, *, keys: frozenset[int] | None = None, others: Preset | None = None) -> None:
         self.preset = preset
+        self.keys = keys
+        self.others = others
         self.chokes = _CHOKES if preset.is_drum else MappingProxyType({})
-        self._synth: _Synth | None = None
+        self._synths: dict[Preset, _Synth] = {}
+
+    def preset_for(self, key: int) -> Preset:
+        if self.keys is None or key in self.keys or self.others is None:
+            return self.preset
+        return self.others
 
     def canonical(self, req: NoteRequest) -> NoteRequest:
         base = super().canonical(req)
@@ -191,23 +200,26 @@ class FluidVoice(Voice):
 
     def render(self, req: NoteRequest) -> np.ndarray:
         sr = req.sample_rate
-        if self._synth is None or self._synth.sample_rate != sr:
-            self.close()
-            self._synth = _acquire(self.preset, sr)
+        preset = self.preset_for(req.pitch)
+        synth = self._synths.get(preset)
+        if synth is None or synth.sample_rate != sr:
+            if synth is not None:
+                _park(synth)
+            synth = self._synths[preset] = _acquire(preset, sr)
         if self.preset.is_drum:
             bend, cutoff, nudge = DRUM_VARIANTS[req.seed[0] if req.seed else 0]
             velocity = max(1, min(127, req.velocity + nudge))
-            return self._synth.play(
+            return synth.play(
                 req.pitch, velocity, _BLOCK, note_off=False, cap=int(_DRUM_CAP_S * sr), bend_cents=bend, filter_cents=cutoff
             )
-        return self._synth.play(
+        return synth.play(
             req.pitch, req.velocity, req.gate, note_off=True, cap=int(_RELEASE_CAP_S * sr), bend_cents=0.0, filter_cents=0.0
         )
 
     def close(self) -> None:
-        if self._synth is not None:
-            _park(self._synth)
-            self._synth = None
+        for synth in self._synths.values():
+            _park(synth)
+        self._synths.clear()
 
 
 # --- synths kept between tracks and jobs -------------------------------------------------------------

@@ -32,6 +32,9 @@ KIT_FILES: dict[str, str] = {
     "kit_black_pearl": "Black_Pearl_4_LV2.sf2",  # a Pearl Masters kit: tight, modern (rock, pop, metal)
     "kit_red_zeppelin": "Red_Zeppelin_4_LV2.sf2",  # a Ludwig kit, big and roomy (blues, funk, soul)
 }
+# The GM keys the AVL kits play as a drum kit (kicks, snares, toms, hats, cymbals); every other key
+# (hand clap, tambourine, cowbell, latin percussion...) plays from the main font's GM kit.
+KIT_KEYS = frozenset({36, 37, 38, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 55, 57, 59})
 KIT_DIRS: tuple[Path, ...] = (SF2_DIR, Path("/usr/lib/lv2/avldrums.lv2"))
 KIT_PACKAGE = "avldrums.lv2-soundfont"
 MAIN_PACKAGE = "musescore-general-soundfont-lossless"

@@ -24,7 +24,7 @@ from pipeline.errors import BadInput
 from pipeline.render import dsp
 from pipeline.render.drums import DRUM_VOICES
 from pipeline.render.fluid import DRUM_BANK, FluidVoice, Preset, font_presets, release_synths
-from pipeline.render.fonts import KIT_FILES, find_kit
+from pipeline.render.fonts import KIT_FILES, KIT_KEYS, find_kit
 from pipeline.render.schedule import ScheduledNote, Timeline, cut_samples, schedule_track
 from pipeline.render.synths import SYNTH_VOICES
 from pipeline.render.voice import NoteRequest, Voice
@@ -48,9 +48,10 @@ def _built_in(track: Track) -> Voice | None:
 
 
 def uses_main_font(track: Track) -> bool:
-    """Whether the track plays from the General MIDI SoundFont (a missing kit falls back to it)."""
+    """Whether the track plays from the General MIDI SoundFont (a missing kit falls back to it, and a
+    kit plays the keys it lacks from it)."""
     if track.voice in KIT_FILES:
-        return find_kit(track.voice) is None
+        return find_kit(track.voice) is None or any(note.pitch not in KIT_KEYS for note in track.notes)
     return _built_in(track) is None
 
 
@@ -62,17 +63,23 @@ def voice_for(track: Track, soundfont: Path | None, *, quiet: bool = False) -> V
     if track.voice in KIT_FILES:
         kit = find_kit(track.voice)
         if kit is not None:
-            return FluidVoice(Preset(kit, 0, 0, True))
+            others = _gm_preset(track, soundfont, quiet=quiet) if soundfont is not None else None
+            return FluidVoice(Preset(kit, 0, 0, True), keys=KIT_KEYS, others=others)
     elif track.voice != "sf2" and not quiet:
         log.warning("unknown voice %r on track %r: playing it from the SoundFont instead", track.voice, track.role)
     assert soundfont is not None  # render_stems checked: a track needs the SoundFont
+    return FluidVoice(_gm_preset(track, soundfont, quiet=quiet))
+
+
+def _gm_preset(track: Track, soundfont: Path, *, quiet: bool) -> Preset:
+    """The track's General MIDI preset in the main font (bank 128 for a kit), or preset 0 if it lacks it."""
     bank = DRUM_BANK if track.is_drum else 0
     program = track.program
     if (bank, program) not in font_presets(soundfont):
         if not quiet:
             log.warning("the SoundFont has no preset %d in bank %d; using preset 0 instead", program, bank)
         program = 0
-    return FluidVoice(Preset(soundfont, bank, program, track.is_drum))
+    return Preset(soundfont, bank, program, track.is_drum)
 
 
 @dataclass(frozen=True)
@@ -193,8 +200,9 @@ def render_voice_track(
     cache: OrderedDict[NoteRequest, np.ndarray] = OrderedDict()
     cached_bytes = 0
     fade = dsp.fade_out(CUT_FADE)
+    glides = legato_sources(notes) if voice.glides else [-1] * len(notes)
     try:
-        for note, cut in zip(notes, cuts, strict=True):
+        for note, cut, glide_from in zip(notes, cuts, glides, strict=True):
             request = NoteRequest(
                 pitch=note.pitch,
                 velocity=note.velocity,
@@ -203,6 +211,7 @@ def render_voice_track(
                 beat=note.beat,
                 seconds_per_beat=timeline.seconds_per_beat,
                 seed=(*seed, note.index),
+                glide_from=glide_from,
             )
             key = voice.canonical(request)
             audio = cache.get(key) if voice.cacheable else None
@@ -231,6 +240,17 @@ def render_voice_track(
             out[1, a:b] += segment * right if segment.ndim == 1 else segment[1] * right
     finally:
         voice.close()
+
+
+def legato_sources(notes: list[ScheduledNote]) -> list[int]:
+    """For each note, the pitch it slides from: the previous note's, if that one is still held when
+    this one starts (a legato line, as a producer draws an 808 slide), else -1."""
+    sources = [-1] * len(notes)
+    for i in range(1, len(notes)):
+        before, note = notes[i - 1], notes[i]
+        if before.onset < note.onset <= before.onset + before.gate and before.pitch != note.pitch:
+            sources[i] = before.pitch
+    return sources
 
 
 def _finish(stem: np.ndarray, timeline: Timeline) -> bool:

@@ -25,6 +25,7 @@ class NoteRequest:
     seconds_per_beat: float = 0.5
     seed: tuple[int, ...] = ()  # (arrangement seed, track index, note index): the note's private noise
     mod_period_beats: float = 0.0  # a tempo-synced LFO period chosen by the voice (0: none)
+    glide_from: int = -1  # a gliding voice's previous pitch when this note is played legato (-1: none)
 
 
 # Cache quantisation: notes that differ by less than this render from the same buffer. A bucket of 8
@@ -46,6 +47,7 @@ class Voice:
     )  # key -> keys whose onset silences it (open hat <- closed hat)
     level: float = 1.0  # calibration so voices land at similar peak levels
     own_velocity: bool = False  # render() applies the velocity's loudness itself (a SoundFont does)
+    glides: bool = False  # a legato note slides from the previous pitch (the renderer sets glide_from)
 
     def canonical(self, req: NoteRequest) -> NoteRequest:
         """The request with everything the sound does not depend on quantised away (the cache key)."""
@@ -53,7 +55,7 @@ class Voice:
             return req
         bucket = min(127, max(1, round(req.velocity / VELOCITY_BUCKET) * VELOCITY_BUCKET))
         gate = max(GATE_STEP, round(req.gate / GATE_STEP) * GATE_STEP)
-        return dataclasses.replace(req, velocity=bucket, gate=gate, beat=0.0, seed=())
+        return dataclasses.replace(req, velocity=bucket, gate=gate, beat=0.0, seed=(), glide_from=req.glide_from if self.glides else -1)
 
     def render(self, req: NoteRequest) -> np.ndarray:
         raise NotImplementedError
