@@ -56,8 +56,8 @@ class SuperSaw(Voice):
         stereo = np.einsum("ck,km->cm", _stereo_matrix(_SUPERSAW_PANS, _SUPERSAW_MIX), oscs)
         b = dsp.brightness(req.velocity)
         t = np.arange(m, dtype=np.float64) / sr
-        sustain_hz = 1800.0 + 5000.0 * b * b
-        peak_hz = sustain_hz + 7000.0 * b
+        sustain_hz = 900.0 + 3500.0 * b * b
+        peak_hz = sustain_hz + 9000.0 * b
         lfo = 2.0 ** (0.35 * np.sin(dsp.TWO_PI * self.lfo_hz * t))  # +-0.35 octave
         cutoff = np.minimum((sustain_hz + (peak_hz - sustain_hz) * np.exp(-t / self.filter_decay_s)) * lfo, 0.42 * sr)
         stereo = np.stack([dsp.swept_lowpass(stereo[c], cutoff, 1.1, sr, poles=2) for c in range(2)])
@@ -352,7 +352,7 @@ class FMElectricPiano(Voice):
 
 class FMBells(Voice):
     """FM bell: an inharmonic 1:3.5 pair whose index decays slowly (the strike's clang fading into a
-    pure hum), a second pair a touch sharper on the other side for width; long decay."""
+    pure hum), a second pair a touch sharper blended into the right side for width; long decay."""
 
     name = "fm_bells"
     stereo = True
@@ -366,10 +366,12 @@ class FMBells(Voice):
         t = np.arange(m, dtype=np.float64) / sr
         b = dsp.brightness(req.velocity)
         index = (1.0 + 3.0 * b) * np.exp(-t / 0.9)
-        sides = []
+        pairs = []
         for sharpen in (1.0, 2.0 ** (4.0 / 1200.0)):
             carrier = dsp.phase_constant(f0 * sharpen, m, sr)
-            sides.append(_fm(carrier, dsp.phase_constant(3.5 * f0 * sharpen, m, sr), index))
+            pairs.append(_fm(carrier, dsp.phase_constant(3.5 * f0 * sharpen, m, sr), index))
+        # The sharper pair only on the right, and only partly: width without a hollow mono sum.
+        sides = [pairs[0], 0.6 * pairs[0] + 0.4 * pairs[1]]
         decay = np.exp(-t / 2.2)
         env = dsp.adsr(req.gate, m, sr, attack=0.001, decay=0.05, sustain=1.0, release=self.release_s)
         return (np.stack(sides) * decay * env * self.level).astype(np.float32)
