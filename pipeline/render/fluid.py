@@ -171,15 +171,20 @@ class FluidVoice(Voice):
 
     `keys`/`others`: a drum kit that lacks some GM keys (the acoustic kits have no latin percussion)
     plays the keys outside `keys` from the `others` preset (the main font's GM kit).
-    One instance per track (it owns its synths); call close() when the track is done.
+    One instance per track (it owns its synths); call close() when the track is done: the synths are
+    kept for the next track or job (`keep`), or freed at once, so that a render holds only the sample
+    sets of the tracks in progress (MuseScore's strings alone are ~150 MB).
     """
 
     name = "sf2"
     stereo = True
     own_velocity = True
 
-    def __init__(self, preset: Preset, *, keys: frozenset[int] | None = None, others: Preset | None = None) -> None:
+    def __init__(
+        self, preset: Preset, *, keys: frozenset[int] | None = None, others: Preset | None = None, keep: bool = True
+    ) -> None:
         self.preset = preset
+        self.keep = keep  # False: close the synths (and free their samples) as soon as the track is done
         self.keys = keys
         self.others = others
         self.chokes = _CHOKES if preset.is_drum else MappingProxyType({})
@@ -218,7 +223,10 @@ class FluidVoice(Voice):
 
     def close(self) -> None:
         for synth in self._synths.values():
-            _park(synth)
+            if self.keep:
+                _park(synth)
+            else:
+                synth.close()
         self._synths.clear()
 
 

@@ -40,7 +40,7 @@ VOICE_ALIASES: dict[str, str] = {"pad": "warm_pad", "808": "bass_808", "saw": "s
 STEM_PEAK_DBFS = -3.0  # every non-silent stem is scaled to this peak: headroom for the mixer, never clipped
 END_FADE_SECONDS = 0.05  # the very end of the tail fades out, so a still-ringing note never ends in a click
 CUT_FADE = 64  # samples over which a cut note (mono voice, choked hat) fades out
-_CACHE_BYTES = 48 * 1024 * 1024  # per track: rendered notes kept for reuse (loops repeat a lot)
+_CACHE_BYTES = 24 * 1024 * 1024  # per track: rendered notes kept for reuse (loops repeat a lot)
 
 
 def _built_in(track: Track) -> Voice | None:
@@ -55,7 +55,7 @@ def uses_main_font(track: Track) -> bool:
     return _built_in(track) is None
 
 
-def voice_for(track: Track, soundfont: Path | None, *, quiet: bool = False) -> Voice:
+def voice_for(track: Track, soundfont: Path | None, *, quiet: bool = False, keep: bool = True) -> Voice:
     """The voice a track plays through: a built-in voice, an acoustic kit, or a SoundFont preset."""
     voice = _built_in(track)
     if voice is not None:
@@ -64,11 +64,11 @@ def voice_for(track: Track, soundfont: Path | None, *, quiet: bool = False) -> V
         kit = find_kit(track.voice)
         if kit is not None:
             others = _gm_preset(track, soundfont, quiet=quiet) if soundfont is not None else None
-            return FluidVoice(Preset(kit, 0, 0, True), keys=KIT_KEYS, others=others)
+            return FluidVoice(Preset(kit, 0, 0, True), keys=KIT_KEYS, others=others, keep=keep)
     elif track.voice != "sf2" and not quiet:
         log.warning("unknown voice %r on track %r: playing it from the SoundFont instead", track.voice, track.role)
     assert soundfont is not None  # render_stems checked: a track needs the SoundFont
-    return FluidVoice(_gm_preset(track, soundfont, quiet=quiet))
+    return FluidVoice(_gm_preset(track, soundfont, quiet=quiet), keep=keep)
 
 
 def _gm_preset(track: Track, soundfont: Path, *, quiet: bool) -> Preset:
@@ -122,7 +122,7 @@ def render_stems(
     if font is not None:
         font_presets(font)  # fails here, with what to do, if the file is no SoundFont
     try:
-        by_role = _prepare(arrangement, timeline, font)
+        by_role = _prepare(arrangement, timeline, font, keep=keep_soundfont)
         store = StemSpool(spool, timeline.n_samples) if spool is not None and timeline.n_samples > 0 else None
         stems = _render_roles(by_role, timeline, arrangement.seed, workers, spool=store)
     finally:
@@ -135,14 +135,14 @@ def render_stems(
     return {role: stems[role] for role in ranked}
 
 
-def _prepare(arrangement: Arrangement, timeline: Timeline, font: Path | None) -> dict[str, list[_Part]]:
+def _prepare(arrangement: Arrangement, timeline: Timeline, font: Path | None, *, keep: bool) -> dict[str, list[_Part]]:
     """Schedule every track and choose its voice (everything that logs happens here, in order)."""
     by_role: dict[str, list[_Part]] = {}
     for index, track in enumerate(arrangement.tracks):
         parts = by_role.setdefault(track.role, [])
         notes = schedule_track(track, timeline)
         if notes:
-            parts.append(_Part(index, notes, voice_for(track, font), track.pan))
+            parts.append(_Part(index, notes, voice_for(track, font, keep=keep), track.pan))
     return by_role
 
 

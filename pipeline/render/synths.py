@@ -288,7 +288,7 @@ class ReeseBass(Voice):
 
 class PWMPad(Voice):
     """Juno-style pulse-width-modulated pad: two pulse waves a few cents apart, their widths swept by
-    slow LFOs in opposite phase (the chorus-like shimmer of PWM), one per side; a low-pass that
+    slow LFOs in opposite phase (the chorus-like shimmer of PWM), one leading each side; a low-pass that
     opens with velocity. The attack follows the note: long chords swell, short arp notes speak."""
 
     name = "pwm_pad"
@@ -309,7 +309,8 @@ class PWMPad(Voice):
             width = 0.5 + 0.38 * np.sin(dsp.TWO_PI * (rate * t + phase0))
             phase = dsp.phase_constant(f, m, sr, phase0)
             sides.append(dsp.pulse(phase, f / sr, width))
-        stereo = np.stack(sides)
+        # Each side mostly its own oscillator: wide, yet correlated enough to hold up in mono.
+        stereo = np.stack([sides[0] + 0.45 * sides[1], sides[1] + 0.45 * sides[0]]) / 1.45
         b = dsp.brightness(req.velocity)
         stereo = dsp.lowpass(stereo, min(1200.0 + 4500.0 * b, 0.42 * sr), sr, q=1.2, poles=2)
         attack = min(0.35, max(0.004, 0.3 * req.gate / sr))
