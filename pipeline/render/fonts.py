@@ -2,7 +2,7 @@
 
 The main font is MuseScore General Full (Debian `musescore-general-soundfont-lossless`, MIT): 144
 piano samples, 414 string samples, rich pads. FluidR3_GM (`fluid-soundfont-gm`) is the fallback when
-it is missing. The acoustic kits are the AVL Drumkits (Debian `avldrums.lv2-soundfont`, CC-BY-SA 4.0):
+it is missing. The acoustic kits are the AVL Drumkits (Debian `avldrums.lv2-soundfont`, CC-BY-SA 3.0):
 multi-velocity, GM-mapped SF2s with one kit at bank 0 program 0; when they are missing, drums play
 from the main font's GM kit. What fell back is said in the job's report (`fallback_notes`).
 """
