@@ -259,26 +259,36 @@ class Riser(Voice):
 
 
 class ReeseBass(Voice):
-    """Drum & bass reese: two saws a few cents apart whose beating makes the bass roll and phase,
-    a third slowly drifting, through a resonant low-pass, over a clean sub sine; mono."""
+    """Drum & bass reese: two saws a few cents apart whose beating makes the bass roll and phase, a
+    third whose detune drifts, through a resonant low-pass, over a clean sub sine; mono. The drift
+    and a one-octave sweep of the cutoff follow an LFO of `lfo_beats` beats locked to the bar grid,
+    so the bass moves with the track's tempo."""
 
     name = "reese_bass"
     mono = True
     level = 0.5
     release_s = 0.06
     detune_cents = (-14.0, 11.0)
+    lfo_beats = 8.0  # two 4/4 bars per sweep
+
+    def canonical(self, req: NoteRequest) -> NoteRequest:
+        base = super().canonical(req)
+        # Keep where in the LFO cycle the note starts (to 1/64 of a cycle) and the tempo.
+        offset = round((req.beat % self.lfo_beats) / self.lfo_beats * 64.0) / 64.0 * self.lfo_beats
+        return dataclasses.replace(base, beat=offset)
 
     def render(self, req: NoteRequest) -> np.ndarray:
         sr = req.sample_rate
         f0 = dsp.midi_to_hz(req.pitch)
         m = req.gate + int(self.release_s * sr)
         t = np.arange(m, dtype=np.float64) / sr
+        lfo = np.sin(dsp.TWO_PI * ((req.beat % self.lfo_beats) / self.lfo_beats + t / (self.lfo_beats * req.seconds_per_beat)))
         freqs = f0 * 2.0 ** (np.array(self.detune_cents) / 1200.0)
         saws = dsp.saw(dsp.phase_constant(freqs, m, sr, _START_PHASES[:2]), (freqs / sr)[:, None]).sum(axis=0)
-        drift = f0 * 2.0 ** ((3.0 + 6.0 * np.sin(dsp.TWO_PI * 0.21 * t)) / 1200.0)  # the slow third saw
+        drift = f0 * 2.0 ** ((4.0 + 7.0 * lfo) / 1200.0)  # the third saw's detune drifts with the LFO
         saws += 0.7 * dsp.saw(dsp.phase_from_freq(drift, sr, 0.37), drift / sr)
         b = dsp.brightness(req.velocity)
-        cutoff = np.full(m, min(250.0 + 5.0 * f0 + 900.0 * b, 0.42 * sr))
+        cutoff = np.minimum((250.0 + 5.0 * f0 + 900.0 * b) * 2.0 ** (0.5 * lfo), 0.42 * sr)
         growl = dsp.swept_lowpass(0.4 * saws, cutoff, 1.6, sr)
         sub = 0.8 * np.sin(dsp.TWO_PI * dsp.phase_constant(f0, m, sr))
         tone = dsp.saturate(growl + sub, 1.5)

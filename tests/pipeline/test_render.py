@@ -201,16 +201,19 @@ def test_soundfont_note_starts_on_its_sample(soundfont: Path, program: int, drum
 def test_synth_note_starts_on_its_sample(soundfont: Path, voice: str) -> None:
     """Nothing before the onset sample, sound within 2 samples of it (a sine starts at 0), and the same
     note scheduled elsewhere is the identical buffer moved by exactly the scheduled number of samples.
-    (Two beats apart, so the wobble's beat-locked LFO is at the same point of its cycle.)"""
-    tempo, a, b = 133.0, 1.37, 3.37
+    (A whole number of its LFO's cycles apart, so a beat-locked LFO is at the same point of its cycle:
+    two beats for the wobble, eight for the reese.)"""
+    tempo, a = 133.0, 1.37
+    b = a + (8.0 if voice == "reese_bass" else 2.0)
     drum = voice.endswith("drums") or voice.startswith("tr")
     pitch = 36 if drum else 57
-    first = render_stems(
-        arrangement(track(voice, [Note(a, 1.0, pitch, 100)], drum=drum), tempo=tempo), soundfont=soundfont
-    )["lead"]
-    second = render_stems(
-        arrangement(track(voice, [Note(b, 1.0, pitch, 100)], drum=drum), tempo=tempo), soundfont=soundfont
-    )["lead"]
+    first, second = (
+        render_stems(
+            arrangement(track(voice, [Note(beat, 1.0, pitch, 100)], drum=drum), tempo=tempo, bars=3),
+            soundfont=soundfont,
+        )["lead"]
+        for beat in (a, b)
+    )
     sa, sb = sample_of(a, tempo), sample_of(b, tempo)
     assert sa <= first_sound(first, threshold=0.0) <= sa + 2  # (a riser starts from -250 dB: still sound)
     length = first.shape[1] - sb
