@@ -298,11 +298,14 @@ def test_same_arrangement_renders_bit_identical(soundfont: Path) -> None:
             track("sf2", [Note(0, 8, p, 70) for p in (57, 60, 64)], role="pad", program=89),
             track("sf2", [Note(b, 0.2, (36, 38)[b % 2], 100) for b in range(8)], role="lead", drum=True),
             track("wobble_bass", [Note(0, 8, 33, 120)], role="bass"),
+            track("fm_epiano", [Note(b, 0.9, 64 + b % 3, 80) for b in range(8)], role="harmony"),
+            track("tr808", [Note(b * 0.5, 0.1, (36, 39, 42, 46)[b % 4], 100) for b in range(16)], role="drums", drum=True),
+            *([track("kit_red_zeppelin", [Note(b * 0.5, 0.1, (36, 38, 42, 54)[b % 4], 90) for b in range(16)], role="fx", drum=True)] if find_kit("kit_red_zeppelin") else []),
             seed=seed,
         )
 
-    first = render_stems(build(1), soundfont=soundfont, workers=2)  # SoundFont roles shared with a fork
-    again = render_stems(build(1), soundfont=soundfont, workers=1)  # all in this process: must not matter
+    first = render_stems(build(1), soundfont=soundfont, workers=2)  # roles on two threads
+    again = render_stems(build(1), soundfont=soundfont, workers=1, keep_soundfont=False)  # one thread, fresh synths
     other_seed = render_stems(build(2), soundfont=soundfont, workers=2)
     for role in first:
         assert first[role].tobytes() == again[role].tobytes(), role
