@@ -9,6 +9,7 @@ same wherever it lands and the renderer can reuse its buffer.
 from __future__ import annotations
 
 import dataclasses
+from typing import NamedTuple
 
 import numpy as np
 
@@ -26,6 +27,23 @@ def _stereo_matrix(pans: np.ndarray, gains: np.ndarray) -> np.ndarray:
     """(2, k) matrix that places k oscillators across the stereo field at constant power."""
     lr = np.array([dsp.pan_gains(float(p)) for p in pans]).T  # (2, k)
     return lr * gains[None, :]
+
+
+class _Note(NamedTuple):
+    """What every voice's render starts from: rate, pitch in Hz, buffer length (gate + release),
+    time of each sample, brightness from velocity."""
+
+    sr: int
+    f0: float
+    m: int
+    t: np.ndarray
+    b: float
+
+    @classmethod
+    def of(cls, req: NoteRequest, release_s: float) -> _Note:
+        m = req.gate + int(release_s * req.sample_rate)
+        t = np.arange(m, dtype=np.float64) / req.sample_rate
+        return cls(req.sample_rate, dsp.midi_to_hz(req.pitch), m, t, dsp.brightness(req.velocity))
 
 
 def _dc_blocked(x: np.ndarray, sample_rate: int) -> np.ndarray:
@@ -278,16 +296,12 @@ class ReeseBass(Voice):
         return dataclasses.replace(base, beat=offset)
 
     def render(self, req: NoteRequest) -> np.ndarray:
-        sr = req.sample_rate
-        f0 = dsp.midi_to_hz(req.pitch)
-        m = req.gate + int(self.release_s * sr)
-        t = np.arange(m, dtype=np.float64) / sr
+        sr, f0, m, t, b = _Note.of(req, self.release_s)
         lfo = np.sin(dsp.TWO_PI * ((req.beat % self.lfo_beats) / self.lfo_beats + t / (self.lfo_beats * req.seconds_per_beat)))
         freqs = f0 * 2.0 ** (np.array(self.detune_cents) / 1200.0)
         saws = dsp.saw(dsp.phase_constant(freqs, m, sr, _START_PHASES[:2]), (freqs / sr)[:, None]).sum(axis=0)
         drift = f0 * 2.0 ** ((4.0 + 7.0 * lfo) / 1200.0)  # the third saw's detune drifts with the LFO
         saws += 0.7 * dsp.saw(dsp.phase_from_freq(drift, sr, 0.37), drift / sr)
-        b = dsp.brightness(req.velocity)
         cutoff = np.minimum((250.0 + 5.0 * f0 + 900.0 * b) * 2.0 ** (0.5 * lfo), 0.42 * sr)
         growl = dsp.swept_lowpass(0.4 * saws, cutoff, 1.6, sr)
         sub = 0.8 * np.sin(dsp.TWO_PI * dsp.phase_constant(f0, m, sr))
@@ -309,10 +323,7 @@ class PWMPad(Voice):
     detune_cents = (-6.0, 6.0)
 
     def render(self, req: NoteRequest) -> np.ndarray:
-        sr = req.sample_rate
-        f0 = dsp.midi_to_hz(req.pitch)
-        m = req.gate + int(self.release_s * sr)
-        t = np.arange(m, dtype=np.float64) / sr
+        sr, f0, m, t, b = _Note.of(req, self.release_s)
         sides = []
         for cents, rate, phase0 in zip(self.detune_cents, self.lfo_hz, (0.0, 0.5), strict=True):
             f = f0 * 2.0 ** (cents / 1200.0)
@@ -321,7 +332,6 @@ class PWMPad(Voice):
             sides.append(dsp.pulse(phase, f / sr, width))
         # Each side mostly its own oscillator: wide, yet correlated enough to hold up in mono.
         stereo = np.stack([sides[0] + 0.45 * sides[1], sides[1] + 0.45 * sides[0]]) / 1.45
-        b = dsp.brightness(req.velocity)
         stereo = dsp.lowpass(stereo, min(1200.0 + 4500.0 * b, 0.42 * sr), sr, q=1.2, poles=2)
         attack = min(0.35, max(0.004, 0.3 * req.gate / sr))
         env = dsp.adsr(req.gate, m, sr, attack=attack, decay=0.8, sustain=0.8, release=min(self.release_s, 0.1 + req.gate / sr))
@@ -344,11 +354,7 @@ class FMElectricPiano(Voice):
     release_s = 0.35
 
     def render(self, req: NoteRequest) -> np.ndarray:
-        sr = req.sample_rate
-        f0 = dsp.midi_to_hz(req.pitch)
-        m = req.gate + int(self.release_s * sr)
-        t = np.arange(m, dtype=np.float64) / sr
-        b = dsp.brightness(req.velocity)
+        sr, f0, m, t, b = _Note.of(req, self.release_s)
         body_phase = dsp.phase_constant(f0, m, sr)
         body = _fm(body_phase, body_phase, (0.4 + 2.2 * b) * np.exp(-t / 0.35) + 0.25)
         tine_phase = dsp.phase_constant(14.0 * f0, m, sr)
@@ -358,7 +364,7 @@ class FMElectricPiano(Voice):
         env = dsp.adsr(req.gate, m, sr, attack=0.0015, decay=0.05, sustain=1.0, release=self.release_s)
         pan = 0.35 * np.sin(dsp.TWO_PI * 4.2 * t)  # tremolo as auto-pan, +-0.35
         mono = tone * env * self.level
-        return np.stack([mono * np.sqrt(0.5 - 0.5 * pan) * np.sqrt(2.0), mono * np.sqrt(0.5 + 0.5 * pan) * np.sqrt(2.0)]).astype(np.float32)
+        return np.stack([mono * np.sqrt(1.0 - pan), mono * np.sqrt(1.0 + pan)]).astype(np.float32)  # constant power
 
 
 class FMBells(Voice):
@@ -371,11 +377,7 @@ class FMBells(Voice):
     release_s = 0.9
 
     def render(self, req: NoteRequest) -> np.ndarray:
-        sr = req.sample_rate
-        f0 = dsp.midi_to_hz(req.pitch)
-        m = req.gate + int(self.release_s * sr)
-        t = np.arange(m, dtype=np.float64) / sr
-        b = dsp.brightness(req.velocity)
+        sr, f0, m, t, b = _Note.of(req, self.release_s)
         index = (1.0 + 3.0 * b) * np.exp(-t / 0.9)
         pairs = []
         for sharpen in (1.0, 2.0 ** (4.0 / 1200.0)):
