@@ -3,9 +3,9 @@
 `EDrums` is a punchy drum machine (808/909 recipes: swept-sine kick, noise + tone snare, multi-burst
 clap, metallic hats from six detuned square waves, long noisy cymbals, pitched toms). `ChipDrums` is an
 NES-style kit (the 2A03's LFSR noise channel and stepped triangle, with a 4-bit volume envelope).
-Noise is seeded from (arrangement seed, track index, note index mod ROUND_ROBIN): like a sampler's
-round-robin, consecutive hits of one drum differ, yet the renderer can reuse each rendered hit, which
-keeps a 16th-note hi-hat track cheap. Drums are one-shots: the note's length does not matter.
+Noise is seeded from (arrangement seed, track index, round-robin take): like a sampler's round-robin,
+consecutive hits of one drum step through ROUND_ROBIN takes, yet the renderer can reuse each rendered
+take, which keeps a 16th-note hi-hat track cheap. Drums are one-shots: the note's length does not matter.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from types import MappingProxyType
 import numpy as np
 
 from pipeline.render import dsp
-from pipeline.render.voice import NoteRequest, Voice
+from pipeline.render.voice import NoteRequest, Voice, round_robin
 
 ROUND_ROBIN = 4
 
@@ -86,8 +86,8 @@ class _DrumKit(Voice):
 
     def canonical(self, req: NoteRequest) -> NoteRequest:
         base = super().canonical(req)
-        arrangement_seed, track_index, note_index = (*req.seed, 0, 0, 0)[:3]
-        return dataclasses.replace(base, gate=0, seed=(arrangement_seed, track_index, note_index % ROUND_ROBIN))
+        arrangement_seed, track_index = (*req.seed, 0, 0)[:2]
+        return dataclasses.replace(base, gate=0, seed=(arrangement_seed, track_index, round_robin(req, ROUND_ROBIN)))
 
 
 # --- electronic kit ------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ import numpy as np
 from pipeline.errors import SoundFontMissing
 from pipeline.render import dsp
 from pipeline.render.fonts import INSTALL_HINT, problem_with
-from pipeline.render.voice import NoteRequest, Voice
+from pipeline.render.voice import NoteRequest, Voice, round_robin
 
 DRUM_BANK = 128
 INTERP_HIGHEST = 7  # FLUID_INTERP_HIGHEST: 7th-order (8-point) sinc interpolation
@@ -41,8 +41,8 @@ _GAIN = 0.6  # FluidSynth's master gain: float output never clips; stems are nor
 _GEN_FILTERFC = 8  # SF2 generator: initialFilterFc, in cents (an offset when set per channel)
 
 _CHOKES = MappingProxyType({46: frozenset({42, 44})})  # closed or pedal hat silences the open hat
-# Round-robin for sampled drums: each hit picks one of these (pitch in cents, filter in cents,
-# velocity steps) from the note's seed, so a run of identical hits is never the identical buffer;
+# Round-robin for sampled drums: consecutive hits of a key step through these (pitch in cents,
+# filter in cents, velocity steps), so two identical hits in a row are never the identical buffer;
 # the velocity nudge also crosses layer boundaries in multi-layer kits.
 DRUM_VARIANTS: tuple[tuple[float, float, int], ...] = ((0.0, 0.0, 0), (9.0, -250.0, -3), (-7.0, -120.0, 2), (4.0, -400.0, -5))
 
@@ -208,8 +208,7 @@ class FluidVoice(Voice):
         if not self.preset.is_drum:
             return base
         # Drums are one-shots (no note-off), and each hit carries its round-robin variant.
-        variant = int(dsp.rng_for(*req.seed, req.pitch).integers(len(DRUM_VARIANTS))) if req.seed else 0
-        return dataclasses.replace(base, gate=0, seed=(variant,))
+        return dataclasses.replace(base, gate=0, seed=(round_robin(req, len(DRUM_VARIANTS)),))
 
     def render(self, req: NoteRequest) -> np.ndarray:
         sr = req.sample_rate

@@ -201,8 +201,11 @@ def render_voice_track(
     cached_bytes = 0
     fade = dsp.fade_out(CUT_FADE)
     glides = legato_sources(notes) if voice.glides else [-1] * len(notes)
+    hits: dict[int, int] = {}  # pitch -> notes of it so far (drums' round-robin)
     try:
         for note, cut, glide_from in zip(notes, cuts, glides, strict=True):
+            hit = hits.get(note.pitch, 0)
+            hits[note.pitch] = hit + 1
             request = NoteRequest(
                 pitch=note.pitch,
                 velocity=note.velocity,
@@ -212,6 +215,7 @@ def render_voice_track(
                 seconds_per_beat=timeline.seconds_per_beat,
                 seed=(*seed, note.index),
                 glide_from=glide_from,
+                hit=hit,
             )
             key = voice.canonical(request)
             audio = cache.get(key) if voice.cacheable else None

@@ -557,6 +557,7 @@ def test_round_robin_varies_repeated_hits_deterministically(soundfont: Path, kit
     hits = [hit(stem, 0.5 * i, 0.05) for i in range(8)]
     distinct = {h.tobytes() for h in hits}
     assert len(distinct) >= 3, f"only {len(distinct)} different hits out of 8: machine-gunned"
+    assert all(a.tobytes() != b.tobytes() for a, b in itertools.pairwise(hits)), "the same take twice in a row"
     assert render_stems(arr, soundfont=soundfont)["lead"].tobytes() == stem.tobytes()
 
 
