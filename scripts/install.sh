@@ -14,7 +14,7 @@ missing=()
 [ -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ] || missing+=(fluid-soundfont-gm)
 command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
 command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
-[ -n "$(ldconfig -p 2>/dev/null | grep libfluidsynth.so.3 || true)" ] || missing+=(libfluidsynth3)
+compgen -G "/usr/lib/*/libfluidsynth.so.3" >/dev/null || missing+=(libfluidsynth3)
 [ -f /usr/share/sounds/sf2/MuseScore_General_Full.sf2 ] || missing+=(musescore-general-soundfont-lossless)
 [ -f /usr/share/sounds/sf2/Black_Pearl_4_LV2.sf2 ] || missing+=(avldrums.lv2-soundfont)
 if [ ${#missing[@]} -gt 0 ]; then
