@@ -169,7 +169,6 @@ class _Synth:
             if self.lib.fluid_synth_get_active_voice_count(self.handle) == 0:
                 break
 
-
     def close(self) -> None:
         self.synth.delete()
 
