@@ -6,12 +6,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     HF_HUB_OFFLINE=1 \
-    AMPA_DATA_DIR=/data \
-    AMPA_SOUNDFONT=/usr/share/sounds/sf2/FluidR3_GM.sf2
+    AMPA_DATA_DIR=/data
 
-# The General MIDI SoundFont the renderer plays, ffmpeg for audio decoding, libsndfile for soundfile.
+# FluidSynth and the sample banks the renderer plays (MuseScore General, FluidR3 as the fallback, the
+# AVL acoustic drum kits), ffmpeg for audio decoding, libsndfile for soundfile.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends fluid-soundfont-gm ffmpeg libsndfile1 \
+       libfluidsynth3 musescore-general-soundfont-lossless avldrums.lv2-soundfont \
     && rm -rf /var/lib/apt/lists/*
 
 # CPU-only torch first, from the PyTorch index, so the project install does not pull the CUDA build.
@@ -24,8 +25,7 @@ COPY pipeline ./pipeline
 COPY worker ./worker
 COPY bot ./bot
 COPY migrations ./migrations
-# tinysoundfont without its pyaudio dependency (live playback, never used; needs portaudio to build).
-RUN pip install . && pip install --no-deps tinysoundfont==0.3.7
+RUN pip install .
 
 RUN useradd --create-home --uid 10001 ampa && mkdir -p /data && chown ampa:ampa /data
 USER ampa

@@ -1,12 +1,15 @@
 """Renderer benchmark: seconds to render 30 s, 2 min and 4 min arrangements, and peak memory.
 
     python benchmarks/render_bench.py [--runs 3] [--workers 2] [--voices synth|sf2|both] [--composed]
+    python benchmarks/render_bench.py --composed --genre all --lengths 120   # every genre, composed
     python benchmarks/render_bench.py --gallery DIR   # one WAV + spectrogram PNG per built-in voice
 
-Prints the median of `--runs` renders per length and peak memory (psutil, sampled every 20 ms while
-rendering: this process's RSS, and the PSS of this process plus its forked render children). By default the arrangement is synthetic (a busy 6-track band, ~16 notes per
-bar per track) so figures do not depend on the composer; with --composed, pipeline.compose.compose
-writes it (when that module exists).
+Prints the median of `--runs` renders per length: wall seconds, CPU seconds (all threads: on a
+machine others load, the better measure of the work), and peak memory (psutil, sampled while
+rendering: RSS, and PSS with any children). The first (cold) render of each length, which reads the
+SoundFont presets and their samples, is timed apart. By default the arrangement is synthetic (a busy
+6-track band, ~16 notes per bar per track) so figures do not depend on the composer; with --composed,
+pipeline.compose.compose writes it.
 """
 
 from __future__ import annotations
@@ -108,13 +111,22 @@ def gallery(out_dir: Path) -> None:
         "wobble_bass": [Note(0, 4, 33, 100), Note(4, 4, 36, 120), Note(8, 8, 31, 127)],
         "warm_pad": [Note(0, 8, p, 90) for p in (57, 60, 64, 69)] + [Note(8, 8, p, 60) for p in (53, 57, 60, 65)],
         "riser": [Note(0, 6, 60, 100), Note(8, 4, 60, 127)],
+        "reese_bass": [Note(0, 4, 33, 100), Note(4, 4, 36, 120), Note(8, 8, 31, 127)],
+        "pwm_pad": [Note(0, 8, p, 90) for p in (57, 60, 64, 69)] + [Note(8 + i * 0.25, 0.2, p, 100) for i, p in enumerate(melody * 4)],
+        "fm_epiano": [Note(i * 2, 1.8, p, 60 + 8 * i) for i, p in enumerate((57, 60, 64, 67))] + [Note(8 + i, 0.9, p, 100) for i, p in enumerate(melody)],
+        "fm_bells": [Note(i, 0.9, p + 12, 90) for i, p in enumerate(melody)] + [Note(8, 4, 81, 110)],
         "edrums": kit,
+        "tr808": kit,
+        "tr909": kit,
         "chipdrums": kit,
+        "kit_black_pearl": kit,
+        "kit_red_zeppelin": kit,
     }
     out_dir.mkdir(parents=True, exist_ok=True)
     soundfont = find_soundfont()
-    for name in VOICES:
-        track = Track("lead", "synth-lead", 0, voice=name, is_drum=name.endswith("drums"), notes=demos[name])
+    for name in [*VOICES, "kit_black_pearl", "kit_red_zeppelin"]:
+        is_drum = name.endswith("drums") or name.startswith(("tr", "kit_"))
+        track = Track("lead", "synth-lead", 0, voice=name, is_drum=is_drum, notes=demos[name])
         arrangement = Arrangement(
             tempo_bpm=120.0, beats_per_bar=4, beat_unit=4, key_tonic_pc=9, mode="minor", bars=4,
             sections=[Section("demo", 0, 4, 0.5)], tracks=[track], seed=11, genre="demo",
@@ -190,38 +202,43 @@ def main() -> int:
         return 0
 
     from pipeline.render import find_soundfont, render_stems
-    from pipeline.render.soundfont import load_soundfont
+    from pipeline.vocabulary import GENRES
 
     soundfont = find_soundfont()
-    t0 = time.perf_counter()
-    load_soundfont(soundfont)
-    print(
-        f"SoundFont {soundfont.name}: loaded in {time.perf_counter() - t0:.2f} s "
-        f"(RSS {psutil.Process().memory_info().rss / 2**20:.0f} MiB)"
-    )
-    print(f"voices={args.voices} workers={args.workers} runs={args.runs}")
-    for seconds in (float(s) for s in args.lengths.split(",")):
-        arrangement = (
-            composed_arrangement(seconds, args.genre)
-            if args.composed
-            else synthetic_arrangement(seconds, voices=args.voices)
-        )
-        n_notes = sum(len(t.notes) for t in arrangement.tracks)
-        times = []
-        with PeakMemory(pss=False) as memory:
-            for _ in range(args.runs):
-                t0 = time.perf_counter()
-                stems = render_stems(arrangement, soundfont=soundfont, workers=args.workers)
-                times.append(time.perf_counter() - t0)
-                del stems
-        with PeakMemory(pss=True, interval=0.05) as total:  # one more run, untimed, for the total
-            render_stems(arrangement, soundfont=soundfont, workers=args.workers)
-        print(
-            f"{arrangement.duration_s:6.1f} s, {len(arrangement.tracks)} tracks, {n_notes:5d} notes: "
-            f"median {statistics.median(times):.2f} s (runs {', '.join(f'{t:.2f}' for t in times)}), "
-            f"peak RSS {memory.rss / 2**20:.0f} MiB, with children (PSS) {total.total_pss / 2**20:.0f} MiB"
-        )
+    print(f"SoundFont {soundfont.name} · voices={args.voices} workers={args.workers} runs={args.runs}")
+    genres = GENRES if args.genre == "all" else [args.genre]
+    for genre in genres if args.composed else ["synthetic"]:
+        for seconds in (float(s) for s in args.lengths.split(",")):
+            arrangement = (
+                composed_arrangement(seconds, genre)
+                if args.composed
+                else synthetic_arrangement(seconds, voices=args.voices)
+            )
+            n_notes = sum(len(t.notes) for t in arrangement.tracks)
+            cold = _timed(lambda: render_stems(arrangement, soundfont=soundfont, workers=args.workers, keep_soundfont=False))
+            times = []
+            with PeakMemory(pss=False) as memory:
+                for _ in range(args.runs):
+                    times.append(_timed(lambda: render_stems(arrangement, soundfont=soundfont, workers=args.workers)))
+            with PeakMemory(pss=True, interval=0.05) as total:  # one more run, untimed, for the total
+                render_stems(arrangement, soundfont=soundfont, workers=args.workers, keep_soundfont=False)
+            wall = statistics.median(t[0] for t in times)
+            cpu = statistics.median(t[1] for t in times)
+            print(
+                f"{genre:14s} {arrangement.duration_s:6.1f} s, {len(arrangement.tracks)} tracks, {n_notes:5d} notes: "
+                f"cold {cold[0]:.2f} s (cpu {cold[1]:.2f}), warm median {wall:.2f} s (cpu {cpu:.2f}; "
+                f"runs {', '.join(f'{t[0]:.2f}' for t in times)}), "
+                f"peak RSS {memory.rss / 2**20:.0f} MiB, PSS {total.total_pss / 2**20:.0f} MiB",
+                flush=True,
+            )
     return 0
+
+
+def _timed(work) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of this process's threads) for one call."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    work()
+    return time.perf_counter() - wall, time.process_time() - cpu
 
 
 if __name__ == "__main__":

@@ -1,11 +1,11 @@
 """Stem work on another core: forked children writing into shared memory.
 
-Two stages cannot use a second core from threads. tinysoundfont holds the GIL while it renders
-(measured: a Python thread makes no progress during a `render` call), and so does pedalboard while
-a plugin processes (measured: two threads running a Reverb each take as long as running them one
-after the other). A forked child can: it shares the parent's memory copy-on-write (the decoded
-SoundFont, ~300 MB, is not loaded twice) and writes its stems straight into shared memory the parent
-reads back (an anonymous shared mapping, or a StemSpool's file), so nothing is copied or pickled.
+Mixing cannot use a second core from threads: pedalboard holds the GIL while a plugin processes
+(measured: two threads running a Reverb each take as long as running them one after the other). A
+forked child can: it shares the parent's memory copy-on-write and writes its stems straight into
+shared memory the parent reads back (an anonymous shared mapping, or a StemSpool's file), so nothing
+is copied or pickled. (Rendering needs none of this: FluidSynth and numpy release the GIL, so the
+renderer uses threads.)
 
 A child does only pure computation: everything that logs or takes a lock is done by the parent before
 forking, because a lock another thread held at fork time stays locked forever in the child. The

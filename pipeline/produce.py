@@ -163,8 +163,11 @@ def produce(
     ):
         backend = backend_for(spec.backend, options.backend_config(), scratch=Path(scratch) / "dry")
         generated = backend.generate(spec, on_stage=stage)
-        if generated.stems is None:
-            spec = spec.with_updates(notes=[*spec.notes, *generated.notes, delivery_note(spec.backend, generated)])
+        # What the backend could not do as usual (a missing sample bank, an uncorrectable take) and, for a
+        # mix-only backend, which files there are: in the spec's notes, so the job record and bots show them.
+        delivered = [delivery_note(spec.backend, generated)] if generated.stems is None else []
+        if generated.notes or delivered:
+            spec = spec.with_updates(notes=[*spec.notes, *generated.notes, *delivered])
         mix_params, master_params = fresh_params()
         master_params = replace(master_params, pre_gain_db=options.first_master_gain_db)
         reports: list[dict[str, Any]] = []

@@ -9,12 +9,17 @@ PYTHON=${PYTHON:-python3}
 DEBIAN_PACKAGES=(fluid-soundfont-gm ffmpeg docker-compose)
 # Debian's chromium and its driver: the track-page browser tests (selenium never downloads a browser).
 DEBIAN_PACKAGES+=(chromium chromium-driver)
+# FluidSynth (the SoundFont engine), MuseScore General Full (the main font), the AVL acoustic drum kits.
+DEBIAN_PACKAGES+=(libfluidsynth3 musescore-general-soundfont-lossless avldrums.lv2-soundfont)
 
 missing=()
 [ -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ] || missing+=(fluid-soundfont-gm)
 command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
 command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
 [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] || missing+=(chromium chromium-driver)
+compgen -G "/usr/lib/*/libfluidsynth.so.3" >/dev/null || missing+=(libfluidsynth3)
+[ -f /usr/share/sounds/sf2/MuseScore_General_Full.sf2 ] || missing+=(musescore-general-soundfont-lossless)
+[ -f /usr/share/sounds/sf2/Black_Pearl_4_LV2.sf2 ] || missing+=(avldrums.lv2-soundfont)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
   if command -v apt-get >/dev/null 2>&1; then
@@ -28,8 +33,6 @@ fi
 
 # torch first and pinned: a plain `torch` would pull a multi-GB CUDA build.
 "$PYTHON" -m pip install -q --disable-pip-version-check torch==2.13.0
-# tinysoundfont's only dependency, pyaudio, is for live playback (never used) and needs portaudio to build.
-"$PYTHON" -m pip install -q --disable-pip-version-check --no-deps tinysoundfont==0.3.7
 "$PYTHON" -m pip install -q --disable-pip-version-check -e ".[dev]"
 command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
 echo "ampa installed: $(command -v ampa || echo "$PYTHON -m ampa")"

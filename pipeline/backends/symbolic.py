@@ -25,7 +25,7 @@ class SymbolicBackend:
 
     def generate(self, spec: Spec, *, on_stage: StageCallback) -> Generated:
         from pipeline.compose import compose
-        from pipeline.render import find_soundfont, render_stems
+        from pipeline.render import fallback_notes, find_soundfont, render_stems
 
         soundfont = find_soundfont(self.soundfont)  # fail before composing if it is missing
         on_stage("composing")
@@ -39,7 +39,14 @@ class SymbolicBackend:
             spool=self.scratch,
             keep_soundfont=self.keep_soundfont,
         )
-        return Generated(sample_rate=self.sample_rate, stems=stems, mix=None, arrangement=arrangement)
+        voices = {track.voice for track in arrangement.tracks if track.notes}
+        return Generated(
+            sample_rate=self.sample_rate,
+            stems=stems,
+            mix=None,
+            arrangement=arrangement,
+            notes=tuple(fallback_notes(soundfont, voices)),
+        )
 
     @classmethod
     def from_config(cls, config, *, scratch: Path | None = None) -> SymbolicBackend:

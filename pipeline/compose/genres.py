@@ -107,6 +107,7 @@ def _add(profile: GenreProfile) -> GenreProfile:
 LOFI = _add(
     GenreProfile(
         "lofi-hiphop",
+        drum_voice="kit_red_zeppelin",
         progressions=("i9 ii9 v9 V7", "i9 iv9 v9 V7", "i9 VI7 iv9 V7", "i9 iv9 VII7 V7"),
         chord_size=4,
         drum_style="backbeat",
@@ -162,7 +163,8 @@ TRAP = _add(
             _L(CLOSED_HAT, "xxxxxxxxxxxxxxxx", 0.3),
             _L(OPEN_HAT, "......o.......o.", 0.7),
         ),
-        drum_voice="edrums",
+        drum_voice="tr808",
+        drum_kit_program=25,
         hat_rolls=True,
         humanise_ms=0,
         velocity_spread=10,
@@ -174,7 +176,7 @@ TRAP = _add(
         lead_center=79,
         risers=True,
         sections=SONG,
-        voices={"synth-bass": "bass_808", "synth-pad": "warm_pad", "bass": "bass_808"},
+        voices={"synth-bass": "bass_808", "synth-pad": "warm_pad", "bass": "bass_808", "bells": "fm_bells"},
         programs={"bells": 10, "piano": 0, "synth-bass": 38},
     )
 )
@@ -202,7 +204,7 @@ SYNTHWAVE = _add(
         lead_legato=1.0,
         risers=True,
         sections=SONG,
-        voices=SYNTH_VOICES_CLUB,
+        voices={"synth-lead": "supersaw", "synth-bass": "analog_bass", "synth-pad": "pwm_pad"},
         programs={"synth-lead": 81, "synth-pad": 89, "synth-bass": 39},
     )
 )
@@ -221,7 +223,8 @@ HOUSE = _add(
             _L(CLOSED_HAT, "o.o.o.o.o.o.o.o.", 0.6),
             _L(SHAKER, "oooooooooooooooo", 0.75),
         ),
-        drum_voice="edrums",
+        drum_voice="tr909",
+        drum_kit_program=24,
         humanise_ms=0,
         velocity_spread=6,
         bass="offbeat",
@@ -250,7 +253,8 @@ TECHNO = _add(
             _L(CLAP, "....x.......x...", 0.7),
             _L(RIM, "...o..o....o..o.", 0.5),
         ),
-        drum_voice="edrums",
+        drum_voice="tr909",
+        drum_kit_program=24,
         humanise_ms=0,
         velocity_spread=4,
         bass="sixteenths",
@@ -280,7 +284,7 @@ DNB = _add(
             _L(KICK, ".......o........", 0.7),
             _L(RIDE, "x...x...x...x...", 0.85),
         ),
-        drum_voice="edrums",
+        drum_voice="kit_black_pearl",
         humanise_ms=0,
         velocity_spread=8,
         bass="sub",
@@ -290,7 +294,7 @@ DNB = _add(
         lead_center=76,
         risers=True,
         sections=CLUB,
-        voices=SYNTH_VOICES_CLUB,
+        voices={"synth-lead": "supersaw", "synth-bass": "reese_bass", "synth-pad": "warm_pad"},
     )
 )
 
@@ -314,7 +318,7 @@ AMBIENT = _add(
         lead_legato=1.0,
         sections=DRIFT,
         phrase_bars=4,
-        voices={"synth-pad": "warm_pad", "synth-bass": "analog_bass"},
+        voices={"synth-pad": "warm_pad", "synth-bass": "analog_bass", "bells": "fm_bells"},
         programs={"bells": 10, "synth-pad": 89},
     )
 )
@@ -380,7 +384,7 @@ POP = _add(
             _L(CLOSED_HAT, "x.x.x.x.x.x.x.x.", 0.3),
             _L(CLOSED_HAT, ".o.o.o.o.o.o.o.o", 0.8),
         ),
-        drum_voice="edrums",
+        drum_voice="kit_black_pearl",
         humanise_ms=2,
         velocity_spread=8,
         bass="kick",
@@ -398,6 +402,7 @@ POP = _add(
 ROCK = _add(
     GenreProfile(
         "rock",
+        drum_voice="kit_black_pearl",
         progressions=("I IV I V", "i VI VII V", "I VII IV V", "i iv VII V"),
         cadence="modal",
         drum_style="backbeat",
@@ -472,6 +477,7 @@ JAZZ = _add(
 _add(
     GenreProfile(
         "blues",
+        drum_voice="kit_red_zeppelin",
         progressions=("I7 IV7 I7 I7 IV7 IV7 I7 I7 V7 IV7 I7 V7",),
         chord_size=4,
         cadence="authentic",
@@ -504,6 +510,7 @@ _add(
 FUNK = _add(
     GenreProfile(
         "funk",
+        drum_voice="kit_red_zeppelin",
         progressions=("i7 i7 IV7 IV7", "i7 IV7 i7 V7", "I7 I7 IV7 V7"),
         chord_size=4,
         cadence="modal",
@@ -540,7 +547,8 @@ _add(
             _L(CLOSED_HAT, "x.x.x.x.x.x.x.x.", 0.5),
             _L(TAMBOURINE, "....x.......x...", 0.7),
         ),
-        drum_voice="sf2",
+        drum_voice="kit_black_pearl",
+        drum_kit_program=0,
         humanise_ms=4,
         bass="octaves",
         comp="stabs",
@@ -580,6 +588,8 @@ _add(
     replace(
         DNB,
         name="dubstep",
+        drum_voice="tr909",
+        drum_kit_program=24,
         drum_style="halftime",
         drums=(
             _L(KICK, "x.........x....."),
@@ -597,6 +607,7 @@ _add(
 _add(
     GenreProfile(
         "reggae",
+        drum_voice="kit_red_zeppelin",
         progressions=("I IV I V", "i iv i V", "I I IV V"),
         drum_style="one_drop",
         drums=(
@@ -621,6 +632,7 @@ _add(
 _add(
     GenreProfile(
         "latin",
+        drum_voice="kit_red_zeppelin",
         progressions=("i iv i V", "i iv VII V", "i VI iv V"),
         drum_style="latin",
         drums=(
@@ -646,6 +658,7 @@ _add(
 _add(
     GenreProfile(
         "folk",
+        drum_voice="kit_red_zeppelin",
         progressions=("I IV I V", "I vi IV V", "I V IV I", "i VII VI V"),
         cadence="modal",
         drum_style="backbeat",
@@ -670,6 +683,7 @@ _add(
 _add(
     GenreProfile(
         "country",
+        drum_voice="kit_red_zeppelin",
         progressions=("I IV V I", "I I IV V", "I IV I V"),
         cadence="authentic",
         drum_style="train",
@@ -700,7 +714,7 @@ _add(
             _L(CLOSED_HAT, "x.xxx.x.x.xxx.x.", 0.3),
             _L(RIM, "...o.......o....", 0.55),
         ),
-        drum_voice="edrums",
+        drum_voice="tr808",
         humanise_ms=9,
         velocity_spread=12,
         bass="kick",
@@ -709,7 +723,7 @@ _add(
         lead_density=0.4,
         lead_center=74,
         sections=SONG,
-        voices={"synth-pad": "warm_pad", "synth-bass": "analog_bass"},
+        voices={"synth-pad": "warm_pad", "synth-bass": "analog_bass", "electric-piano": "fm_epiano"},
         programs={"electric-piano": 4, "synth-lead": 80},
     )
 )

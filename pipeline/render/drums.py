@@ -3,9 +3,9 @@
 `EDrums` is a punchy drum machine (808/909 recipes: swept-sine kick, noise + tone snare, multi-burst
 clap, metallic hats from six detuned square waves, long noisy cymbals, pitched toms). `ChipDrums` is an
 NES-style kit (the 2A03's LFSR noise channel and stepped triangle, with a 4-bit volume envelope).
-Noise is seeded from (arrangement seed, track index, note index mod ROUND_ROBIN): like a sampler's
-round-robin, consecutive hits of one drum differ, yet the renderer can reuse each rendered hit, which
-keeps a 16th-note hi-hat track cheap. Drums are one-shots: the note's length does not matter.
+Noise is seeded from (arrangement seed, track index, round-robin take): like a sampler's round-robin,
+consecutive hits of one drum step through ROUND_ROBIN takes, yet the renderer can reuse each rendered
+take, which keeps a 16th-note hi-hat track cheap. Drums are one-shots: the note's length does not matter.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from types import MappingProxyType
 import numpy as np
 
 from pipeline.render import dsp
-from pipeline.render.voice import NoteRequest, Voice
+from pipeline.render.voice import NoteRequest, Voice, round_robin
 
 ROUND_ROBIN = 4
 
@@ -86,8 +86,8 @@ class _DrumKit(Voice):
 
     def canonical(self, req: NoteRequest) -> NoteRequest:
         base = super().canonical(req)
-        arrangement_seed, track_index, note_index = (*req.seed, 0, 0, 0)[:3]
-        return dataclasses.replace(base, gate=0, seed=(arrangement_seed, track_index, note_index % ROUND_ROBIN))
+        arrangement_seed, track_index = (*req.seed, 0, 0)[:2]
+        return dataclasses.replace(base, gate=0, seed=(arrangement_seed, track_index, round_robin(req, ROUND_ROBIN)))
 
 
 # --- electronic kit ------------------------------------------------------------------------------
@@ -95,35 +95,76 @@ class _DrumKit(Voice):
 
 def _kick(b: float, rng: np.random.Generator, sr: int) -> np.ndarray:
     t = _time(0.5, sr)
-    body = _swept_sine(t, 46.0, 120.0 + 60.0 * b, 0.04, sr) * np.exp(-t / 0.3)
+    tune = _round_robin_tune(rng)
+    body = _swept_sine(t, 46.0 * tune, (120.0 + 60.0 * b) * tune, 0.04, sr) * np.exp(-t / 0.3)
     click = dsp.highpass(rng.standard_normal(t.size) * np.exp(-t / 0.0015), 2000.0, sr) * (0.15 + 0.25 * b)
     attack = np.minimum(t / 0.0007, 1.0)  # a 0.7 ms ramp: punchy, but no step at the onset
     return dsp.saturate((body + click) * attack, 1.4)
 
 
+def _round_robin_tune(rng: np.random.Generator, cents: float = 12.0) -> float:
+    """A small pitch offset per round-robin variant: like a drummer never hitting the same spot."""
+    return float(2.0 ** (rng.uniform(-cents, cents) / 1200.0))
+
+
+def _kick_808(b: float, rng: np.random.Generator, sr: int) -> np.ndarray:
+    """TR-808 kick: a sine gliding down onto ~48 Hz, a long boom, driven into soft saturation."""
+    t = _time(1.1, sr)
+    tune = _round_robin_tune(rng, 8.0)
+    body = _swept_sine(t, 48.0 * tune, (150.0 + 90.0 * b) * tune, 0.03, sr)
+    boom = body * np.exp(-t / (0.45 + 0.1 * b))
+    click = dsp.highpass(rng.standard_normal(t.size) * np.exp(-t / 0.001), 3000.0, sr) * 0.12
+    attack = np.minimum(t / 0.0005, 1.0)
+    return dsp.saturate((boom + click) * attack, 1.8 + 1.2 * b)
+
+
+def _kick_909(b: float, rng: np.random.Generator, sr: int) -> np.ndarray:
+    """House/techno kick: a punchy body (fast pitch drop from ~250 Hz onto ~52 Hz), a noisy click and
+    a short 1.6 kHz blip for the beater, then saturation so it cuts through a full mix."""
+    t = _time(0.45, sr)
+    tune = _round_robin_tune(rng, 6.0)
+    body = _swept_sine(t, 52.0 * tune, (200.0 + 80.0 * b) * tune, 0.022, sr) * np.exp(-t / (0.2 + 0.06 * b))
+    beater = np.sin(dsp.TWO_PI * 1600.0 * t) * np.exp(-t / 0.0025) * 0.35
+    click = dsp.highpass(rng.standard_normal(t.size) * np.exp(-t / 0.002), 4000.0, sr) * (0.2 + 0.2 * b)
+    attack = np.minimum(t / 0.0004, 1.0)
+    return dsp.saturate((body + beater + click) * attack, 2.2)
+
+
 def _snare(b: float, rng: np.random.Generator, sr: int) -> np.ndarray:
     t = _time(0.35, sr)
-    tone = (np.sin(dsp.TWO_PI * 185.0 * t) + 0.6 * np.sin(dsp.TWO_PI * 330.0 * t)) * np.exp(-t / 0.045)
+    tune = _round_robin_tune(rng, 15.0)
+    tone = (np.sin(dsp.TWO_PI * 185.0 * tune * t) + 0.6 * np.sin(dsp.TWO_PI * 330.0 * tune * t)) * np.exp(-t / 0.045)
     noise = dsp.bandpass(rng.standard_normal(t.size), 1200.0, 6000.0 + 6000.0 * b, sr)
     noise *= np.exp(-t / (0.08 + 0.05 * b))
     return 0.3 * (0.45 * tone + (0.9 + 0.4 * b) * noise)
 
 
 def _clap(b: float, rng: np.random.Generator, sr: int) -> np.ndarray:
+    """Layered clap, stereo (2, m): four hands a few ms apart, each with its own noise and place in
+    the field, over a short diffuse room tail; the spacing varies a little per round-robin hit."""
     t = _time(0.4, sr)
-    env = np.zeros_like(t)
-    for onset in (0.0, 0.009, 0.018, 0.028):  # four hands slightly apart
-        env += np.where(t >= onset, np.exp(-np.maximum(t - onset, 0.0) / 0.005), 0.0)
-    env += 0.6 * np.where(t >= 0.028, np.exp(-np.maximum(t - 0.028, 0.0) / 0.1), 0.0)
-    noise = dsp.bandpass(rng.standard_normal(t.size), 900.0, 3500.0 + 3000.0 * b, sr)
-    return 0.32 * noise * env
+    out = np.zeros((2, t.size))
+    spacing = 1.0 + 0.15 * rng.uniform(-1.0, 1.0)
+    for i, (onset, pan) in enumerate(((0.0, -0.35), (0.009, 0.3), (0.018, -0.15), (0.028, 0.1))):
+        start = onset * spacing
+        env = np.where(t >= start, np.exp(-np.maximum(t - start, 0.0) / (0.005 + 0.001 * i)), 0.0)
+        hand = dsp.bandpass(rng.standard_normal(t.size), 900.0 + 150.0 * i, 3500.0 + 3000.0 * b, sr) * env
+        left, right = dsp.pan_gains(pan)
+        out[0] += left * hand
+        out[1] += right * hand
+    tail_start = 0.028 * spacing
+    tail_env = 0.6 * np.where(t >= tail_start, np.exp(-np.maximum(t - tail_start, 0.0) / 0.1), 0.0)
+    tail = dsp.bandpass(rng.standard_normal((2, t.size)), 800.0, 5000.0 + 2000.0 * b, sr) * tail_env
+    return 0.32 * (out + tail)
 
 
-def _hat(decay: float, length: float, b: float, rng: np.random.Generator, sr: int) -> np.ndarray:
+def _hat(decay: float, length: float, b: float, rng: np.random.Generator, sr: int, metal: float = 0.6) -> np.ndarray:
+    """Hi-hat: the 808's six-square metal (`metal`) plus noise, high-passed; the decay varies a
+    little per round-robin hit, as a real hat does with where the stick lands."""
     t = _time(length, sr)
-    raw = 0.6 * _metal(t.size, sr) + 0.5 * rng.standard_normal(t.size)
+    raw = metal * _metal(t.size, sr) + (1.1 - metal) * rng.standard_normal(t.size)
     bright = dsp.highpass(raw, 7000.0 - 1500.0 * b, sr, order=4)
-    return 0.37 * bright * np.exp(-t / decay)
+    return 0.37 * bright * np.exp(-t / (decay * (1.0 + 0.12 * rng.uniform(-1.0, 1.0))))
 
 
 def _cymbal(decay: float, length: float, lo: float, b: float, rng: np.random.Generator, sr: int) -> np.ndarray:
@@ -161,21 +202,24 @@ class EDrums(_DrumKit):
 
     name = "edrums"
     level = 0.5
+    kick = staticmethod(_kick)
+    hat_metal = 0.6  # how much of the hats is the six-square metal (the rest is noise)
+    open_hat_decay = 0.17
 
     def render(self, req: NoteRequest) -> np.ndarray:
         sr, key = req.sample_rate, req.pitch
         b = dsp.brightness(req.velocity)
         rng = dsp.rng_for(*req.seed, key)
         if key in KICKS:
-            mono = _kick(b, rng, sr)
+            mono = self.kick(b, rng, sr)
         elif key in SNARES:
             mono = _snare(b, rng, sr)
         elif key in CLAPS:
-            mono = _clap(b, rng, sr)
+            return (_clap(b, rng, sr) * self.level).astype(np.float32)
         elif key in CLOSED_HATS:
-            mono = _hat(0.018 if key == 42 else 0.03, 0.12, b, rng, sr)
+            mono = _hat(0.018 if key == 42 else 0.03, 0.12, b, rng, sr, self.hat_metal)
         elif key in OPEN_HATS:
-            mono = _hat(0.17, 0.7, b, rng, sr)
+            mono = _hat(self.open_hat_decay, 0.7, b, rng, sr, self.hat_metal)
         elif key in CRASHES:
             mono = _cymbal(0.55, 2.2, 3000.0, b, rng, sr)
         elif key in RIDES:
@@ -186,6 +230,24 @@ class EDrums(_DrumKit):
             mono = _percussion(key, b, rng, sr)
         left, right = dsp.pan_gains(_KIT_PAN.get(key, 0.0))
         return (np.stack([left * mono, right * mono]) * self.level).astype(np.float32)
+
+
+class TR808(EDrums):
+    """Trap and R&B kit: the long, saturated 808 boom, metallic hats (open hat choked by the closed)."""
+
+    name = "tr808"
+    kick = staticmethod(_kick_808)
+    hat_metal = 0.75
+    open_hat_decay = 0.22
+
+
+class TR909(EDrums):
+    """House and techno kit: a punchy short kick with a beater click, noisier hats, layered claps."""
+
+    name = "tr909"
+    kick = staticmethod(_kick_909)
+    hat_metal = 0.35
+    open_hat_decay = 0.14
 
 
 # --- NES-style kit -------------------------------------------------------------------------------
@@ -279,4 +341,4 @@ class ChipDrums(_DrumKit):
         return (np.stack([mono, mono]) * self.level).astype(np.float32)
 
 
-DRUM_VOICES: tuple[type[Voice], ...] = (EDrums, ChipDrums)
+DRUM_VOICES: tuple[type[Voice], ...] = (EDrums, TR808, TR909, ChipDrums)

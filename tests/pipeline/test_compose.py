@@ -18,13 +18,18 @@ from pipeline.compose.rhythm import Grid, swing
 from pipeline.compose.structure import plan_sections
 from pipeline.compose.theory import MODE_SCALES, Scale, parse_chord
 from pipeline.defaults import resolve
+from pipeline.render.drums import DRUM_VOICES as RENDER_DRUM_VOICES
+from pipeline.render.fonts import KIT_FILES
+from pipeline.render.stems import VOICES as RENDER_VOICES
 from pipeline.errors import BadInput
 from pipeline.score import Arrangement
 from pipeline.spec import Spec
 from pipeline.styles import ROLES, STYLES
 from pipeline.vocabulary import GENRES, INSTRUMENTS
 
-VOICES = {"sf2", "supersaw", "square_lead", "analog_bass", "bass_808", "wobble_bass", "warm_pad", "edrums", "chipdrums"}
+# Every voice the renderer plays: its built-in voices, the SoundFont and the acoustic kits.
+VOICES = {"sf2", *RENDER_VOICES, *KIT_FILES}
+DRUM_VOICES = {"sf2", *KIT_FILES, *(cls.name for cls in RENDER_DRUM_VOICES)}
 CORE = (
     "lofi-hiphop",
     "synthwave",
@@ -191,7 +196,7 @@ def test_tracks_are_well_formed(genre: str) -> None:
     if STYLES[genre].drum_kit == "none":
         assert drums is None
     else:
-        assert drums is not None and drums.voice in ("sf2", "edrums", "chipdrums")
+        assert drums is not None and drums.voice in DRUM_VOICES
 
 
 @pytest.mark.parametrize(

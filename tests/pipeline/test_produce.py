@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from pipeline.errors import Cancelled
+from pipeline.errors import Cancelled, QAFailed
 from pipeline.produce import ProduceOptions, derive_seed, produce
 from pipeline.qa.loudness import integrated_lufs
 from pipeline.qa.truepeak import true_peak_dbtp
+from pipeline.render.fonts import FLUIDR3_FONT
 from pipeline.spec import Spec
 
 SPEC = Spec.from_dict({"genres": ["synthwave"], "tempo_bpm": 120, "key": "A minor", "duration_s": 12, "seed": 4})
@@ -90,3 +91,19 @@ def test_a_short_lofi_loop_is_measured_at_its_tempo_not_double_time(tmp_path):
     result = produce(spec, tmp_path, options=ProduceOptions(max_qa_retries=0))
     tempo = next(c for c in result.qa_reports[0]["checks"] if c["name"] == "tempo")
     assert tempo["passed"], tempo
+
+
+def test_report_says_when_the_instruments_fell_back_to_fluidr3(tmp_path):
+    """Without MuseScore General (here: FluidR3 named explicitly) the track is still made, and
+    report.json says which font played and how to get the better one."""
+    fluidr3 = FLUIDR3_FONT
+    if not fluidr3.exists():
+        pytest.skip("FluidR3_GM is not installed (scripts/install.sh installs it)")
+    spec = Spec.from_dict({"genres": ["rock"], "tempo_bpm": 110, "key": "E minor", "duration_s": 6, "seed": 3})
+    try:  # the note is what matters here, not whether this short take passes QA at once
+        produce(spec, tmp_path, options=ProduceOptions(soundfont=fluidr3, max_qa_retries=0))
+    except QAFailed:
+        pass
+    notes = json.loads((tmp_path / "report.json").read_text())["notes"]
+    assert any("FluidR3_GM.sf2" in n and "musescore-general-soundfont-lossless" in n for n in notes), notes
+    assert (tmp_path / "mix.wav").exists()
