@@ -90,6 +90,7 @@ class MixParams:
     reverb_scale: float = 1.0
     sidechain_depth_db: float | None = None  # None: the genre's default (0 where it has none)
     workers: int = 2  # processes sharing the stems (this one and forked children)
+    tonal_balance: bool = True  # fit the mix to its genre's tonal target (pipeline.tonal_balance)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -300,7 +301,11 @@ def mix_stems(
     gains_db = {role: round(float(gains[i]), 2) for i, role in enumerate(queue)}
     # The balance is judged without the asked offsets: "louder bass" must not be EQ'd back out.
     unscaled = [10 ** (-offsets.get(role, 0.0) / 20) for role in ordered]
-    balance = _tonal_balance(outputs, ordered, unscaled, genre, sample_rate, params.workers, timeout)
+    balance = (
+        _tonal_balance(outputs, ordered, unscaled, genre, sample_rate, params.workers, timeout)
+        if params.tonal_balance
+        else None
+    )
     if balance:
         notes.append(balance)
     out_stems: Mapping[str, np.ndarray]
