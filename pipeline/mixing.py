@@ -76,6 +76,7 @@ ROLE_REVERB: dict[str, float] = {"drums": 0.05, "bass": 0.0, "harmony": 0.12, "p
 # Stereo width (side gain) per role; low frequencies are kept mono in every role.
 ROLE_WIDTH: dict[str, float] = {"drums": 1.0, "bass": 0.0, "harmony": 1.2, "pad": 1.4, "lead": 0.9, "fx": 1.3}
 KICK_KEYS = frozenset({35, 36})
+END_FADE_S = 0.05
 MAX_STAGING_GAIN_DB = 36.0
 
 
@@ -263,6 +264,7 @@ def mix_stems(
     duck = _sidechain(stems, ordered, arrangement, pumped, depth, release_beats, params, length, sample_rate)
 
     outputs = {role: store.allocate(role) if store is not None else shared_stem(length) for role in ordered}
+    end_fade = np.linspace(1.0, 0.0, min(length, int(END_FADE_S * sample_rate)), dtype=np.float32)
     # Heaviest chains first (a reverb costs more than the rest of a chain), so neither core idles
     # at the end; the gains come back through shared memory too.
     queue = sorted(ordered, key=lambda role: -_chain_cost(role, genre, params))
@@ -292,6 +294,7 @@ def mix_stems(
             wet = stage(wet)
         if duck is not None and role in pumped:
             wet *= duck
+        wet[:, -end_fade.size :] *= end_fade  # reverb and delay tails ring past the dry stem's own fade
         outputs[role][:] = wet
         gains[index] = pre + final_db
 
