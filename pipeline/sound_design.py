@@ -12,6 +12,7 @@ Per genre, in short: lo-fi = tape wow and flutter on everything, vinyl on the pa
 saturated keys, soft-clipped sampler drums; synthwave = gated reverb on the snare, chorus and analog
 drift on pads and leads, a big plate; trap = a saturated 808 kept mono with a clean sub under it, crisp
 hats; house, techno, trance = pumping under the kick and low-pass sweeps over section changes;
+four-on-the-floor genres = a kick whose boom stops before the next kick (a pulsing, not droning, low end);
 drum & bass = parallel-compressed breaks and a reese (chorused, saturated, wide above 160 Hz);
 rock and metal = an amp and a cabinet impulse response on the guitars; jazz = a room, a warm upright,
 gentle compression; cinematic = widened ensembles in a long hall; ambient = long blooming reverbs and
@@ -46,7 +47,14 @@ from pedalboard import (
     Reverb,
 )
 
-from pipeline.fx.automation import cutoff_per_block, hit_gate, section_sweeps, swell, swept_lowpass
+from pipeline.fx.automation import (
+    cutoff_per_block,
+    hit_gate,
+    section_sweeps,
+    swell,
+    swept_lowpass,
+    tighten_low_end,
+)
 from pipeline.fx.cabinet import amp_and_cabinet
 from pipeline.fx.modulation import ANALOG_DRIFT, TAPE_FLUTTER, TAPE_WOW, modulated_delay, wobble_delay
 from pipeline.fx.texture import vinyl_noise
@@ -123,7 +131,7 @@ GENRE_PUMP: dict[str, tuple[float, tuple[str, ...], float]] = {
     "house": (8.0, ("bass", "pad", "harmony"), 0.7),
     "techno": (9.0, ("bass", "pad", "harmony"), 0.6),
     "trance": (7.0, ("bass", "pad", "harmony"), 0.7),
-    "synthwave": (5.0, ("bass", "pad"), 0.5),
+    "synthwave": (6.0, ("bass", "pad"), 0.5),
     "drum-and-bass": (4.0, ("bass", "pad"), 0.45),
     "dubstep": (5.0, ("bass", "pad"), 0.45),
     "pop": (3.0, ("bass", "pad"), 0.45),
@@ -136,6 +144,9 @@ SWEEP_ROLES = ("harmony", "pad", "lead")
 TAPE_GENRES = frozenset({"lofi-hiphop"})
 SNARE_KEYS = frozenset({38, 39, 40})
 GATED_REVERB_GENRES = frozenset({"synthwave"})
+KICK_KEYS = frozenset({35, 36})
+# Four-on-the-floor genres: the kick's boom is cut before the next kick (a tight, pulsing low end).
+TIGHT_KICK_GENRES = frozenset({"synthwave", "house", "techno", "trance", "disco", "pop"})
 DRIVEN_GUITAR_PROGRAMS = frozenset({29, 30})  # GM "Overdriven Guitar", "Distortion Guitar" (0-based)
 # Genres whose buses stay soft: gentler compression in every role chain.
 SOFT_DYNAMICS = frozenset({"jazz", "classical", "folk", "ambient", "cinematic"})
@@ -153,6 +164,7 @@ class JobFx:
     beat_s: float
     roles: tuple[str, ...]
     snare_hits: tuple[int, ...] = ()
+    kick_hits: tuple[int, ...] = ()
     tape_delay: np.ndarray | None = None  # the tape's wobble, the same on every stem
     sweep_cutoffs: np.ndarray | None = None  # per-block low-pass cutoff over the sections
 
@@ -169,23 +181,29 @@ def prepare(
     genre: str, arrangement: Arrangement | None, seed: int, roles: list[str], n_samples: int, sample_rate: int
 ) -> JobFx:
     beat_s = arrangement.seconds_per_beat if arrangement is not None else 0.5
-    snares: tuple[int, ...] = ()
+    snares = _drum_hits(arrangement, SNARE_KEYS, sample_rate) if genre in GATED_REVERB_GENRES else ()
+    kicks = _drum_hits(arrangement, KICK_KEYS, sample_rate) if genre in TIGHT_KICK_GENRES else ()
     sweeps = None
-    if arrangement is not None and genre in GATED_REVERB_GENRES:
-        snares = tuple(
-            round(arrangement.beat_to_seconds(n.start) * sample_rate)
-            for t in arrangement.tracks
-            if t.is_drum or t.role == "drums"
-            for n in t.notes
-            if n.pitch in SNARE_KEYS and n.velocity >= 60
-        )
     if arrangement is not None and genre in SWEEP_GENRES and arrangement.sections:
         ramps = section_sweeps(arrangement.sections, arrangement.bar_seconds)
         sweeps = cutoff_per_block(ramps, n_samples, sample_rate) if ramps else None
     tape = None
     if genre in TAPE_GENRES:
         tape = wobble_delay(n_samples, sample_rate, (TAPE_WOW, TAPE_FLUTTER), seed=seed)
-    return JobFx(genre, seed, n_samples, sample_rate, beat_s, tuple(roles), snares, tape, sweeps)
+    return JobFx(genre, seed, n_samples, sample_rate, beat_s, tuple(roles), snares, kicks, tape, sweeps)
+
+
+def _drum_hits(arrangement: Arrangement | None, keys: frozenset[int], sample_rate: int) -> tuple[int, ...]:
+    """Sample positions of the drum notes on `keys` played at least mezzo-forte (ghost notes left out)."""
+    if arrangement is None:
+        return ()
+    return tuple(
+        round(arrangement.beat_to_seconds(n.start) * sample_rate)
+        for t in arrangement.tracks
+        if t.is_drum or t.role == "drums"
+        for n in t.notes
+        if n.pitch in keys and n.velocity >= 60
+    )
 
 
 def space_for(genre: str) -> Space:
@@ -298,6 +316,9 @@ def send_plugins(genre: str, role: str, wet: float | None, beat_s: float) -> lis
 
 def colour_stages(fx: JobFx, role: str, level_db: float) -> list[Stage]:
     stages: list[Stage] = []
+    if role == "drums" and fx.kick_hits:
+        hold, fall = 0.35 * fx.beat_s, 0.2 * fx.beat_s
+        stages.append(lambda audio: tighten_low_end(audio, fx.sample_rate, fx.kick_hits, hold, fall))
     if role == "drums" and fx.snare_hits:
         stages.append(lambda audio: gated_reverb(audio, fx.sample_rate, fx.snare_hits, hold_s=min(0.32, 0.6 * fx.beat_s)))
     if fx.genre == "synthwave" and role in ("pad", "lead"):

@@ -1,6 +1,7 @@
 """Envelopes and sweeps driven by the score: the mixer knows when every hit and section happens.
 
 - `hit_gate`: open for `open_s` after each hit, then shut fast: the 80s gated-reverb snare;
+- `tighten_low_end`: a kick's boom cut off before the next kick, so the low end pulses;
 - `swell`: a slow, seeded rise and fall (a reverb that blooms and recedes, like a freeze pedal);
 - `section_sweeps` + `swept_lowpass`: a resonant low-pass that opens over the bars before a drop
   or chorus and closes into a breakdown, following the arrangement's sections and their energy.
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from pedalboard import LadderFilter
+from scipy.signal import butter, sosfiltfilt
 
 from pipeline.score import Section
 
@@ -33,6 +35,20 @@ def hit_gate(hits: Sequence[int], n_samples: int, sample_rate: int, open_s: floa
         if lo < hi:
             np.maximum(gate[lo:hi], shape[lo - hit : hi - hit], out=gate[lo:hi])
     return gate
+
+
+def tighten_low_end(
+    drums: np.ndarray, sample_rate: int, kicks: Sequence[int], hold_s: float, fall_s: float, crossover_hz: float = 120.0
+) -> np.ndarray:
+    """The drums with everything below `crossover_hz` let through only for `hold_s` (+ a `fall_s`
+    fade) after each kick: a kick's boom stops before the next one, so the low end pulses with the
+    beat instead of droning. Above the crossover nothing changes."""
+    # Zero-phase, so that drums − low is a true complement (a phase-shifted low band would leave
+    # most of the boom behind); from the mid only, as the mixer keeps the low end mono anyway.
+    mid = drums.mean(axis=0) if drums.ndim == 2 else drums
+    low = sosfiltfilt(butter(2, crossover_hz, "low", fs=sample_rate, output="sos"), mid).astype(np.float32)
+    low *= np.float32(1.0) - hit_gate(kicks, drums.shape[-1], sample_rate, open_s=hold_s, close_s=fall_s)
+    return (drums - low).astype(np.float32, copy=False)
 
 
 def swell(n_samples: int, sample_rate: int, seed: int, low: float = 0.35, high: float = 1.4) -> np.ndarray:

@@ -244,3 +244,16 @@ def test_same_seed_same_audio(stems):
     first = _mix(stems, "lofi-hiphop")
     again = mix_stems(stems, _arrangement("lofi-hiphop"), _spec("lofi-hiphop"), MixParams(workers=2))
     assert np.array_equal(first.mix, again.mix)
+
+
+def test_house_kick_boom_stops_before_the_next_kick():
+    boom = {"drums": sine(55.0, SECONDS, 0.5) + sine(3000.0, SECONDS, 0.05)}  # a droning low end, a steady top
+    tight = mix_stems(boom, _arrangement("house"), _spec("house"), MixParams(workers=1, tonal_balance=False))
+    drums = tight.stems["drums"]
+    low = sosfiltfilt(butter(4, 120.0, "low", fs=SR, output="sos"), drums.astype(np.float64), axis=-1)
+    kicks = [b * BEAT for b in range(2, int(SECONDS / BEAT) - 1)]
+    after = np.mean([_rms_db(low, t + 0.05, t + 0.2 * BEAT) for t in kicks])
+    before_next = np.mean([_rms_db(low, t + 0.65 * BEAT, t + 0.95 * BEAT) for t in kicks])
+    assert after - before_next >= 20.0
+    top = _highpass(drums, 2000.0)  # the hats' register is untouched: no pulse there
+    assert abs(np.mean([_rms_db(top, t + 0.05, t + 0.2 * BEAT) - _rms_db(top, t + 0.65 * BEAT, t + 0.95 * BEAT) for t in kicks])) < 1.0
