@@ -24,7 +24,8 @@ from scipy.optimize import lsq_linear
 OCTAVES_HZ: tuple[float, ...] = (31.5, 63.0, 125.0, 250.0, 500.0, 1000.0, 2000.0, 4000.0, 8000.0, 16000.0)
 # How much each band counts when fitting: the ear forgives the extremes more than the middle.
 BAND_WEIGHTS = np.array([0.4, 0.9, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.8, 0.4])
-MAX_CORRECTION_DB = 4.0
+MAX_CUT_DB = 4.0
+MAX_BOOST_DB = 2.5  # cut rather than boost: a boost adds rumble or hiss and eats headroom
 MIN_CORRECTION_DB = 0.5
 EMPTY_BAND_DB = 15.0  # smaller fitted gains are left out (a filter costs time and does nothing audible)
 _FRAME = 8192
@@ -57,7 +58,8 @@ class Target:
 # about that much per hertz-wide band, i.e. about 1.5 dB per octave band; genres differ mostly below
 # 125 Hz (club music and beats carry a strong sub, band music a round bass, acoustic music little
 # below 60 Hz) and in how dark the top is (lo-fi is rolled off on purpose).
-CLUB = Target(tilt_db_per_octave=1.5, octave_63_db=2.0, octave_31_db=-5.0)
+CLUB = Target(tilt_db_per_octave=1.5, octave_63_db=1.5, octave_31_db=-6.0)
+RETRO = Target(tilt_db_per_octave=1.5, octave_63_db=0.0, octave_31_db=-8.0)  # synthwave: 80s records, less sub
 BEATS = Target(tilt_db_per_octave=1.8, octave_63_db=3.0, octave_31_db=-4.0)  # hip-hop, trap: the 808 lives low
 BAND = Target(tilt_db_per_octave=1.5, octave_63_db=-1.5, octave_31_db=-9.0)
 ACOUSTIC = Target(tilt_db_per_octave=2.0, octave_63_db=-3.0, octave_31_db=-10.0, top_extra_db=-5.0)
@@ -65,7 +67,8 @@ LOFI = Target(tilt_db_per_octave=2.5, octave_63_db=1.0, octave_31_db=-7.0, top_e
 AIRY = Target(tilt_db_per_octave=1.5, octave_63_db=-1.0, octave_31_db=-7.0)  # ambient, cinematic
 
 GENRE_TARGETS: dict[str, Target] = {
-    **{g: CLUB for g in ("synthwave", "house", "techno", "trance", "drum-and-bass", "dubstep", "pop", "disco")},
+    **{g: CLUB for g in ("house", "techno", "trance", "drum-and-bass", "dubstep", "pop", "disco")},
+    "synthwave": RETRO,
     **{g: BEATS for g in ("hip-hop", "trap", "rnb", "reggae")},
     **{g: BAND for g in ("rock", "metal", "funk", "blues", "country", "latin", "chiptune")},
     **{g: ACOUSTIC for g in ("jazz", "classical", "folk")},
@@ -163,7 +166,7 @@ def fit_correction(measured: np.ndarray, target: np.ndarray, sample_rate: int = 
     want = -deviation_db(measured, target, weights)
     # A free constant column: the overall level is the master's business, not the EQ's.
     design = np.column_stack([responses.T, np.ones(len(OCTAVES_HZ))]) * weights[:, None]
-    bounds = ([-MAX_CORRECTION_DB] * len(responses) + [-60.0], [MAX_CORRECTION_DB] * len(responses) + [60.0])
+    bounds = ([-MAX_CUT_DB] * len(responses) + [-60.0], [MAX_BOOST_DB] * len(responses) + [60.0])
     solution = lsq_linear(design, want * weights, bounds=bounds).x
     return {name: round(float(g), 2) for (name, _), g in zip(_bands(sample_rate), solution[:-1])}
 
