@@ -5,8 +5,11 @@
     result.stems["bass"]  # the processed bass stem
 
 Every effect, sends included, lives inside its own stem's chain, so the processed stems sum
-exactly to the mix (a producer who drags the stems into a DAW hears the same balance). Bus glue
-belongs to the master. Chains are built per call: pedalboard plugins keep internal state.
+exactly to the mix (a producer who drags the stems into a DAW hears the same balance). Each
+genre's character (tape, gated reverb, amp and cabinet, sweeps, pumping…) comes from
+pipeline.sound_design; the mix's tonal balance is then measured against the genre's target and
+corrected inside every stem (pipeline.tonal_balance). Bus glue belongs to the master. Chains are
+built per call: pedalboard plugins keep internal state.
 """
 
 from __future__ import annotations

@@ -42,7 +42,6 @@ from pedalboard import (
     LowShelfFilter,
     Mix,
     Pedalboard,
-    PeakFilter,
     Resample,
     Reverb,
 )
