@@ -239,7 +239,7 @@ def width_for(genre: str, role: str, default: float) -> tuple[float, float | Non
 def genre_plugins(genre: str, role: str, instrument: str, program: int | None, sample_rate: int) -> list[Any]:
     if genre == "lofi-hiphop":
         return _lofi(role)
-    if genre == "synthwave" and role in ("pad", "lead", "harmony"):
+    if genre == "synthwave" and role in ("pad", "lead"):
         return [Chorus(rate_hz=0.45 if role != "lead" else 0.8, depth=0.3, centre_delay_ms=8.0, mix=0.45)]
     if genre == "trap" and role == "bass":
         # The 808: a clean sub, plus a saturated copy above 90 Hz that small speakers can hear, then held in.
