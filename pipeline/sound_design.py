@@ -39,8 +39,8 @@ from pedalboard import (
     HighpassFilter,
     HighShelfFilter,
     LowpassFilter,
-    LowShelfFilter,
     Mix,
+    PeakFilter,
     Pedalboard,
     Resample,
     Reverb,
@@ -242,12 +242,11 @@ def genre_plugins(genre: str, role: str, instrument: str, program: int | None, s
     if genre == "synthwave" and role in ("pad", "lead"):
         return [Chorus(rate_hz=0.45 if role != "lead" else 0.8, depth=0.3, centre_delay_ms=8.0, mix=0.45)]
     if genre == "trap" and role == "bass":
-        # The 808: a clean sub, plus a saturated copy above 90 Hz that small speakers can hear, then held in.
-        return [
-            Mix([Gain(gain_db=0.0), Pedalboard([HighpassFilter(90.0), Distortion(drive_db=16.0), Gain(-14.0),
-                                                LowpassFilter(4500.0)])]),
-            Compressor(threshold_db=-12.0, ratio=4.0, attack_ms=3.0, release_ms=120.0),
-        ]
+        # The 808: the clean sub, plus only the harmonics a saturated copy adds (its own fundamental
+        # high-passed away), so small speakers hear the 808 while the sub stays clean; then held in.
+        grit = Pedalboard([Distortion(drive_db=20.0), HighpassFilter(100.0), HighpassFilter(100.0), Gain(gain_db=-12.0),
+                           LowpassFilter(3500.0)])
+        return [Mix([Gain(gain_db=0.0), grit]), Compressor(threshold_db=-12.0, ratio=4.0, attack_ms=3.0, release_ms=120.0)]
     if genre == "trap" and role == "drums":
         return [HighShelfFilter(cutoff_frequency_hz=7000.0, gain_db=3.0)]  # crisp hats
     if genre == "drum-and-bass" and role == "drums":
@@ -264,8 +263,8 @@ def genre_plugins(genre: str, role: str, instrument: str, program: int | None, s
     if instrument == "electric-guitar" and genre in ("rock", "metal", "blues", "funk", "country"):
         return _guitar_amp(genre, program, sample_rate)
     if genre == "jazz" and role == "bass":
-        # A warm upright: the body up, the finger noise and string zing down.
-        return [LowShelfFilter(cutoff_frequency_hz=110.0, gain_db=2.5), LowpassFilter(cutoff_frequency_hz=2400.0)]
+        # A warm upright: the wooden body (~200 Hz) up, the finger noise and string zing down.
+        return [PeakFilter(cutoff_frequency_hz=200.0, gain_db=2.0, q=0.9), LowpassFilter(cutoff_frequency_hz=2400.0)]
     if genre in ("cinematic", "classical") and role in ("harmony", "pad"):
         # Ensemble: a slow, shallow chorus spreads one section into many players.
         return [Chorus(rate_hz=0.25, depth=0.15, centre_delay_ms=12.0, mix=0.35)]

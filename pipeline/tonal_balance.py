@@ -5,7 +5,7 @@ band, it falls gently from the low end to the top, and genres differ mostly in h
 they carry and how steep the fall is. Each genre family here has such a target — hand-set, a
 straight tilt in dB per octave above 125 Hz plus the level of the two bass octaves and of the
 top octave — and the mixer measures its own mix against it and corrects the difference with a
-four-band EQ (sub shelf, low peak, presence peak, high shelf) whose gains are fitted by bounded
+four-band EQ (sub shelf at 80 Hz, low peak at 180 Hz, presence peak at 2.5 kHz, high shelf at 6 kHz) whose gains are fitted by bounded
 least squares to the measured responses of those very filters. The correction is applied inside
 every stem (it is linear), so the stems still sum to the mix.
 """
@@ -133,7 +133,7 @@ def deviation_db(measured: np.ndarray, target: np.ndarray, weights: np.ndarray =
 
 def _bands(sample_rate: int) -> list[tuple[str, Any]]:
     return [
-        ("sub", lambda g: LowShelfFilter(cutoff_frequency_hz=70.0, gain_db=g, q=0.7)),
+        ("sub", lambda g: LowShelfFilter(cutoff_frequency_hz=80.0, gain_db=g, q=0.7)),
         ("low", lambda g: PeakFilter(cutoff_frequency_hz=180.0, gain_db=g, q=0.8)),
         ("presence", lambda g: PeakFilter(cutoff_frequency_hz=2500.0, gain_db=g, q=0.7)),
         ("air", lambda g: HighShelfFilter(cutoff_frequency_hz=6000.0, gain_db=g, q=0.7)),
