@@ -63,7 +63,7 @@ RETRO = Target(tilt_db_per_octave=1.5, octave_63_db=0.0, octave_31_db=-8.0)  # s
 BEATS = Target(tilt_db_per_octave=1.8, octave_63_db=3.0, octave_31_db=-4.0)  # hip-hop, trap: the 808 lives low
 BAND = Target(tilt_db_per_octave=1.5, octave_63_db=-1.5, octave_31_db=-9.0)
 ACOUSTIC = Target(tilt_db_per_octave=2.0, octave_63_db=-3.0, octave_31_db=-10.0, top_extra_db=-5.0)
-LOFI = Target(tilt_db_per_octave=2.5, octave_63_db=1.0, octave_31_db=-7.0, top_extra_db=-8.0)
+LOFI = Target(tilt_db_per_octave=2.5, octave_63_db=-1.0, octave_31_db=-9.0, top_extra_db=-8.0)  # tape and vinyl: no deep sub
 AIRY = Target(tilt_db_per_octave=1.5, octave_63_db=-1.0, octave_31_db=-7.0)  # ambient, cinematic
 
 GENRE_TARGETS: dict[str, Target] = {
