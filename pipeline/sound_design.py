@@ -239,8 +239,6 @@ def width_for(genre: str, role: str, default: float) -> tuple[float, float | Non
 def genre_plugins(genre: str, role: str, instrument: str, program: int | None, sample_rate: int) -> list[Any]:
     if genre == "lofi-hiphop":
         return _lofi(role)
-    if genre == "synthwave" and role in ("pad", "lead"):
-        return [Chorus(rate_hz=0.45 if role != "lead" else 0.8, depth=0.3, centre_delay_ms=8.0, mix=0.45)]
     if genre == "trap" and role == "bass":
         # The 808: the clean sub, plus only the harmonics a saturated copy adds (its own fundamental
         # high-passed away), so small speakers hear the 808 while the sub stays clean; then held in.
@@ -254,8 +252,7 @@ def genre_plugins(genre: str, role: str, instrument: str, program: int | None, s
         return [HighpassFilter(40.0), Mix([Gain(gain_db=0.0), Pedalboard([
             Compressor(threshold_db=-32.0, ratio=10.0, attack_ms=0.5, release_ms=60.0), Gain(gain_db=-4.0)])])]
     if genre == "drum-and-bass" and role == "bass":
-        return [Chorus(rate_hz=0.35, depth=0.6, centre_delay_ms=6.0, mix=0.5), Distortion(drive_db=9.0),
-                Gain(gain_db=-6.0), LowpassFilter(cutoff_frequency_hz=3200.0)]
+        return [Distortion(drive_db=9.0), Gain(gain_db=-6.0), LowpassFilter(cutoff_frequency_hz=3200.0)]
     if genre in ("dubstep", "metal") and role == "bass":
         return [Distortion(drive_db=8.0), Gain(gain_db=-5.0), LowpassFilter(cutoff_frequency_hz=5000.0)]
     if genre == "rock" and role == "bass":
@@ -265,11 +262,6 @@ def genre_plugins(genre: str, role: str, instrument: str, program: int | None, s
     if genre == "jazz" and role == "bass":
         # A warm upright: the wooden body (~200 Hz) up, the finger noise and string zing down.
         return [PeakFilter(cutoff_frequency_hz=200.0, gain_db=2.0, q=0.9), LowpassFilter(cutoff_frequency_hz=2400.0)]
-    if genre in ("cinematic", "classical") and role in ("harmony", "pad"):
-        # Ensemble: a slow, shallow chorus spreads one section into many players.
-        return [Chorus(rate_hz=0.25, depth=0.15, centre_delay_ms=12.0, mix=0.35)]
-    if genre == "ambient" and role in ("pad", "harmony", "lead"):
-        return [Chorus(rate_hz=0.09, depth=0.5, centre_delay_ms=10.0, mix=0.5)]
     if genre == "chiptune":
         return [Bitcrush(bit_depth=9.0), LowpassFilter(cutoff_frequency_hz=12000.0)]
     return []
@@ -312,8 +304,39 @@ def send_plugins(genre: str, role: str, wet: float | None, beat_s: float) -> lis
 # numpy stages: colour (before the stem's level is staged) and bus (after it, the same on every stem).
 
 
+# Stereo chorus per genre and role: (rate Hz, depth, centre delay ms, mix[, only above Hz]). Each channel gets its own
+# chorus at a different rate and delay, so the copies decorrelate and the stem gains a side signal:
+# pedalboard's Chorus alone modulates both channels alike and widens nothing.
+STEREO_CHORUS: dict[tuple[str, str], tuple[float, ...]] = {
+    ("synthwave", "pad"): (0.45, 0.3, 8.0, 0.45),
+    ("synthwave", "lead"): (0.8, 0.25, 8.0, 0.35),
+    ("drum-and-bass", "bass"): (0.35, 0.6, 6.0, 0.5, 150.0),  # the reese's detuned width, above a mono sub
+    ("cinematic", "harmony"): (0.25, 0.15, 12.0, 0.35),  # ensemble: one section becomes many players
+    ("cinematic", "pad"): (0.25, 0.15, 12.0, 0.35),
+    ("classical", "harmony"): (0.25, 0.12, 12.0, 0.3),
+    ("classical", "pad"): (0.25, 0.12, 12.0, 0.3),
+    ("ambient", "pad"): (0.09, 0.5, 10.0, 0.5),
+    ("ambient", "harmony"): (0.09, 0.5, 10.0, 0.5),
+    ("ambient", "lead"): (0.12, 0.4, 10.0, 0.4),
+}
+
+
+def stereo_chorus(
+    audio: np.ndarray, sample_rate: int, rate_hz: float, depth: float, centre_ms: float, mix: float, above_hz: float = 0.0
+) -> np.ndarray:
+    """Each channel through its own chorus; with `above_hz`, only what lies above it (the sub stays mono)."""
+    high = Pedalboard([HighpassFilter(above_hz), HighpassFilter(above_hz)])(audio, sample_rate) if above_hz else audio
+    left = Chorus(rate_hz=rate_hz, depth=depth, centre_delay_ms=centre_ms, mix=mix)(high[:1], sample_rate)
+    right = Chorus(rate_hz=rate_hz * 1.31, depth=depth, centre_delay_ms=centre_ms * 1.17, mix=mix)(high[1:2], sample_rate)
+    chorused = np.concatenate([left, right])
+    return (chorused + (audio - high) if above_hz else chorused).astype(np.float32, copy=False)
+
+
 def colour_stages(fx: JobFx, role: str, level_db: float) -> list[Stage]:
     stages: list[Stage] = []
+    chorus = STEREO_CHORUS.get((fx.genre, role))
+    if chorus is not None:
+        stages.append(lambda audio: stereo_chorus(audio, fx.sample_rate, *chorus))
     if role == "drums" and fx.kick_hits:
         hold, fall = 0.35 * fx.beat_s, 0.2 * fx.beat_s
         stages.append(lambda audio: tighten_low_end(audio, fx.sample_rate, fx.kick_hits, hold, fall))

@@ -257,3 +257,16 @@ def test_house_kick_boom_stops_before_the_next_kick():
     assert after - before_next >= 20.0
     top = _highpass(drums, 2000.0)  # the hats' register is untouched: no pulse there
     assert abs(np.mean([_rms_db(top, t + 0.05, t + 0.2 * BEAT) - _rms_db(top, t + 0.65 * BEAT, t + 0.95 * BEAT) for t in kicks])) < 1.0
+
+
+def test_reese_is_wide_above_160_hz_and_mono_below(stems):
+    bass = _mix(stems, "drum-and-bass").stems["bass"].astype(np.float64)
+    mid, side = (bass[0] + bass[1]) / 2, (bass[0] - bass[1]) / 2
+    low = butter(4, 120.0, "low", fs=SR, output="sos")
+    high = butter(4, (300.0, 3000.0), "bandpass", fs=SR, output="sos")
+
+    def level(x, sos):
+        return 10 * np.log10(np.mean(sosfiltfilt(sos, x) ** 2) + 1e-30)
+
+    assert level(side, low) - level(mid, low) <= -25.0  # the sub stays mono
+    assert level(side, high) - level(mid, high) >= -12.0  # the growl spreads across the stereo field
