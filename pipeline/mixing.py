@@ -293,7 +293,7 @@ def mix_stems(
         wet *= np.float32(10 ** (final_db / 20))  # in place: a 2-minute stem is 42 MB per copy
         width, mono_below = sound_design.width_for(genre, role, ROLE_WIDTH.get(role, 1.0))
         wet = apply_width(wet, sample_rate, width * params.width_scale, mono_below or params.mono_below_hz)
-        for stage in sound_design.bus_stages(fx, role):
+        for stage in sound_design.post_stages(fx, role):
             wet = stage(wet)
         if duck is not None and role in pumped:
             wet *= duck

@@ -3,10 +3,10 @@
 The mixer (pipeline.mixing) stages, EQs and compresses every stem by its role; this module adds the
 character a genre's listeners know, in four places of a stem's path:
 
-    role chain ─► genre plugins ─► sends ─► colour stages ─► staging ─► bus stages ─► stem
-                  (pedalboard)   (reverb,   (numpy: gated    (level)   (sweeps, tape: the same on
-                                  delay)     verb, swells,              every stem, so the stems
-                                             vinyl)                     still sum to the mix)
+    role chain ─► genre plugins ─► sends ─► colour stages ─► staging ─► post stages ─► stem
+                  (pedalboard)   (reverb,   (numpy: gated    (level)   (tight kick; sweeps and tape:
+                                  delay)     verb, swells,              the same on every stem, so
+                                             vinyl, chorus)             they act as if on the bus)
 
 Per genre, in short: lo-fi = tape wow and flutter on everything, vinyl on the pad, low-passed and
 saturated keys, soft-clipped sampler drums; synthwave = gated reverb on the snare, chorus and analog
@@ -337,9 +337,6 @@ def colour_stages(fx: JobFx, role: str, level_db: float) -> list[Stage]:
     chorus = STEREO_CHORUS.get((fx.genre, role))
     if chorus is not None:
         stages.append(lambda audio: stereo_chorus(audio, fx.sample_rate, *chorus))
-    if role == "drums" and fx.kick_hits:
-        hold, fall = 0.35 * fx.beat_s, 0.2 * fx.beat_s
-        stages.append(lambda audio: tighten_low_end(audio, fx.sample_rate, fx.kick_hits, hold, fall))
     if role == "drums" and fx.snare_hits:
         stages.append(lambda audio: gated_reverb(audio, fx.sample_rate, fx.snare_hits, hold_s=min(0.32, 0.6 * fx.beat_s)))
     if fx.genre == "synthwave" and role in ("pad", "lead"):
@@ -354,9 +351,14 @@ def colour_stages(fx: JobFx, role: str, level_db: float) -> list[Stage]:
     return stages
 
 
-def bus_stages(fx: JobFx, role: str) -> list[Stage]:
-    """Linear stages applied identically to every stem they touch, so they act as if on the bus."""
+def post_stages(fx: JobFx, role: str) -> list[Stage]:
+    """Stages after the stem's level is set: the kick's tightening (which must not move the drums'
+    level: staged without their boom, the hats would come up), then linear stages applied alike to
+    every stem they touch, so that they act as if on the bus (sweeps, tape)."""
     stages: list[Stage] = []
+    if role == "drums" and fx.kick_hits:
+        hold, fall = 0.35 * fx.beat_s, 0.2 * fx.beat_s
+        stages.append(lambda audio: tighten_low_end(audio, fx.sample_rate, fx.kick_hits, hold, fall))
     if fx.sweep_cutoffs is not None and role in SWEEP_ROLES:
         cutoffs = fx.sweep_cutoffs
         stages.append(lambda audio: swept_lowpass(audio, fx.sample_rate, cutoffs))

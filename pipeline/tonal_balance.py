@@ -43,7 +43,7 @@ class Target:
     tilt_db_per_octave: float
     octave_63_db: float
     octave_31_db: float
-    top_extra_db: float = -3.0
+    top_extra_db: float = -6.0
 
     def levels_db(self) -> np.ndarray:
         levels = np.array([-self.tilt_db_per_octave * np.log2(f / 1000.0) for f in OCTAVES_HZ])
@@ -62,8 +62,8 @@ CLUB = Target(tilt_db_per_octave=1.5, octave_63_db=1.5, octave_31_db=-6.0)
 RETRO = Target(tilt_db_per_octave=1.5, octave_63_db=0.0, octave_31_db=-8.0)  # synthwave: 80s records, less sub
 BEATS = Target(tilt_db_per_octave=1.8, octave_63_db=3.0, octave_31_db=-4.0)  # hip-hop, trap: the 808 lives low
 BAND = Target(tilt_db_per_octave=1.5, octave_63_db=-1.5, octave_31_db=-9.0)
-ACOUSTIC = Target(tilt_db_per_octave=2.0, octave_63_db=-3.0, octave_31_db=-10.0, top_extra_db=-5.0)
-LOFI = Target(tilt_db_per_octave=2.5, octave_63_db=-1.0, octave_31_db=-9.0, top_extra_db=-8.0)  # tape and vinyl: no deep sub
+ACOUSTIC = Target(tilt_db_per_octave=2.0, octave_63_db=-3.0, octave_31_db=-10.0, top_extra_db=-8.0)
+LOFI = Target(tilt_db_per_octave=2.5, octave_63_db=-1.0, octave_31_db=-9.0, top_extra_db=-10.0)  # tape and vinyl: no deep sub
 AIRY = Target(tilt_db_per_octave=1.5, octave_63_db=-1.0, octave_31_db=-7.0)  # ambient, cinematic
 
 GENRE_TARGETS: dict[str, Target] = {
@@ -166,7 +166,10 @@ def fit_correction(measured: np.ndarray, target: np.ndarray, sample_rate: int = 
     want = -deviation_db(measured, target, weights)
     # A free constant column: the overall level is the master's business, not the EQ's.
     design = np.column_stack([responses.T, np.ones(len(OCTAVES_HZ))]) * weights[:, None]
-    bounds = ([-MAX_CUT_DB] * len(responses) + [-60.0], [MAX_BOOST_DB] * len(responses) + [60.0])
+    # The air shelf only cuts: a lift up to Nyquist sharpens transients, and the master's true-peak
+    # limiter (4x oversampled) then undershoots the true peak a finer meter finds.
+    highest = [0.0 if name == "air" else MAX_BOOST_DB for name, _ in _bands(sample_rate)]
+    bounds = ([-MAX_CUT_DB] * len(responses) + [-60.0], highest + [60.0])
     solution = lsq_linear(design, want * weights, bounds=bounds).x
     return {name: round(float(g), 2) for (name, _), g in zip(_bands(sample_rate), solution[:-1])}
 
