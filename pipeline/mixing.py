@@ -321,7 +321,9 @@ def mix_stems(
         out_stems = store
     else:
         out_stems = outputs
-    return MixResult(mix=_sum(out_stems, ordered, length), stems=out_stems, gains_db={r: gains_db[r] for r in ordered}, notes=notes)
+    return MixResult(
+        mix=_sum(out_stems, ordered, length), stems=out_stems, gains_db={r: gains_db[r] for r in ordered}, notes=notes
+    )
 
 
 def _sum(stems: Mapping[str, np.ndarray], ordered: list[str], length: int) -> np.ndarray:
@@ -382,7 +384,9 @@ def _sidechain(
     if depth <= 0 or not any(r in roles for r in pumped):
         return None
     drums = stems["drums"] if "drums" in stems and not _kick_onsets(arrangement, length, sample_rate) else None
-    return ducking_gain(length, sample_rate, depth, arrangement=arrangement, drum_stem=drums, release_beats=release_beats)
+    return ducking_gain(
+        length, sample_rate, depth, arrangement=arrangement, drum_stem=drums, release_beats=release_beats
+    )
 
 
 def _chain_cost(role: str, genre: str, params: MixParams) -> float:

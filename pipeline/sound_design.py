@@ -244,7 +244,8 @@ def genre_plugins(genre: str, role: str, instrument: str, program: int | None, s
         # high-passed away), so small speakers hear the 808 while the sub stays clean; then held in.
         grit = Pedalboard([Distortion(drive_db=20.0), HighpassFilter(100.0), HighpassFilter(100.0), Gain(gain_db=-12.0),
                            LowpassFilter(3500.0)])
-        return [Mix([Gain(gain_db=0.0), grit]), Compressor(threshold_db=-12.0, ratio=4.0, attack_ms=3.0, release_ms=120.0)]
+        held = Compressor(threshold_db=-12.0, ratio=4.0, attack_ms=3.0, release_ms=120.0)
+        return [Mix([Gain(gain_db=0.0), grit]), held]
     if genre == "trap" and role == "drums":
         return [HighShelfFilter(cutoff_frequency_hz=7000.0, gain_db=3.0)]  # crisp hats
     if genre == "drum-and-bass" and role == "drums":
@@ -322,12 +323,19 @@ STEREO_CHORUS: dict[tuple[str, str], tuple[float, ...]] = {
 
 
 def stereo_chorus(
-    audio: np.ndarray, sample_rate: int, rate_hz: float, depth: float, centre_ms: float, mix: float, above_hz: float = 0.0
+    audio: np.ndarray,
+    sample_rate: int,
+    rate_hz: float,
+    depth: float,
+    centre_ms: float,
+    mix: float,
+    above_hz: float = 0.0,
 ) -> np.ndarray:
     """Each channel through its own chorus; with `above_hz`, only what lies above it (the sub stays mono)."""
     high = Pedalboard([HighpassFilter(above_hz), HighpassFilter(above_hz)])(audio, sample_rate) if above_hz else audio
     left = Chorus(rate_hz=rate_hz, depth=depth, centre_delay_ms=centre_ms, mix=mix)(high[:1], sample_rate)
-    right = Chorus(rate_hz=rate_hz * 1.31, depth=depth, centre_delay_ms=centre_ms * 1.17, mix=mix)(high[1:2], sample_rate)
+    right = Chorus(rate_hz=rate_hz * 1.31, depth=depth, centre_delay_ms=centre_ms * 1.17, mix=mix)
+    right = right(high[1:2], sample_rate)
     chorused = np.concatenate([left, right])
     return (chorused + (audio - high) if above_hz else chorused).astype(np.float32, copy=False)
 
@@ -338,7 +346,8 @@ def colour_stages(fx: JobFx, role: str, level_db: float) -> list[Stage]:
     if chorus is not None:
         stages.append(lambda audio: stereo_chorus(audio, fx.sample_rate, *chorus))
     if role == "drums" and fx.snare_hits:
-        stages.append(lambda audio: gated_reverb(audio, fx.sample_rate, fx.snare_hits, hold_s=min(0.32, 0.6 * fx.beat_s)))
+        hold = min(0.32, 0.6 * fx.beat_s)
+        stages.append(lambda audio: gated_reverb(audio, fx.sample_rate, fx.snare_hits, hold_s=hold))
     if fx.genre == "synthwave" and role in ("pad", "lead"):
         drift = wobble_delay(fx.n_samples, fx.sample_rate, (ANALOG_DRIFT,), seed=fx.role_seed(role, "drift"))
         stages.append(lambda audio: modulated_delay(audio, drift))
@@ -347,7 +356,8 @@ def colour_stages(fx: JobFx, role: str, level_db: float) -> list[Stage]:
     if role == fx.vinyl_role:
         # The record's noise sits ~34 dB under the stem it rides on (~40 dB under the mix).
         noise_db = level_db - 34.0
-        stages.append(lambda audio: audio + vinyl_noise(audio.shape[-1], fx.sample_rate, fx.role_seed("", "vinyl"), noise_db))
+        seed = fx.role_seed("", "vinyl")
+        stages.append(lambda audio: audio + vinyl_noise(audio.shape[-1], fx.sample_rate, seed, noise_db))
     return stages
 
 
@@ -368,7 +378,9 @@ def post_stages(fx: JobFx, role: str) -> list[Stage]:
     return stages
 
 
-def gated_reverb(drums: np.ndarray, sample_rate: int, hits: tuple[int, ...], hold_s: float, level: float = 0.6) -> np.ndarray:
+def gated_reverb(
+    drums: np.ndarray, sample_rate: int, hits: tuple[int, ...], hold_s: float, level: float = 0.6
+) -> np.ndarray:
     """The drums plus a big room that opens at each snare hit and is cut off `hold_s` later.
 
     The room is fed above 250 Hz (the kick would only make it boom) and shut by a gate keyed from

@@ -5,7 +5,8 @@ band, it falls gently from the low end to the top, and genres differ mostly in h
 they carry and how steep the fall is. Each genre family here has such a target — hand-set, a
 straight tilt in dB per octave above 125 Hz plus the level of the two bass octaves and of the
 top octave — and the mixer measures its own mix against it and corrects the difference with a
-four-band EQ (sub shelf at 80 Hz, low peak at 180 Hz, presence peak at 2.5 kHz, high shelf at 6 kHz) whose gains are fitted by bounded
+four-band EQ (sub shelf at 80 Hz, low peak at 180 Hz, presence peak at 2.5 kHz, high shelf at
+6 kHz) whose gains are fitted by bounded
 least squares to the measured responses of those very filters. The correction is applied inside
 every stem (it is linear), so the stems still sum to the mix.
 """
@@ -63,7 +64,8 @@ RETRO = Target(tilt_db_per_octave=1.5, octave_63_db=0.0, octave_31_db=-8.0)  # s
 BEATS = Target(tilt_db_per_octave=1.8, octave_63_db=3.0, octave_31_db=-4.0)  # hip-hop, trap: the 808 lives low
 BAND = Target(tilt_db_per_octave=1.5, octave_63_db=-1.5, octave_31_db=-9.0)
 ACOUSTIC = Target(tilt_db_per_octave=2.0, octave_63_db=-3.0, octave_31_db=-10.0, top_extra_db=-8.0)
-LOFI = Target(tilt_db_per_octave=2.5, octave_63_db=-1.0, octave_31_db=-9.0, top_extra_db=-10.0)  # tape and vinyl: no deep sub
+# Lo-fi: tape and vinyl, so a warm low end but no deep sub, and a dull top.
+LOFI = Target(tilt_db_per_octave=2.5, octave_63_db=-1.0, octave_31_db=-9.0, top_extra_db=-10.0)
 AIRY = Target(tilt_db_per_octave=1.5, octave_63_db=-1.0, octave_31_db=-7.0)  # ambient, cinematic
 
 GENRE_TARGETS: dict[str, Target] = {
@@ -89,7 +91,9 @@ def band_levels_db(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     return stem_band_levels_db([audio], sample_rate)[0]
 
 
-def mix_band_levels_db(stems: Sequence[np.ndarray], sample_rate: int, scales: Sequence[float] | None = None) -> np.ndarray:
+def mix_band_levels_db(
+    stems: Sequence[np.ndarray], sample_rate: int, scales: Sequence[float] | None = None
+) -> np.ndarray:
     """band_levels_db of the sum of `stems` (each times its scale), reading only the frames it measures."""
     return stem_band_levels_db(stems, sample_rate, scales)[0]
 
@@ -176,11 +180,15 @@ def fit_correction(measured: np.ndarray, target: np.ndarray, sample_rate: int = 
 
 def correction_chain(gains: dict[str, float], sample_rate: int = 44100) -> Pedalboard | None:
     """The correction as a fresh Pedalboard (only the filters worth running), or None if none is."""
-    plugins = [make(gains[name]) for name, make in _bands(sample_rate) if abs(gains.get(name, 0.0)) >= MIN_CORRECTION_DB]
+    plugins = [
+        make(gains[name]) for name, make in _bands(sample_rate) if abs(gains.get(name, 0.0)) >= MIN_CORRECTION_DB
+    ]
     return Pedalboard(plugins) if plugins else None
 
 
-def gains_for_stem(gains: dict[str, float], stem_levels: np.ndarray, mix_levels: np.ndarray, sample_rate: int = 44100) -> dict[str, float]:
+def gains_for_stem(
+    gains: dict[str, float], stem_levels: np.ndarray, mix_levels: np.ndarray, sample_rate: int = 44100
+) -> dict[str, float]:
     """The correction filters one stem needs: those acting on a band where the stem carries at least
     1/10 of the mix's energy. The others would change almost nothing (a low shelf on a pad high-passed
     at 200 Hz) and each costs a pass over the stem; leaving them out moves the mix by < 0.4 dB."""

@@ -25,7 +25,9 @@ SWEEP_BLOCK = 512  # samples per filter update (11.6 ms at 44.1 kHz: fine enough
 _RISE_KINDS = ("drop", "chorus", "climax")
 
 
-def hit_gate(hits: Sequence[int], n_samples: int, sample_rate: int, open_s: float, close_s: float = 0.012) -> np.ndarray:
+def hit_gate(
+    hits: Sequence[int], n_samples: int, sample_rate: int, open_s: float, close_s: float = 0.012
+) -> np.ndarray:
     """(n,) float32: 1 for `open_s` after each hit, falling linearly to 0 over `close_s`, else 0."""
     gate = np.zeros(n_samples, dtype=np.float32)
     hold, fall = int(open_s * sample_rate), max(1, int(close_s * sample_rate))
@@ -96,7 +98,8 @@ def section_sweeps(sections: Sequence[Section], bar_seconds: float) -> list[Ramp
         reopened = follows is not None and follows.start_s <= ramp.end_s + 1e-6 <= follows.end_s + 2e-6
         if held and not reopened:
             reopen = max(ramp.start_s, ramp.end_s - bar_seconds)
-            fixed += [Ramp(ramp.start_s, reopen, ramp.from_hz, ramp.to_hz), Ramp(reopen, ramp.end_s, ramp.to_hz, OPEN_HZ)]
+            fixed.append(Ramp(ramp.start_s, reopen, ramp.from_hz, ramp.to_hz))
+            fixed.append(Ramp(reopen, ramp.end_s, ramp.to_hz, OPEN_HZ))
         else:
             fixed.append(ramp)
     return fixed

@@ -22,7 +22,9 @@ SECONDS = 6.0  # four bars
 SNARE_BEATS = [1.0, 3.0, 5.0, 7.0, 9.0, 11.0, 13.0]
 
 
-def _arrangement(genre: str, *, sections: list[Section] | None = None, seed: int = 5, guitar: bool = False) -> Arrangement:
+def _arrangement(
+    genre: str, *, sections: list[Section] | None = None, seed: int = 5, guitar: bool = False
+) -> Arrangement:
     beats = int(SECONDS / BEAT)
     drums = [Note(float(b), 0.25, 36, 110) for b in range(beats)]
     drums += [Note(b, 0.25, 38, 100) for b in SNARE_BEATS]
@@ -123,7 +125,8 @@ def test_synthwave_snare_gets_a_reverb_cut_off_by_its_gate(stems):
         # The room blooms after the 25 ms snare has died away …
         bloom.append(_rms_db(gated, hit + 0.08, hit + hold - 0.03) - _rms_db(dry, hit + 0.08, hit + hold - 0.03))
         # … and is shut hard: 30 ms after the gate closes it is far below its level just before.
-        cut.append(_rms_db(gated, hit + hold - 0.05, hit + hold - 0.01) - _rms_db(gated, hit + hold + 0.03, hit + hold + 0.07))
+        closes = hit + hold
+        cut.append(_rms_db(gated, closes - 0.05, closes - 0.01) - _rms_db(gated, closes + 0.03, closes + 0.07))
     assert np.mean(bloom) >= 10.0
     assert np.mean(cut) >= 15.0
 
@@ -148,7 +151,8 @@ def test_tape_wow_and_flutter_bend_pitch_within_the_asked_cents():
 def test_lofi_mix_wobbles_every_stem_alike_and_carries_vinyl(stems):
     result = _mix(stems, "lofi-hiphop")
     # The bass (no send, no echo to beat against) is bent like the tape: its 55 Hz sine, alone.
-    partial = sosfiltfilt(butter(4, (45.0, 65.0), "bandpass", fs=SR, output="sos"), result.stems["bass"][0].astype(np.float64))
+    band = butter(4, (45.0, 65.0), "bandpass", fs=SR, output="sos")
+    partial = sosfiltfilt(band, result.stems["bass"][0].astype(np.float64))
     freq = (np.diff(np.unwrap(np.angle(hilbert(partial)))) * SR / (2 * np.pi))[SR : 5 * SR]  # edges left out
     cents = 1200 * np.log2(np.convolve(freq, np.ones(2205) / 2205, "valid") / 55.0)
     assert 4.0 <= np.ptp(cents) <= 2 * (TAPE_WOW.cents + TAPE_FLUTTER.cents) + 1.0
@@ -256,7 +260,8 @@ def test_house_kick_boom_stops_before_the_next_kick():
     before_next = np.mean([_rms_db(low, t + 0.65 * BEAT, t + 0.95 * BEAT) for t in kicks])
     assert after - before_next >= 20.0
     top = _highpass(drums, 2000.0)  # the hats' register is untouched: no pulse there
-    assert abs(np.mean([_rms_db(top, t + 0.05, t + 0.2 * BEAT) - _rms_db(top, t + 0.65 * BEAT, t + 0.95 * BEAT) for t in kicks])) < 1.0
+    pulse = [_rms_db(top, t + 0.05, t + 0.2 * BEAT) - _rms_db(top, t + 0.65 * BEAT, t + 0.95 * BEAT) for t in kicks]
+    assert abs(np.mean(pulse)) < 1.0
 
 
 def test_reese_is_wide_above_160_hz_and_mono_below(stems):
