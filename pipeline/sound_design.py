@@ -348,7 +348,7 @@ def colour_stages(fx: JobFx, role: str, level_db: float) -> list[Stage]:
     if role == "drums" and fx.snare_hits:
         hold = min(0.32, 0.6 * fx.beat_s)
         stages.append(lambda audio: gated_reverb(audio, fx.sample_rate, fx.snare_hits, hold_s=hold))
-    if fx.genre == "synthwave" and role in ("pad", "lead"):
+    if fx.genre == "synthwave" and role == "lead":  # (the pad's stereo chorus already moves it)
         drift = wobble_delay(fx.n_samples, fx.sample_rate, (ANALOG_DRIFT,), seed=fx.role_seed(role, "drift"))
         stages.append(lambda audio: modulated_delay(audio, drift))
     if fx.genre == "ambient" and role in ("pad", "harmony"):
@@ -385,12 +385,22 @@ def gated_reverb(
 
     The room is fed above 250 Hz (the kick would only make it boom) and shut by a gate keyed from
     the score's snare notes, not from the audio, so it closes at exactly the same place every bar.
+    Only the stretches the gate lets through are reverberated (each from its hit, the room reset):
+    what rang before a hit is shut out by the gate anyway, and the rest of the track costs nothing.
     """
     room = Pedalboard([HighpassFilter(250.0), HighpassFilter(250.0),
                        Reverb(room_size=0.82, damping=0.35, wet_level=1.0, dry_level=0.0, width=1.0)])
-    wet = room(drums, sample_rate)
-    gate = hit_gate(hits, drums.shape[-1], sample_rate, open_s=hold_s)
-    return (drums + wet * (gate * np.float32(level))).astype(np.float32, copy=False)
+    n = drums.shape[-1]
+    gate = hit_gate((0,), int(hold_s * sample_rate) + int(0.012 * sample_rate) + 1, sample_rate, open_s=hold_s)
+    out = drums.copy()
+    for hit in hits:
+        if not 0 <= hit < n:
+            continue
+        end = min(n, hit + gate.size)
+        room.reset()
+        wet = room(drums[:, hit:end], sample_rate)
+        out[:, hit:end] += wet * (gate[: end - hit] * np.float32(level))
+    return out
 
 
 def blooming_reverb(audio: np.ndarray, sample_rate: int, seed: int) -> np.ndarray:
