@@ -5,8 +5,11 @@
     result.stems["bass"]  # the processed bass stem
 
 Every effect, sends included, lives inside its own stem's chain, so the processed stems sum
-exactly to the mix (a producer who drags the stems into a DAW hears the same balance). Bus glue
-belongs to the master. Chains are built per call: pedalboard plugins keep internal state.
+exactly to the mix (a producer who drags the stems into a DAW hears the same balance). Each
+genre's character (tape, gated reverb, amp and cabinet, sweeps, pumping…) comes from
+pipeline.sound_design; the mix's tonal balance is then measured against the genre's target and
+corrected inside every stem (pipeline.tonal_balance). Bus glue belongs to the master. Chains are
+built per call: pedalboard plugins keep internal state.
 """
 
 from __future__ import annotations
@@ -20,24 +23,28 @@ from typing import Any
 import numpy as np
 from pedalboard import (
     Compressor,
-    Delay,
-    Distortion,
-    Gain,
     HighpassFilter,
     HighShelfFilter,
     LowpassFilter,
-    LowShelfFilter,
     PeakFilter,
     Pedalboard,
-    Reverb,
 )
 from scipy.signal import butter, sosfilt, sosfiltfilt
 
-from pipeline.spool import StemSpool
+from pipeline import sound_design
 from pipeline.parallel import share_work, shared_stem
 from pipeline.score import Arrangement
 from pipeline.spec import Spec
+from pipeline.spool import StemSpool
 from pipeline.styles import Style, in_role_order, style_for
+from pipeline.tonal_balance import (
+    correction_chain,
+    deviation_db,
+    fit_correction,
+    gains_for_stem,
+    stem_band_levels_db,
+    target_for,
+)
 
 # Active RMS (dBFS) each role is staged to before the master: the balance of a typical mix.
 ROLE_LEVEL_DB: dict[str, float] = {
@@ -67,49 +74,12 @@ GENRE_LEVEL_TWEAK_DB: dict[str, dict[str, float]] = {
     "country": {"drums": -2.0, "harmony": 1.0},
     "reggae": {"bass": 2.0},
 }
-# Reverb send (wet level) per role, scaled per genre.
+# Reverb send (wet level) per role, scaled per genre (pipeline.sound_design.GENRE_SPACE).
 ROLE_REVERB: dict[str, float] = {"drums": 0.05, "bass": 0.0, "harmony": 0.12, "pad": 0.22, "lead": 0.15, "fx": 0.3}
-GENRE_SPACE: dict[str, tuple[float, float]] = {  # (send scale, room size)
-    "ambient": (2.2, 0.9),
-    "cinematic": (1.8, 0.85),
-    "classical": (1.6, 0.8),
-    "trance": (1.4, 0.75),
-    "synthwave": (1.4, 0.75),
-    "lofi-hiphop": (1.0, 0.5),
-    "jazz": (0.9, 0.5),
-    "rnb": (1.1, 0.6),
-    "techno": (0.8, 0.6),
-    "rock": (0.8, 0.55),
-    "metal": (0.5, 0.45),
-    "trap": (0.8, 0.5),
-    "hip-hop": (0.7, 0.45),
-}
 # Stereo width (side gain) per role; low frequencies are kept mono in every role.
 ROLE_WIDTH: dict[str, float] = {"drums": 1.0, "bass": 0.0, "harmony": 1.2, "pad": 1.4, "lead": 0.9, "fx": 1.3}
-SIDECHAIN_ROLES = ("bass", "pad")
-GENRE_SIDECHAIN_DB: dict[str, float] = {
-    "house": 6.0,
-    "techno": 6.0,
-    "trance": 6.0,
-    "synthwave": 5.0,
-    "drum-and-bass": 4.0,
-    "dubstep": 5.0,
-    "pop": 3.0,
-}
-# Tempo-synced delay on the lead in these genres: (fraction of a beat, feedback, mix).
-GENRE_DELAY: dict[str, tuple[float, float, float]] = {
-    "synthwave": (0.75, 0.35, 0.18),
-    "trance": (0.75, 0.4, 0.2),
-    "ambient": (1.5, 0.45, 0.25),
-    "dubstep": (0.5, 0.3, 0.12),
-    "reggae": (0.75, 0.45, 0.2),
-    "lofi-hiphop": (0.5, 0.25, 0.1),
-    "house": (0.75, 0.3, 0.12),
-    "techno": (0.75, 0.35, 0.12),
-    "cinematic": (1.0, 0.3, 0.12),
-}
 KICK_KEYS = frozenset({35, 36})
-_DRIVEN_GUITAR_PROGRAMS = frozenset({29, 30})  # GM "Overdriven Guitar", "Distortion Guitar" (0-based)
+END_FADE_S = 0.05
 MAX_STAGING_GAIN_DB = 36.0
 
 
@@ -124,6 +94,7 @@ class MixParams:
     reverb_scale: float = 1.0
     sidechain_depth_db: float | None = None  # None: the genre's default (0 where it has none)
     workers: int = 2  # processes sharing the stems (this one and forked children)
+    tonal_balance: bool = True  # fit the mix to its genre's tonal target (pipeline.tonal_balance)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -161,19 +132,29 @@ class StemContext:
     def beat_s(self) -> float:
         return 60.0 / self.tempo_bpm
 
+    def compressor(self, threshold_db: float, ratio: float, attack_ms: float, release_ms: float) -> Compressor:
+        """The role's compressor, gentler in genres whose bus stays soft (jazz, classical…)."""
+        soft = sound_design.compression_softness(self.genre)
+        return Compressor(
+            threshold_db=threshold_db + 6.0 * (1.0 - soft),
+            ratio=1.0 + (ratio - 1.0) * soft,
+            attack_ms=attack_ms,
+            release_ms=release_ms,
+        )
+
 
 # ----------------------------------------------------------------------------------------------
-# Chains: one function per role, each returning a fresh Pedalboard.
+# Chains: one function per role, each returning a fresh Pedalboard: the role's EQ and compression,
+# then the genre's sound design (pipeline.sound_design), then the sends.
 
 
 def drums_chain(ctx: StemContext) -> Pedalboard:
     plugins = [
         *_highpass(30.0, poles=2),
-        LowShelfFilter(cutoff_frequency_hz=70.0, gain_db=1.5),
         PeakFilter(cutoff_frequency_hz=400.0, gain_db=-2.0, q=1.0),  # boxiness
-        Compressor(threshold_db=-20.0, ratio=3.0, attack_ms=8.0, release_ms=120.0),
+        ctx.compressor(threshold_db=-20.0, ratio=3.0, attack_ms=8.0, release_ms=120.0),
     ]
-    return Pedalboard(plugins + _flavour(ctx) + _sends(ctx))
+    return _finish(ctx, plugins)
 
 
 def bass_chain(ctx: StemContext) -> Pedalboard:
@@ -181,20 +162,18 @@ def bass_chain(ctx: StemContext) -> Pedalboard:
         *_highpass(32.0, poles=2),
         LowpassFilter(cutoff_frequency_hz=6000.0),
         PeakFilter(cutoff_frequency_hz=250.0, gain_db=-2.0, q=0.9),  # mud, where it masks the kick's body
-        Compressor(threshold_db=-22.0, ratio=4.0, attack_ms=15.0, release_ms=150.0),
+        ctx.compressor(threshold_db=-22.0, ratio=4.0, attack_ms=15.0, release_ms=150.0),
     ]
-    if ctx.genre in ("rock", "metal", "dubstep", "drum-and-bass"):
-        plugins += [Distortion(drive_db=6.0), Gain(gain_db=-4.0)]
-    return Pedalboard(plugins + _flavour(ctx) + _sends(ctx))
+    return _finish(ctx, plugins)
 
 
 def harmony_chain(ctx: StemContext) -> Pedalboard:
     plugins = [
         *_highpass(140.0),
         PeakFilter(cutoff_frequency_hz=350.0, gain_db=-2.0, q=0.8),
-        Compressor(threshold_db=-24.0, ratio=2.0, attack_ms=20.0, release_ms=200.0),
+        ctx.compressor(threshold_db=-24.0, ratio=2.0, attack_ms=20.0, release_ms=200.0),
     ]
-    return Pedalboard(plugins + _drive(ctx) + _flavour(ctx) + _sends(ctx))
+    return _finish(ctx, plugins)
 
 
 def pad_chain(ctx: StemContext) -> Pedalboard:
@@ -202,9 +181,9 @@ def pad_chain(ctx: StemContext) -> Pedalboard:
         *_highpass(200.0),
         PeakFilter(cutoff_frequency_hz=2500.0, gain_db=-2.0, q=0.7),  # leave the lead's presence free
         LowpassFilter(cutoff_frequency_hz=12000.0),
-        Compressor(threshold_db=-26.0, ratio=2.0, attack_ms=40.0, release_ms=300.0),
+        ctx.compressor(threshold_db=-26.0, ratio=2.0, attack_ms=40.0, release_ms=300.0),
     ]
-    return Pedalboard(plugins + _flavour(ctx) + _sends(ctx))
+    return _finish(ctx, plugins)
 
 
 def lead_chain(ctx: StemContext) -> Pedalboard:
@@ -212,19 +191,14 @@ def lead_chain(ctx: StemContext) -> Pedalboard:
         *_highpass(160.0),
         PeakFilter(cutoff_frequency_hz=3000.0, gain_db=2.0, q=0.8),  # presence
         HighShelfFilter(cutoff_frequency_hz=9000.0, gain_db=1.0),
-        Compressor(threshold_db=-22.0, ratio=3.0, attack_ms=10.0, release_ms=150.0),
+        ctx.compressor(threshold_db=-22.0, ratio=3.0, attack_ms=10.0, release_ms=150.0),
     ]
-    plugins += _drive(ctx)
-    delay = GENRE_DELAY.get(ctx.genre)
-    if delay is not None:
-        fraction, feedback, mix = delay
-        plugins.append(Delay(delay_seconds=min(2.0, fraction * ctx.beat_s), feedback=feedback, mix=mix))
-    return Pedalboard(plugins + _flavour(ctx) + _sends(ctx))
+    return _finish(ctx, plugins)
 
 
 def fx_chain(ctx: StemContext) -> Pedalboard:
-    plugins = [*_highpass(250.0), Compressor(threshold_db=-24.0, ratio=2.0)]
-    return Pedalboard(plugins + _flavour(ctx) + _sends(ctx))
+    plugins = [*_highpass(250.0), ctx.compressor(threshold_db=-24.0, ratio=2.0, attack_ms=10.0, release_ms=150.0)]
+    return _finish(ctx, plugins)
 
 
 CHAINS: dict[str, Callable[[StemContext], Pedalboard]] = {
@@ -242,40 +216,17 @@ def _highpass(cutoff_hz: float, poles: int = 3) -> list[Any]:
     return [HighpassFilter(cutoff_frequency_hz=cutoff_hz) for _ in range(poles)]
 
 
-def _drive(ctx: StemContext) -> list[Any]:
-    """Guitar drive for rock and metal (the GM guitars are clean): saturate, then darken like a cab."""
-    if ctx.instrument != "electric-guitar" or ctx.genre not in ("rock", "metal", "blues", "funk"):
-        return []
-    if ctx.program in _DRIVEN_GUITAR_PROGRAMS:
-        return []  # already overdriven by the SoundFont: more drive only adds harmonics (and fake thirds)
-    drive = {"metal": 18.0, "rock": 10.0, "blues": 6.0, "funk": 3.0}[ctx.genre]
-    return [Distortion(drive_db=drive), Gain(gain_db=-0.7 * drive), LowpassFilter(cutoff_frequency_hz=6500.0)]
-
-
-def _flavour(ctx: StemContext) -> list[Any]:
-    """Genre colour common to every stem."""
-    if ctx.genre == "lofi-hiphop":
-        # Tape/sampler feel: rolled-off top, a touch of saturation.
-        return [LowpassFilter(cutoff_frequency_hz=7000.0), Distortion(drive_db=4.0), Gain(gain_db=-3.0)]
-    if ctx.genre == "chiptune":
-        return [LowpassFilter(cutoff_frequency_hz=12000.0)]
-    return []
-
-
-def _sends(ctx: StemContext) -> list[Any]:
-    """Reverb as an in-chain send: the dry signal passes at unity, the wet adds on top."""
+def _finish(ctx: StemContext, plugins: list[Any]) -> Pedalboard:
+    """The role's plugins, then the genre's sound design for this stem, then its sends."""
+    design = sound_design.genre_plugins(ctx.genre, ctx.role, ctx.instrument, ctx.program, ctx.sample_rate)
     wet = _reverb_wet(ctx.role, ctx.genre, ctx.reverb_scale)
-    if wet is None:
-        return []
-    _, room = GENRE_SPACE.get(ctx.genre, (1.0, 0.6))
-    return [Reverb(room_size=room, damping=0.5, wet_level=min(0.6, wet), dry_level=1.0, width=1.0)]
+    return Pedalboard(plugins + design + sound_design.send_plugins(ctx.genre, ctx.role, wet, ctx.beat_s))
 
 
 def _reverb_wet(role: str, genre: str, reverb_scale: float) -> float | None:
     """The role's reverb send level in this genre; None when it is too little to hear (no reverb:
     one costs ~0.25 s per 2-minute stem)."""
-    scale, _ = GENRE_SPACE.get(genre, (1.0, 0.6))
-    wet = ROLE_REVERB.get(role, 0.1) * scale * reverb_scale
+    wet = ROLE_REVERB.get(role, 0.1) * sound_design.space_for(genre).scale * reverb_scale
     return wet if wet >= 0.06 else None
 
 
@@ -293,6 +244,9 @@ def mix_stems(
 ) -> MixResult:
     """Process every stem through its role's chain and sum them into the mix.
 
+    Two passes over the stems, each shared between processes: the chains (staging, EQ, dynamics,
+    sound design, sends, width, pumping), then the tonal-balance EQ fitted to the mix the first
+    pass made (pipeline.tonal_balance), skipped when the mix is already close to its target.
     `spool`: a folder to keep the processed stems in (a StemSpool: mapped only while read), so
     mastering, QA and export do not hold them all in memory; without it they are in memory.
     """
@@ -307,9 +261,13 @@ def mix_stems(
     length = max(s.shape[-1] for s in stems.values())
     ordered = in_role_order(stems)
     store = StemSpool(spool, length) if spool is not None else None
-    duck = _sidechain(stems, ordered, arrangement, genre, style, params, length, sample_rate)
+    seed = arrangement.seed if arrangement is not None else (spec.seed.value if spec.seed is not None else 0)
+    fx = sound_design.prepare(genre, arrangement, seed, ordered, length, sample_rate)
+    depth, pumped, release_beats = sound_design.pump_for(genre, style.sidechain)
+    duck = _sidechain(stems, ordered, arrangement, pumped, depth, release_beats, params, length, sample_rate)
 
     outputs = {role: store.allocate(role) if store is not None else shared_stem(length) for role in ordered}
+    end_fade = np.linspace(1.0, 0.0, min(length, int(END_FADE_S * sample_rate)), dtype=np.float32)
     # Heaviest chains first (a reverb costs more than the rest of a chain), so neither core idles
     # at the end; the gains come back through shared memory too.
     queue = sorted(ordered, key=lambda role: -_chain_cost(role, genre, params))
@@ -327,20 +285,35 @@ def mix_stems(
         chain = CHAINS.get(role, fx_chain)(ctx)
         wet = chain(dry * np.float32(10 ** (pre / 20)), sample_rate).astype(np.float32, copy=False)
         del dry  # (a mapping of the spooled dry stem: let it go as soon as possible)
+        for stage in sound_design.colour_stages(fx, role, target):
+            wet = stage(wet)
         # Re-stage after the chain (drive and compression change the level), then the offsets.
         post = _staging_gain_db(wet, sample_rate, target)
         final_db = post + offsets.get(role, 0.0) + params.trim_db
         wet *= np.float32(10 ** (final_db / 20))  # in place: a 2-minute stem is 42 MB per copy
-        width = ROLE_WIDTH.get(role, 1.0) * params.width_scale
-        wet = apply_width(wet, sample_rate, width, params.mono_below_hz)
-        if duck is not None and role in SIDECHAIN_ROLES:
+        width, mono_below = sound_design.width_for(genre, role, ROLE_WIDTH.get(role, 1.0))
+        wet = apply_width(wet, sample_rate, width * params.width_scale, mono_below or params.mono_below_hz)
+        for stage in sound_design.post_stages(fx, role):
+            wet = stage(wet)
+        if duck is not None and role in pumped:
             wet *= duck
+        wet[:, -end_fade.size :] *= end_fade  # reverb and delay tails ring past the dry stem's own fade
         outputs[role][:] = wet
         gains[index] = pre + final_db
 
     # pedalboard holds the GIL while it processes: a second core needs a forked child, not a thread.
-    share_work(len(queue), process, workers=params.workers, timeout=60.0 + 2.0 * length / sample_rate)
+    timeout = 60.0 + 2.0 * length / sample_rate
+    share_work(len(queue), process, workers=params.workers, timeout=timeout)
     gains_db = {role: round(float(gains[i]), 2) for i, role in enumerate(queue)}
+    # The balance is judged without the asked offsets: "louder bass" must not be EQ'd back out.
+    unscaled = [10 ** (-offsets.get(role, 0.0) / 20) for role in ordered]
+    balance = (
+        _tonal_balance(outputs, ordered, unscaled, genre, sample_rate, params.workers, timeout)
+        if params.tonal_balance
+        else None
+    )
+    if balance:
+        notes.append(balance)
     out_stems: Mapping[str, np.ndarray]
     if store is not None:
         del outputs  # writable mappings: readers map the files afresh
@@ -348,31 +321,72 @@ def mix_stems(
         out_stems = store
     else:
         out_stems = outputs
-    # Summed in a fixed order, whatever order the threads finished in: float sums are order-sensitive.
+    return MixResult(
+        mix=_sum(out_stems, ordered, length), stems=out_stems, gains_db={r: gains_db[r] for r in ordered}, notes=notes
+    )
+
+
+def _sum(stems: Mapping[str, np.ndarray], ordered: list[str], length: int) -> np.ndarray:
+    """Summed in a fixed order, whatever order the processes finished in: float sums are order-sensitive."""
     mix = np.zeros((2, length), np.float32)
     for role in ordered:
-        mix += out_stems[role]
-    return MixResult(mix=mix, stems=out_stems, gains_db={r: gains_db[r] for r in ordered}, notes=notes)
+        mix += stems[role]
+    return mix
+
+
+def _tonal_balance(
+    outputs: dict[str, np.ndarray],
+    ordered: list[str],
+    scales: list[float],
+    genre: str,
+    sample_rate: int,
+    workers: int,
+    timeout: float,
+) -> str | None:
+    """Fit the correction EQ to the mix of `outputs` and apply it to every stem in place; a note of what it did."""
+    target = target_for(genre).levels_db()
+    measured, per_stem = stem_band_levels_db([outputs[role] for role in ordered], sample_rate, scales)
+    gains = fit_correction(measured, target, sample_rate)
+    if correction_chain(gains, sample_rate) is None:
+        return None
+    chains = [gains_for_stem(gains, levels, measured, sample_rate) for levels in per_stem]
+
+    def correct(index: int) -> None:
+        chain = correction_chain(chains[index], sample_rate)  # a fresh one per stem: filters keep state
+        if chain is not None:
+            stem = outputs[ordered[index]]
+            stem[:] = chain(stem, sample_rate)
+
+    share_work(len(ordered), correct, workers=workers, timeout=timeout)
+    before = deviation_db(measured, target)
+    weights = np.abs(before) < 15.0
+    return (
+        f"tonal balance: {', '.join(f'{k} {v:+.1f} dB' for k, v in gains.items())} "
+        f"(mix was {float(np.sqrt(np.mean(before[weights] ** 2))):.1f} dB RMS off the {genre} target)"
+    )
 
 
 def _sidechain(
     stems: Mapping[str, np.ndarray],
     roles: list[str],
     arrangement: Arrangement | None,
-    genre: str,
-    style: Style,
+    pumped: tuple[str, ...],
+    depth: float,
+    release_beats: float,
     params: MixParams,
     length: int,
     sample_rate: int,
 ) -> np.ndarray | None:
-    """The ducking curve for the sidechained roles (bass, pad), or None where the genre has none."""
-    depth = params.sidechain_depth_db
-    if depth is None:
-        depth = GENRE_SIDECHAIN_DB.get(genre, 3.0) if style.sidechain else 0.0
-    if depth <= 0 or not any(r in roles for r in SIDECHAIN_ROLES):
+    """The pumping curve for the roles that duck under the kick, or None where nothing pumps."""
+    if params.sidechain_depth_db is not None:
+        depth = params.sidechain_depth_db
+        pumped = pumped or sound_design.DEFAULT_PUMP[1]
+    if depth <= 0 or not any(r in roles for r in pumped):
         return None
     drums = stems["drums"] if "drums" in stems and not _kick_onsets(arrangement, length, sample_rate) else None
-    return ducking_gain(length, sample_rate, depth, arrangement=arrangement, drum_stem=drums)
+    return ducking_gain(
+        length, sample_rate, depth, arrangement=arrangement, drum_stem=drums, release_beats=release_beats
+    )
 
 
 def _chain_cost(role: str, genre: str, params: MixParams) -> float:
@@ -380,7 +394,7 @@ def _chain_cost(role: str, genre: str, params: MixParams) -> float:
     cost = 1.0
     if _reverb_wet(role, genre, params.reverb_scale) is not None:
         cost += 4.0
-    if role == "lead" and genre in GENRE_DELAY:
+    if role in sound_design.DELAY_ROLES.get(genre, ("lead",)) and genre in sound_design.GENRE_DELAY:
         cost += 1.5
     return cost
 
