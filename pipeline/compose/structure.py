@@ -88,8 +88,10 @@ def plan_sections(
 ) -> list[Section]:
     """Sections covering exactly `bars` bars, in phrase-sized pieces where the length allows."""
     form = tuple(names) if names else _choose_form(profile, bars)
-    if bars < 3 and not names:
-        form = ("main",)  # too short for an intro and an outro
+    if bars < 8 and not names:
+        # Too short for an intro and an outro: a clip of a few bars is all groove, or its thinned
+        # edges leave too few full bars for the pulse to read (a 4-bar funk clip measured half time).
+        form = ("main",)
     form = form[:bars]  # never more sections than bars
     if form == ("intro", "main", "outro"):
         edge = max(1, min(4, bars // 5))

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.qa.key import chroma_profile, key_from_chroma
+from pipeline.vocabulary import TONICS
 from pipeline.qa.loudness import SILENCE_LUFS, integrated_lufs
 from pipeline.qa.tempo import to_analysis_mono
 from pipeline.reference.beats import FRAME_RATE, ONSET_LATENCY_S, BeatGrid, grid_from_onsets, onset_signals
@@ -136,7 +137,7 @@ def analyse_audio(
         name=name,
         duration_s=duration,
         grid=grid,
-        key=key.name,
+        key=key_heard_in_the_loop(key.name, loop),
         key_confidence=max(0.0, float(key.confidence)),
         chords=chords,
         chord_certainty=certainty,
@@ -145,6 +146,25 @@ def analyse_audio(
         sections=sections,
         character=character,
     )
+
+
+def key_heard_in_the_loop(key: str | None, loop: list[str]) -> str | None:
+    """A major key and its relative minor share their notes, so a chroma profile alone often names the
+    wrong one of the two; the progression tells them apart. A loop that starts on the relative key's
+    tonic chord and plays it at least as often as the named key's tonic chord is in the relative key
+    (i-VI-III-VII in E minor reads as G major by its notes alone)."""
+    if key is None or not loop:
+        return key
+    tonic, _, mode = key.partition(" ")
+    if mode not in ("major", "minor") or tonic not in TONICS:
+        return key
+    shift, quality, other = (-3, "min", "minor") if mode == "major" else (3, "maj", "major")
+    relative = TONICS[(TONICS.index(tonic) + shift) % 12]
+    own_tonic_chord = f"{tonic}:{'maj' if mode == 'major' else 'min'}"
+    relative_chord = f"{relative}:{quality}"
+    if loop[0] == relative_chord and loop.count(relative_chord) >= loop.count(own_tonic_chord):
+        return f"{relative} {other}"
+    return key
 
 
 def _loop(chords: list[str], sections: list[FormSection]) -> tuple[list[str], float]:

@@ -121,7 +121,7 @@ def test_bar_one_lands_on_the_reference_downbeat(produced):
     mix, sr = soundfile.read(folder / "out" / "mix.wav", always_2d=True)
     silent = int(lead * sr) - 10
     assert np.max(np.abs(mix[:silent])) == 0.0 and np.max(np.abs(mix[silent + 2000 :])) > 0.01
-    stem = next((folder / "out" / "stems").glob("*.wav"))
+    stem = next((folder / "out" / "stems").glob("*.flac"))
     data, _ = soundfile.read(stem, always_2d=True)
     assert data.shape[0] == mix.shape[0] and np.max(np.abs(data[:silent])) == 0.0
     assert integrated_lufs(mix.T.astype(np.float32), sr) == pytest.approx(result.spec.loudness_lufs.value, abs=0.6)

@@ -72,7 +72,9 @@ def test_guided_track_is_mastered_at_the_asked_tempo_and_key(guided_run):
 
 def test_guided_track_delivers_mix_spectrogram_report_and_midi_but_no_stems(guided_run):
     proc, out, _ = guided_run
-    assert {p.name for p in out.iterdir()} == {"mix.wav", "mix.mp3", "spectrogram.png", "report.json", "song.mid"}
+    assert {p.name for p in out.iterdir()} == {
+        "mix.wav", "mix.mp3", "spectrogram.png", "report.json", "song.mid", "pianoroll.png"
+    }  # the guide arrangement's MIDI and piano roll; no stems
     report = json.loads((out / "report.json").read_text())
     assert any("No stems: the stable-audio model makes one finished stereo mix" in n for n in report["notes"])
     assert "No stems" in proc.stderr  # the CLI shows the note
