@@ -88,7 +88,7 @@ def plan_sections(
 ) -> list[Section]:
     """Sections covering exactly `bars` bars, in phrase-sized pieces where the length allows."""
     form = tuple(names) if names else _choose_form(profile, bars)
-    if bars < 8 and not names:
+    if bars < 5 and not names:
         # Too short for an intro and an outro: a clip of a few bars is all groove, or its thinned
         # edges leave too few full bars for the pulse to read (a 4-bar funk clip measured half time).
         form = ("main",)

@@ -59,6 +59,7 @@ async def production_settings(tmp_path: Path) -> AsyncIterator[dict[str, str]]:
             "REDIS_URL": REDIS_URL,
             "AMPA_DATA_DIR": str(tmp_path),
             "AMPA_PIPELINE": "tests.stand_in_pipeline",
+            "AMPA_FAKE_STAGE_S": "0.6",  # stages slow enough for the live status to show them
             "AMPA_LEASE_SECONDS": "3",
             "AMPA_RECONCILE_SECONDS": "1",
         }
