@@ -15,24 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.worker.conftest import make_settings, subprocess_env, wait_for
+from tests.worker.conftest import ARQ_MARKS, make_settings, subprocess_env, wait_for
 from worker import store
 from worker.schemas import JobRequest, JobStatus
 from worker.service import JobService
 from worker.tasks import build_worker
 from tests.patience import patience
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.redis,
-    # arq 0.28 closes its pool with redis' deprecated close(); not ours to fix.
-    pytest.mark.filterwarnings("ignore:Call to deprecated close:DeprecationWarning"),
-]
-
-
-@pytest.fixture
-def settings(tmp_path: Path, pg_url: str, redis_url: str):
-    return make_settings(tmp_path, DATABASE_URL=pg_url, REDIS_URL=redis_url)
+pytestmark = ARQ_MARKS
 
 
 def request(n: int = 0, **kw) -> JobRequest:
@@ -53,14 +43,14 @@ async def run_burst(settings) -> None:
         await worker.close()
 
 
-async def test_arq_worker_runs_jobs_and_events_reach_another_process(settings) -> None:
-    async with await JobService.open(settings) as service:
+async def test_arq_worker_runs_jobs_and_events_reach_another_process(arq_settings) -> None:
+    async with await JobService.open(arq_settings) as service:
         jobs = [await service.submit(request(n)) for n in range(3)]
         assert await service.queue.depth() == 3
         assert [await service.queue_position(j.id) for j in jobs] == [1, 2, 3]
         watcher = asyncio.create_task(_collect(service, jobs[0].id))
         await asyncio.sleep(0)  # let the watcher subscribe (it replays what it misses anyway)
-        await run_burst(settings)
+        await run_burst(arq_settings)
         events = await asyncio.wait_for(watcher, patience(20))
         for job in jobs:
             view = await service.get(job.id)
@@ -74,19 +64,19 @@ async def _collect(service: JobService, job_id: str) -> list:
     return [event async for event in service.events(job_id)]
 
 
-async def test_enqueue_is_idempotent_on_the_job_id(settings) -> None:
-    async with await JobService.open(settings) as service:
+async def test_enqueue_is_idempotent_on_the_job_id(arq_settings) -> None:
+    async with await JobService.open(arq_settings) as service:
         job = await service.submit(request())
         await service.queue.enqueue(job.id)
         await service.queue.enqueue(job.id)
         assert await service.queue.depth() == 1
 
 
-async def test_redis_emptied_the_reconciler_requeues_waiting_and_running_jobs(settings) -> None:
+async def test_redis_emptied_the_reconciler_requeues_waiting_and_running_jobs(arq_settings) -> None:
     from worker.queue import ArqQueue
     from worker.reconciler import Reconciler
 
-    async with await JobService.open(settings) as service:
+    async with await JobService.open(arq_settings) as service:
         waiting = await service.submit(request(1))
         running = await service.submit(request(2))
         # `running` was taken by a worker that then vanished: its lease runs out.
@@ -106,7 +96,7 @@ async def test_redis_emptied_the_reconciler_requeues_waiting_and_running_jobs(se
         assert (report.requeued_stale, report.requeued_pending) == (1, 1)
         assert await service.queue.depth() == 2
         assert (await reconciler.run_once()).requeued_pending == 0  # nothing twice
-        await run_burst(settings)
+        await run_burst(arq_settings)
         for job_id in (waiting.id, running.id):
             view = await service.get(job_id)
             assert view.status == JobStatus.SUCCESS
@@ -115,10 +105,10 @@ async def test_redis_emptied_the_reconciler_requeues_waiting_and_running_jobs(se
         assert sum(e.status == JobStatus.SUCCESS for e in history) == 1
 
 
-async def test_postgres_connections_killed_the_next_operations_reconnect(settings, pg_url: str) -> None:
+async def test_postgres_connections_killed_the_next_operations_reconnect(arq_settings, pg_url: str) -> None:
     import asyncpg
 
-    async with await JobService.open(settings) as service:
+    async with await JobService.open(arq_settings) as service:
         job = await service.submit(request())
         assert (await service.get(job.id)).status == JobStatus.PENDING
         admin = await asyncpg.connect(pg_url.replace("+asyncpg", "").rsplit("/", 1)[0] + "/postgres")
@@ -134,7 +124,7 @@ async def test_postgres_connections_killed_the_next_operations_reconnect(setting
         # pool_pre_ping replaces the dead pooled connections on checkout.
         assert (await service.get(job.id)).status == JobStatus.PENDING
         again = await service.submit(request(2))
-        await run_burst(settings)
+        await run_burst(arq_settings)
         assert (await service.get(again.id)).status == JobStatus.SUCCESS
         assert (await service.health()) == {"database": "ok", "redis": "ok"}
 

@@ -15,19 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.worker.conftest import make_settings, subprocess_env, wait_for
+from tests.worker.conftest import ARQ_MARKS, make_settings, subprocess_env, wait_for
 from tests.worker.stability_hold import HoldingStandIn
 from worker import store
 from worker.schemas import JobRequest, JobStatus
 from worker.service import JobService
 from worker.tasks import build_worker
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.redis,
-    pytest.mark.timeout(240),
-    pytest.mark.filterwarnings("ignore:Call to deprecated close:DeprecationWarning"),
-]
+pytestmark = [*ARQ_MARKS, pytest.mark.timeout(240)]
 KEY = "sk-standin-5ecret-recovery-0b7d"
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.common.status import render_status
-from tests.worker.conftest import make_settings, wait_for
+from tests.worker.conftest import ARQ_MARKS, make_settings, wait_for
 from worker import routing, store
 from worker.queue import ArqQueue
 from worker.reconciler import Reconciler
@@ -18,16 +18,7 @@ from worker.schemas import JobRejected, JobRequest, JobStatus
 from worker.service import JobService
 from worker.tasks import build_worker
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.redis,
-    pytest.mark.filterwarnings("ignore:Call to deprecated close:DeprecationWarning"),
-]
-
-
-@pytest.fixture
-def settings(tmp_path: Path, pg_url: str, redis_url: str):
-    return make_settings(tmp_path, DATABASE_URL=pg_url, REDIS_URL=redis_url)
+pytestmark = ARQ_MARKS
 
 
 def request(user: str = "u1", **kw) -> JobRequest:
@@ -43,8 +34,8 @@ async def burst(settings, backends: list[str]) -> None:
         await worker.close()
 
 
-async def test_a_symbolic_only_worker_never_takes_a_stable_audio_job(settings) -> None:
-    async with await JobService.open(settings) as service:
+async def test_a_symbolic_only_worker_never_takes_a_stable_audio_job(arq_settings) -> None:
+    async with await JobService.open(arq_settings) as service:
         neural = await service.submit(request("u1", backend="stable-audio"))
         plain = await service.submit(request("u2"))
         assert (neural.backend, plain.backend) == ("stable-audio", "symbolic")
@@ -56,24 +47,24 @@ async def test_a_symbolic_only_worker_never_takes_a_stable_audio_job(settings) -
         assert shown.lines[0] == "⏳ Waiting for a worker that runs stable-audio (none is running right now)"
         assert shown.understood.endswith("· made with stable-audio")
 
-        await burst(settings, ["symbolic"])
+        await burst(arq_settings, ["symbolic"])
         assert (await service.get(plain.id)).status == JobStatus.SUCCESS
         async with service.sessions() as session:
             waiting = await store.get_job(session, job_id=neural.id)
         assert waiting.status == JobStatus.PENDING and waiting.execution_attempt == 0  # never even claimed
         assert await service.queue.contains(neural.id, "stable-audio")
 
-        await burst(settings, ["stable-audio"])
+        await burst(arq_settings, ["stable-audio"])
         done = await service.get(neural.id)
         assert done.status == JobStatus.SUCCESS and done.backend == "stable-audio"
         assert done.spec["backend"] == "stable-audio"
 
 
-async def test_a_running_worker_advertises_its_backends_and_withdraws_them(settings) -> None:
-    worker = build_worker(settings, backends=["symbolic", "musicgen"])
+async def test_a_running_worker_advertises_its_backends_and_withdraws_them(arq_settings) -> None:
+    worker = build_worker(arq_settings, backends=["symbolic", "musicgen"])
     run = asyncio.create_task(worker.async_run())
     try:
-        async with await JobService.open(settings) as service:
+        async with await JobService.open(arq_settings) as service:
             live = await wait_for(lambda: _live(service), timeout=30, what="the worker's advertisement")
             assert live == {"symbolic", "musicgen"}
             assert await service.available_backends() == ["symbolic", "musicgen"]
@@ -86,12 +77,12 @@ async def test_a_running_worker_advertises_its_backends_and_withdraws_them(setti
         with pytest.raises(asyncio.CancelledError):
             await run
         await worker.close()
-    async with await JobService.open(settings) as service:
+    async with await JobService.open(arq_settings) as service:
         assert await _live(service) == set()  # withdrawn at once, not after the TTL
 
 
-async def test_a_job_nobody_serves_is_held_then_failed_with_the_reason(settings) -> None:
-    async with await JobService.open(settings) as service:
+async def test_a_job_nobody_serves_is_held_then_failed_with_the_reason(arq_settings) -> None:
+    async with await JobService.open(arq_settings) as service:
         job = await service.submit(request(backend="stable-audio-open"))
         served = {"symbolic"}
 
@@ -152,13 +143,13 @@ async def test_daily_credit_cap_refuses_before_any_request(tmp_path: Path, pg_ur
         assert third.status == JobStatus.PENDING
 
 
-async def test_a_thread_reply_keeps_the_backend_unless_asked_otherwise(settings) -> None:
-    async with await JobService.open(settings) as service:
+async def test_a_thread_reply_keeps_the_backend_unless_asked_otherwise(arq_settings) -> None:
+    async with await JobService.open(arq_settings) as service:
         parent = await service.submit(request("ann", backend="stable-audio"))
-        await burst(settings, ["stable-audio"])
+        await burst(arq_settings, ["stable-audio"])
         kept = (await service.follow_up(parent.id, "make it faster", requester_id="ann")).job
         assert kept is not None and kept.backend == "stable-audio" and kept.spec["backend"] == "stable-audio"
-        await burst(settings, ["stable-audio"])
+        await burst(arq_settings, ["stable-audio"])
         back = (await service.follow_up(kept.id, "do it with the symbolic composer", requester_id="ann")).job
         assert back is not None and back.backend == "symbolic"
         again = await service.variation(kept.id, requester_id="ann")
