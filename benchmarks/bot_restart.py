@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -41,6 +42,23 @@ def _env(**values: str) -> dict[str, str]:
     return env
 
 
+async def time_bot(argv: list[str], env: dict[str, str], cwd: Path,
+                   ready: Callable[[], Awaitable[None]], answer: Callable[[], Awaitable[None]]) -> dict[str, float]:
+    """Start `ampa ARGV`, time `ready` and then `answer` from the start, then SIGINT and time the exit."""
+    started = time.monotonic()
+    bot = await ChildProcess.start(sys.executable, "-m", "ampa", *argv, env=env, cwd=cwd)
+    try:
+        await ready()
+        ready_s = time.monotonic() - started
+        await answer()
+        answered_s = time.monotonic() - started
+    finally:
+        stopping = time.monotonic()
+        await bot.stop(signal.SIGINT)
+        stopped_s = time.monotonic() - stopping
+    return {"ready": ready_s, "first answer": answered_s, "stop": stopped_s}
+
+
 async def discord_run() -> dict[str, float]:
     emulator = DiscordEmulator()
     await emulator.start()
@@ -51,20 +69,18 @@ async def discord_run() -> dict[str, float]:
         DISCORD_GATEWAY_URL=emulator.gateway_url,
         AMPA_DATA_DIR=str(folder),
     )
-    started = time.monotonic()
-    bot = await ChildProcess.start(sys.executable, "-m", "ampa", "discord", env=env, cwd=folder)
-    try:
+
+    async def logged_in() -> None:
         await emulator.wait_for(lambda: emulator.commands and emulator.identifies, timeout=300, what="login")
-        ready = time.monotonic() - started
+
+    async def help_answered() -> None:
         help_ = await emulator.slash_command("help")
         await emulator.wait_for(lambda: help_.callbacks, timeout=300, what="/help")
-        answered = time.monotonic() - started
+
+    try:
+        return await time_bot(["discord"], env, folder, logged_in, help_answered)
     finally:
-        stopping = time.monotonic()
-        await bot.stop(signal.SIGINT)
-        stopped = time.monotonic() - stopping
         await emulator.stop()
-    return {"ready": ready, "first answer": answered, "stop": stopped}
 
 
 async def slack_run() -> dict[str, float]:
@@ -82,31 +98,28 @@ async def slack_run() -> dict[str, float]:
         AMPA_DATA_DIR=str(folder),
         AMPA_PIPELINE="tests.stand_in_pipeline",
     )
-    started = time.monotonic()
-    app = await ChildProcess.start(
-        sys.executable, "-m", "ampa", "slack", "--http", "--port", str(port), "--host", "127.0.0.1", env=env, cwd=folder
-    )
-    try:
-        async with aiohttp.ClientSession() as session:
-            harness = SlackHarness(
-                bot=None, service=None, emulator=emulator, url=f"http://127.0.0.1:{port}/slack/events", session=session
-            )
+    argv = ["slack", "--http", "--port", str(port), "--host", "127.0.0.1"]
+    async with aiohttp.ClientSession() as session:
+        harness = SlackHarness(
+            bot=None, service=None, emulator=emulator, url=f"http://127.0.0.1:{port}/slack/events", session=session
+        )
+
+        async def answering_events() -> None:  # an unsigned request is refused once the app listens
             while True:
                 try:
                     if (await harness.post("{}", "application/json", secret=None)).status == 401:
-                        break
+                        return
                 except aiohttp.ClientConnectionError:
                     await asyncio.sleep(0.05)
-            ready = time.monotonic() - started
+
+        async def mention_answered() -> None:
             await harness.send_event(mention("upbeat funk, 6 seconds"))
             await emulator.wait_for(lambda: emulator.of("chat.postMessage"), 300)
-            answered = time.monotonic() - started
-    finally:
-        stopping = time.monotonic()
-        await app.stop(signal.SIGINT)
-        stopped = time.monotonic() - stopping
-        await emulator.close()
-    return {"ready": ready, "first answer": answered, "stop": stopped}
+
+        try:
+            return await time_bot(argv, env, folder, answering_events, mention_answered)
+        finally:
+            await emulator.close()
 
 
 def main() -> None:
