@@ -80,6 +80,13 @@ class Preset:
     is_drum: bool
 
 
+# Loading and unloading a preset's samples go through FluidSynth's process-wide sample cache. Done by
+# two threads at once, a render in a fresh process came out different now and then (measured: 3 of 8
+# fresh processes gave a different stem with two render threads, 0 of 8 with one); one at a time, a
+# seed gives the same audio again. Rendering itself still runs in parallel.
+_loading = threading.Lock()
+
+
 class _Synth:
     """One FluidSynth instance with one font loaded and one preset selected on channel 0."""
 
@@ -97,13 +104,14 @@ class _Synth:
             "synth.polyphony": 256,
             "synth.cpu-cores": 1,
         }
-        self.synth = fluidsynth.Synth(gain=_GAIN, samplerate=sample_rate, channels=16, **settings)
-        sfid = self.synth.sfload(str(font))
-        if sfid < 0:
-            self.synth.delete()
-            raise SoundFontMissing(f"The SoundFont {font} could not be loaded (corrupt or unsupported). {INSTALL_HINT}")
-        if self.synth.program_select(0, sfid, bank, program) != 0:
-            self.synth.program_select(0, sfid, bank, 0)  # the caller checked the preset; this is a guard
+        with _loading:
+            self.synth = fluidsynth.Synth(gain=_GAIN, samplerate=sample_rate, channels=16, **settings)
+            sfid = self.synth.sfload(str(font))
+            if sfid < 0:
+                self.synth.delete()
+                raise SoundFontMissing(f"The SoundFont {font} could not be loaded (corrupt or unsupported). {INSTALL_HINT}")
+            if self.synth.program_select(0, sfid, bank, program) != 0:
+                self.synth.program_select(0, sfid, bank, 0)  # the caller checked the preset; this is a guard
         self.lib.fluid_synth_set_interp_method(self.handle, -1, INTERP_HIGHEST)
         self.scratch = np.zeros((2, _CHUNK), dtype=np.float32)
 
@@ -170,7 +178,8 @@ class _Synth:
                 break
 
     def close(self) -> None:
-        self.synth.delete()
+        with _loading:
+            self.synth.delete()
 
 
 class FluidVoice(Voice):
