@@ -341,3 +341,35 @@ def test_reese_is_wide_above_160_hz_and_mono_below(stems):
 
     assert level(side, low) - level(mid, low) <= -25.0  # the sub stays mono
     assert level(side, high) - level(mid, high) >= -12.0  # the growl spreads across the stereo field
+
+
+def test_the_lanes_in_song_mid_and_in_the_audio_coincide(laned, tmp_path):
+    import mido
+
+    from pipeline.midi import TICKS_PER_BEAT, write_midi
+
+    write_midi(_arrangement("house", automation=LANES), tmp_path / "song.mid")
+    midi = mido.MidiFile(str(tmp_path / "song.mid"))
+    harmony = next(t for t in midi.tracks if t.name.startswith("harmony:"))
+    ticks, now = [], 0
+    for message in harmony:
+        now += message.time
+        if message.type == "control_change" and message.control == 74:
+            ticks.append((now, message.value))
+    midi_start = ticks[0][0] / TICKS_PER_BEAT * BEAT
+    midi_open = next(tick for tick, value in ticks if value == 127) / TICKS_PER_BEAT * BEAT
+    # Where the audio's harmony (white noise) first loses its top, and where it last differs, in 5 ms frames.
+    plain, moved = laned
+    frame = int(0.005 * SR)
+    n = (int(7.5 * BEAT * SR) // frame) * frame
+
+    def top_db(stem):
+        frames = np.asarray(stem[0, :n], np.float64).reshape(-1, frame)
+        return 10 * np.log10((np.diff(frames, axis=1) ** 2).mean(axis=1) + 1e-30)  # a differentiator weighs the top
+
+    darker = top_db(plain.stems["harmony"]) - top_db(moved.stems["harmony"])
+    audio_start = np.flatnonzero(darker > 6.0)[0] * frame / SR
+    differs = np.flatnonzero(np.any(plain.stems["harmony"][:, :n] != moved.stems["harmony"][:, :n], axis=0))
+    assert abs(audio_start - midi_start) <= 0.012, (audio_start, midi_start)
+    assert abs(differs[0] / SR - midi_start) <= 0.001
+    assert midi_open - 0.1 <= differs[-1] / SR <= midi_open + 0.001, (differs[-1] / SR, midi_open)
