@@ -103,7 +103,12 @@ def automation(sections: list[Section], profile: GenreProfile, bar_beats: float,
                     lanes.append(Automation(role, "lowpass", end - reopen, end, 3000.0, OPEN_HZ))
         elif kind == "outro" and index == len(sections) - 1 and section.bars >= 2:
             lanes.append(Automation("mix", "gain", start + bar_beats, end, 0.0, -6.0))
-        if club and after in BIG_KINDS and kind not in (*BUILD_KINDS, "breakdown") and not (kind == "intro" and index == 0):
+        if (
+            club
+            and after in BIG_KINDS
+            and kind not in (*BUILD_KINDS, "breakdown")
+            and not (kind == "intro" and index == 0)
+        ):
             # A lift with no build before it (a verse into a chorus): open over its last bars.
             bars = min(4, max(1, section.bars // 2))
             for role in chords:

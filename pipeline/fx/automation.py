@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -103,7 +103,6 @@ def lowpass_lanes(
     start from silence) and cross-faded in and out over a block inside the stretch, so nothing clicks
     at a lane's edges and every sample outside a lane's span is left exactly as it was.
     """
-    n = audio.shape[-1]
     spans = [(grid.span(lane), lane) for lane in lanes]
     spans = [(span, lane) for span, lane in spans if span[2] > span[0]]
     if not spans:
@@ -174,10 +173,10 @@ def gain_lanes(audio: np.ndarray, lanes: Sequence[Automation], grid: LaneGrid) -
     return out
 
 
-def _union(spans: Sequence[tuple[int, int]] | object) -> list[tuple[int, int]]:
+def _union(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
     """Overlapping or touching (first, stop) spans merged, in order."""
     merged: list[tuple[int, int]] = []
-    for first, stop in sorted(spans):  # type: ignore[call-overload]
+    for first, stop in sorted(spans):
         if merged and first <= merged[-1][1]:
             merged[-1] = (merged[-1][0], max(merged[-1][1], stop))
         else:
