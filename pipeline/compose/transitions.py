@@ -80,12 +80,14 @@ def automation(sections: list[Section], profile: GenreProfile, bar_beats: float,
     lanes: list[Automation] = []
     club = profile.drum_style in ("four_on_floor", "breakbeat", "halftime") and profile.risers
     chords = [r for r in ("harmony", "pad") if r in roles]
+    # Club genres sweep the lead with the chords (a breakdown's lead is filtered like its pads).
+    swept = chords + (["lead"] if club and "lead" in roles else [])
     for index, section in enumerate(sections):
         kind = section_kind(section.name)
         start, end = section.start_bar * bar_beats, (section.start_bar + section.bars) * bar_beats
         after = section_kind(sections[index + 1].name) if index + 1 < len(sections) else None
         if kind in BUILD_KINDS:
-            for role in chords + (["bass"] if "bass" in roles and club else []):
+            for role in swept + (["bass"] if "bass" in roles and club else []):
                 lanes.append(Automation(role, "lowpass", start, end, 700.0 if club else 2500.0, OPEN_HZ))
         elif kind == "intro" and club and index == 0:
             for role in chords:
@@ -95,7 +97,7 @@ def automation(sections: list[Section], profile: GenreProfile, bar_beats: float,
             # the filter itself), held shut between; a short breakdown splits its length.
             close = min(bar_beats, (end - start) / 2)
             reopen = 0.0 if after in BUILD_KINDS else min(2 * bar_beats, end - start - close)
-            for role in chords:
+            for role in swept:
                 lanes.append(Automation(role, "lowpass", start, start + close, OPEN_HZ, 3000.0))
                 if end - reopen > start + close:
                     lanes.append(Automation(role, "lowpass", start + close, end - reopen, 3000.0, 3000.0))
@@ -111,7 +113,7 @@ def automation(sections: list[Section], profile: GenreProfile, bar_beats: float,
         ):
             # A lift with no build before it (a verse into a chorus): open over its last bars.
             bars = min(4, max(1, section.bars // 2))
-            for role in chords:
+            for role in swept:
                 lanes.append(Automation(role, "lowpass", end - bars * bar_beats, end, 700.0, OPEN_HZ))
     return lanes
 
