@@ -256,6 +256,9 @@ def mix_stems(
     style = style_for(genre)
     tempo = arrangement.tempo_bpm if arrangement is not None else (spec.tempo_bpm.value if spec.tempo_bpm else 120.0)
     instruments = _instrument_by_role(arrangement, style)
+    # Only a SoundFont voice has a GM program that says how it sounds (an overdriven guitar patch is
+    # given less amp drive); the kit voices (kit_*, tr808, tr909) and synths are drums or synths whose
+    # program number is a placeholder, and nothing in sound design reads a drum stem's program.
     programs = {t.role: t.program for t in arrangement.tracks if t.voice == "sf2"} if arrangement is not None else {}
     offsets, notes = resolve_offsets({**spec.mix, **params.stem_offsets_db}, instruments, stems.keys())
     length = max(s.shape[-1] for s in stems.values())

@@ -38,7 +38,10 @@ class Automation:
                  of club genres start filtered, breakdowns close it.
       "gain":    level in dB added to the stem (0 = as mixed). Outros fade, builds swell.
     Between `start` and `end` (beats) the value moves from `begin` to `finish`, linearly in dB for
-    gain and in octaves for a cutoff; before `start` and after `end` the lane does nothing.
+    gain and in octaves for a cutoff; before `start` and after `end` the lane does nothing, except
+    that a lane reaching the piece's last barline holds its final value through the release tail
+    (as the last controller value in song.mid does). The mixer plays these lanes (pipeline.sound_design)
+    and derives no moves of its own: a lane must say the whole move, holds included.
     """
 
     role: str  # a stem role, or "mix" for the whole bus

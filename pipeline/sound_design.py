@@ -4,14 +4,16 @@ The mixer (pipeline.mixing) stages, EQs and compresses every stem by its role; t
 character a genre's listeners know, in four places of a stem's path:
 
     role chain ─► genre plugins ─► sends ─► colour stages ─► staging ─► post stages ─► stem
-                  (pedalboard)   (reverb,   (numpy: gated    (level)   (tight kick; sweeps and tape:
-                                  delay)     verb, swells,              the same on every stem, so
-                                             vinyl, chorus)             they act as if on the bus)
+                  (pedalboard)   (reverb,   (numpy: gated    (level)   (tight kick; the score's
+                                  delay)     verb, swells,              automation lanes; tape: "mix"
+                                             vinyl, chorus)             lanes and tape are the same on
+                                                                        every stem, as if on the bus)
 
 Per genre, in short: lo-fi = tape wow and flutter on everything, vinyl on the pad, low-passed and
 saturated keys, soft-clipped sampler drums; synthwave = gated reverb on the snare, chorus and analog
 drift on pads and leads, a big plate; trap = a saturated 808 kept mono with a clean sub under it, crisp
-hats; house, techno, trance = pumping under the kick and low-pass sweeps over section changes;
+hats; house, techno, trance = pumping under the kick (their filter sweeps over builds and breakdowns
+are the composer's automation lanes, played here for every genre that writes them);
 four-on-the-floor genres = a kick whose boom stops before the next kick (a pulsing, not droning, low end);
 drum & bass = parallel-compressed breaks and a reese (chorused, saturated, wide above 160 Hz);
 rock and metal = an amp and a cabinet impulse response on the guitars; jazz = a room, a warm upright,
@@ -47,17 +49,18 @@ from pedalboard import (
 )
 
 from pipeline.fx.automation import (
-    cutoff_per_block,
+    LaneGrid,
+    gain_lanes,
     hit_gate,
-    section_sweeps,
+    lanes_for,
+    lowpass_lanes,
     swell,
-    swept_lowpass,
     tighten_low_end,
 )
 from pipeline.fx.cabinet import amp_and_cabinet
 from pipeline.fx.modulation import ANALOG_DRIFT, TAPE_FLUTTER, TAPE_WOW, modulated_delay, wobble_delay
 from pipeline.fx.texture import vinyl_noise
-from pipeline.score import Arrangement
+from pipeline.score import Arrangement, Automation
 
 Stage = Callable[[np.ndarray], np.ndarray]
 
@@ -138,8 +141,6 @@ GENRE_PUMP: dict[str, tuple[float, tuple[str, ...], float]] = {
 }
 DEFAULT_PUMP = (3.0, ("bass", "pad"), 0.45)
 
-SWEEP_GENRES = frozenset({"house", "techno", "trance", "dubstep"})
-SWEEP_ROLES = ("harmony", "pad", "lead")
 TAPE_GENRES = frozenset({"lofi-hiphop"})
 SNARE_KEYS = frozenset({38, 39, 40})
 GATED_REVERB_GENRES = frozenset({"synthwave"})
@@ -165,7 +166,9 @@ class JobFx:
     snare_hits: tuple[int, ...] = ()
     kick_hits: tuple[int, ...] = ()
     tape_delay: np.ndarray | None = None  # the tape's wobble, the same on every stem
-    sweep_cutoffs: np.ndarray | None = None  # per-block low-pass cutoff over the sections
+    # The score's automation lanes (filter opens, breakdowns, fades) and where its beats fall in samples.
+    lanes: tuple[Automation, ...] = ()
+    grid: LaneGrid | None = None
 
     @property
     def vinyl_role(self) -> str | None:
@@ -182,14 +185,16 @@ def prepare(
     beat_s = arrangement.seconds_per_beat if arrangement is not None else 0.5
     snares = _drum_hits(arrangement, SNARE_KEYS, sample_rate) if genre in GATED_REVERB_GENRES else ()
     kicks = _drum_hits(arrangement, KICK_KEYS, sample_rate) if genre in TIGHT_KICK_GENRES else ()
-    sweeps = None
-    if arrangement is not None and genre in SWEEP_GENRES and arrangement.sections:
-        ramps = section_sweeps(arrangement.sections, arrangement.bar_seconds)
-        sweeps = cutoff_per_block(ramps, n_samples, sample_rate) if ramps else None
+    lanes: tuple[Automation, ...] = ()
+    grid = None
+    if arrangement is not None and arrangement.automation:
+        lanes = tuple(arrangement.automation)
+        end_beat = arrangement.bars * arrangement.quarter_beats_per_bar
+        grid = LaneGrid(arrangement.seconds_per_beat, end_beat, n_samples, sample_rate)
     tape = None
     if genre in TAPE_GENRES:
         tape = wobble_delay(n_samples, sample_rate, (TAPE_WOW, TAPE_FLUTTER), seed=seed)
-    return JobFx(genre, seed, n_samples, sample_rate, beat_s, tuple(roles), snares, kicks, tape, sweeps)
+    return JobFx(genre, seed, n_samples, sample_rate, beat_s, tuple(roles), snares, kicks, tape, lanes, grid)
 
 
 def _drum_hits(arrangement: Arrangement | None, keys: frozenset[int], sample_rate: int) -> tuple[int, ...]:
@@ -363,15 +368,20 @@ def colour_stages(fx: JobFx, role: str, level_db: float) -> list[Stage]:
 
 def post_stages(fx: JobFx, role: str) -> list[Stage]:
     """Stages after the stem's level is set: the kick's tightening (which must not move the drums'
-    level: staged without their boom, the hats would come up), then linear stages applied alike to
-    every stem they touch, so that they act as if on the bus (sweeps, tape)."""
+    level: staged without their boom, the hats would come up), then the score's automation lanes for
+    this stem (its own, and the "mix" lanes applied alike to every stem, so they act as if on the bus
+    while the stems still sum to the mix), then the tape, the same on every stem."""
     stages: list[Stage] = []
     if role == "drums" and fx.kick_hits:
         hold, fall = 0.35 * fx.beat_s, 0.2 * fx.beat_s
         stages.append(lambda audio: tighten_low_end(audio, fx.sample_rate, fx.kick_hits, hold, fall))
-    if fx.sweep_cutoffs is not None and role in SWEEP_ROLES:
-        cutoffs = fx.sweep_cutoffs
-        stages.append(lambda audio: swept_lowpass(audio, fx.sample_rate, cutoffs))
+    grid = fx.grid
+    if grid is not None:
+        lowpass, gain = lanes_for(fx.lanes, role, "lowpass"), lanes_for(fx.lanes, role, "gain")
+        if lowpass:
+            stages.append(lambda audio: lowpass_lanes(audio, lowpass, grid))
+        if gain:
+            stages.append(lambda audio: gain_lanes(audio, gain, grid))
     if fx.tape_delay is not None:
         tape = fx.tape_delay
         stages.append(lambda audio: modulated_delay(audio, tape))

@@ -69,25 +69,52 @@ def risers(sections: list[Section], bar_beats: float, tempo: float) -> list[Note
 
 
 def automation(sections: list[Section], profile: GenreProfile, bar_beats: float, roles: set[str]) -> list[Automation]:
-    """Filter opens over builds (and club intros), a closed filter through breakdowns, outros fading."""
+    """Filter opens over builds (and club intros), a closed filter through breakdowns, outros fading.
+
+    These lanes are the only filter and fade moves the mix makes (pipeline.sound_design plays them;
+    song.mid carries them as CC74/CC11), so a lane must say the whole move: a breakdown's filter is
+    held shut by a lane of its own between closing and reopening (outside its lanes a stem is open).
+    In club genres a big section that nothing builds up to still gets its filter opened over the
+    bars before it.
+    """
     lanes: list[Automation] = []
     club = profile.drum_style in ("four_on_floor", "breakbeat", "halftime") and profile.risers
     chords = [r for r in ("harmony", "pad") if r in roles]
+    # Club genres sweep the lead with the chords (a breakdown's lead is filtered like its pads).
+    swept = chords + (["lead"] if club and "lead" in roles else [])
     for index, section in enumerate(sections):
         kind = section_kind(section.name)
         start, end = section.start_bar * bar_beats, (section.start_bar + section.bars) * bar_beats
+        after = section_kind(sections[index + 1].name) if index + 1 < len(sections) else None
         if kind in BUILD_KINDS:
-            for role in chords + (["bass"] if "bass" in roles and club else []):
+            for role in swept + (["bass"] if "bass" in roles and club else []):
                 lanes.append(Automation(role, "lowpass", start, end, 700.0 if club else 2500.0, OPEN_HZ))
         elif kind == "intro" and club and index == 0:
             for role in chords:
                 lanes.append(Automation(role, "lowpass", start, end, 1200.0, OPEN_HZ))
         elif kind == "breakdown":
-            for role in chords:
-                lanes.append(Automation(role, "lowpass", start, start + bar_beats, OPEN_HZ, 3000.0))
-                lanes.append(Automation(role, "lowpass", end - 2 * bar_beats, end, 3000.0, OPEN_HZ))
+            # Close over the first bar, reopen over the last two (unless a build follows: it opens
+            # the filter itself), held shut between; a short breakdown splits its length.
+            close = min(bar_beats, (end - start) / 2)
+            reopen = 0.0 if after in BUILD_KINDS else min(2 * bar_beats, end - start - close)
+            for role in swept:
+                lanes.append(Automation(role, "lowpass", start, start + close, OPEN_HZ, 3000.0))
+                if end - reopen > start + close:
+                    lanes.append(Automation(role, "lowpass", start + close, end - reopen, 3000.0, 3000.0))
+                if reopen:
+                    lanes.append(Automation(role, "lowpass", end - reopen, end, 3000.0, OPEN_HZ))
         elif kind == "outro" and index == len(sections) - 1 and section.bars >= 2:
             lanes.append(Automation("mix", "gain", start + bar_beats, end, 0.0, -6.0))
+        if (
+            club
+            and after in BIG_KINDS
+            and kind not in (*BUILD_KINDS, "breakdown")
+            and not (kind == "intro" and index == 0)
+        ):
+            # A lift with no build before it (a verse into a chorus): open over its last bars.
+            bars = min(4, max(1, section.bars // 2))
+            for role in swept:
+                lanes.append(Automation(role, "lowpass", end - bars * bar_beats, end, 700.0, OPEN_HZ))
     return lanes
 
 

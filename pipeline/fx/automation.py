@@ -3,26 +3,26 @@
 - `hit_gate`: open for `open_s` after each hit, then shut fast: the 80s gated-reverb snare;
 - `tighten_low_end`: a kick's boom cut off before the next kick, so the low end pulses;
 - `swell`: a slow, seeded rise and fall (a reverb that blooms and recedes, like a freeze pedal);
-- `section_sweeps` + `swept_lowpass`: a resonant low-pass that opens over the bars before a drop
-  or chorus and closes into a breakdown, following the arrangement's sections and their energy.
+- `lowpass_lanes` + `gain_lanes`: the arrangement's automation lanes (pipeline.score.Automation,
+  written by the composer and also written into song.mid as CC74/CC11) played on a stem: a resonant
+  low-pass whose cutoff follows the lane, a gain curve in dB. The composer is the one source of
+  truth for these moves: the mixer derives none of its own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from pedalboard import LadderFilter
 from scipy.signal import butter, sosfiltfilt
 
-from pipeline.score import Section
+from pipeline.score import Automation
 
-OPEN_HZ = 18_000.0  # a sweep at or above this is treated as fully open (the filter is bypassed there)
-CLOSED_HZ = 450.0  # where an opening sweep starts from
-BREAKDOWN_HZ = 900.0  # where a breakdown's filter settles
+OPEN_HZ = 18_000.0  # a cutoff at or above this is treated as fully open (the filter is bypassed there)
 SWEEP_BLOCK = 512  # samples per filter update (11.6 ms at 44.1 kHz: fine enough not to step audibly)
-_RISE_KINDS = ("drop", "chorus", "climax")
+GAIN_EDGE_S = 0.005  # a gain lane that starts or stops away from 0 dB gets there over 5 ms, not in one sample
 
 
 def hit_gate(
@@ -64,83 +64,121 @@ def swell(n_samples: int, sample_rate: int, seed: int, low: float = 0.35, high: 
 
 
 @dataclass(frozen=True)
-class Ramp:
-    start_s: float
-    end_s: float
-    from_hz: float
-    to_hz: float
+class LaneGrid:
+    """Where the beat grid of the score falls on a stem's samples.
 
-
-def section_sweeps(sections: Sequence[Section], bar_seconds: float) -> list[Ramp]:
-    """Cutoff ramps: open over the last bars before a lift (a drop, a chorus, a jump in energy),
-    close over the first bars of a breakdown (or a fall in energy) and stay there until it ends."""
-    ramps: list[Ramp] = []
-    closed_until = -1.0  # a breakdown's filter stays shut until here unless an opening sweep follows
-    for before, after in zip(sections, sections[1:]):
-        boundary = after.start_bar * bar_seconds
-        lift = after.energy - before.energy >= 0.2 or any(k in after.name.lower() for k in _RISE_KINDS)
-        fall = before.energy - after.energy >= 0.25 or "break" in after.name.lower()
-        if lift:
-            bars = min(4, max(1, before.bars // 2))
-            start = boundary - bars * bar_seconds
-            from_hz = BREAKDOWN_HZ if closed_until >= boundary - 1e-6 else CLOSED_HZ
-            ramps.append(Ramp(start, boundary, from_hz, OPEN_HZ))
-        elif fall:
-            bars = min(2, after.bars)
-            end_of_after = (after.start_bar + after.bars) * bar_seconds
-            ramps.append(Ramp(boundary, boundary + bars * bar_seconds, OPEN_HZ, BREAKDOWN_HZ))
-            ramps.append(Ramp(boundary + bars * bar_seconds, end_of_after, BREAKDOWN_HZ, BREAKDOWN_HZ))
-            closed_until = end_of_after
-    # A closed stretch that no opening sweep follows reopens over its last bar rather than jumping.
-    fixed: list[Ramp] = []
-    for ramp, follows in zip(ramps, [*ramps[1:], None]):
-        held = ramp.from_hz == ramp.to_hz < OPEN_HZ
-        reopened = follows is not None and follows.start_s <= ramp.end_s + 1e-6 <= follows.end_s + 2e-6
-        if held and not reopened:
-            reopen = max(ramp.start_s, ramp.end_s - bar_seconds)
-            fixed.append(Ramp(ramp.start_s, reopen, ramp.from_hz, ramp.to_hz))
-            fixed.append(Ramp(reopen, ramp.end_s, ramp.to_hz, OPEN_HZ))
-        else:
-            fixed.append(ramp)
-    return fixed
-
-
-def cutoff_per_block(ramps: Sequence[Ramp], n_samples: int, sample_rate: int, block: int = SWEEP_BLOCK) -> np.ndarray:
-    """(blocks,) cutoff in Hz at each block's start: OPEN_HZ outside the ramps, exponential inside."""
-    blocks = -(-n_samples // block)
-    times = np.arange(blocks) * (block / sample_rate)
-    log_hz = np.full(blocks, np.log(OPEN_HZ))
-    for ramp in ramps:
-        inside = (times >= ramp.start_s) & (times < ramp.end_s)
-        if inside.any():
-            where = (times[inside] - ramp.start_s) / max(1e-9, ramp.end_s - ramp.start_s)
-            log_hz[inside] = np.log(ramp.from_hz) + where * (np.log(ramp.to_hz) - np.log(ramp.from_hz))
-    # Where a later ramp starts inside a closed hold, the hold gives way to the sweep (set above, in order).
-    return np.exp(log_hz)
-
-
-def swept_lowpass(audio: np.ndarray, sample_rate: int, cutoffs: np.ndarray, block: int = SWEEP_BLOCK) -> np.ndarray:
-    """A 24 dB/octave resonant ladder low-pass whose cutoff follows `cutoffs` (one per block).
-
-    Only the stretches where the filter is not fully open are processed (one block of margin either
-    side, cross-faded), so a track with two sweeps pays for two sweeps, not for its whole length.
+    Sample 0 is beat 0: a reference lead-in is silence padded before the finished mix and stems
+    (pipeline.produce), so it moves the lanes with everything else. `end_beat` is the piece's last
+    barline: a lane that reaches it holds its final value through the release tail (as the last
+    CC value in song.mid does), so an outro's fade does not jump back up in the reverb's ring.
     """
-    closed = cutoffs < OPEN_HZ * 0.999
-    if not closed.any():
+
+    beat_s: float
+    end_beat: float
+    n_samples: int
+    sample_rate: int
+
+    def sample(self, beat: float) -> int:
+        return max(0, min(self.n_samples, round(beat * self.beat_s * self.sample_rate)))
+
+    def span(self, lane: Automation) -> tuple[int, int, int]:
+        """(first sample, sample where the lane reaches its finish, first sample after it)."""
+        first, reach = self.sample(lane.start), self.sample(max(lane.start, lane.end))
+        return first, reach, self.n_samples if lane.end >= self.end_beat - 1e-6 else reach
+
+
+def lanes_for(lanes: Sequence[Automation], role: str, target: str) -> list[Automation]:
+    """The lanes that act on `role`'s stem: its own and the whole mix's ("mix" lanes act alike on every stem)."""
+    return [lane for lane in lanes if lane.target == target and lane.role in (role, "mix") and lane.end >= lane.start]
+
+
+def lowpass_lanes(
+    audio: np.ndarray, lanes: Sequence[Automation], grid: LaneGrid, block: int = SWEEP_BLOCK
+) -> np.ndarray:
+    """`audio` through a 24 dB/octave resonant ladder low-pass whose cutoff follows the lanes.
+
+    The cutoff is updated once per `block` (at the block's middle; even octaves per beat, as the lane
+    says); where lanes overlap, the most closed one wins. Only the stretches where some lane holds the
+    filter below OPEN_HZ are processed: there the filter is primed on the block before (so it does not
+    start from silence) and cross-faded in and out over a block inside the stretch, so nothing clicks
+    at a lane's edges and every sample outside a lane's span is left exactly as it was.
+    """
+    spans = [(grid.span(lane), lane) for lane in lanes]
+    spans = [(span, lane) for span, lane in spans if span[2] > span[0]]
+    if not spans:
         return audio
-    out = audio.copy()
-    n = audio.shape[-1]
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], closed.astype(np.int8), [0]])))
-    for first, last in zip(edges[::2], edges[1::2]):
-        lo_block, hi_block = max(0, first - 1), min(cutoffs.size, last + 1)
-        ladder = LadderFilter(mode=LadderFilter.Mode.LPF24, cutoff_hz=OPEN_HZ, resonance=0.25, drive=1.0)
-        lo, hi = lo_block * block, min(n, hi_block * block)
-        for b in range(lo_block, hi_block):  # one update per block: a few hundred calls per sweep
-            ladder.cutoff_hz = float(cutoffs[b])
-            start, stop = b * block, min(n, (b + 1) * block)
-            out[:, start:stop] = ladder.process(audio[:, start:stop], sample_rate, reset=False)
-        fade = np.linspace(0.0, 1.0, min(block, hi - lo), dtype=np.float32)
-        out[:, lo : lo + fade.size] = audio[:, lo : lo + fade.size] * (1 - fade) + out[:, lo : lo + fade.size] * fade
-        tail = slice(hi - fade.size, hi)
-        out[:, tail] = out[:, tail] * fade[::-1] + audio[:, tail] * (1 - fade[::-1])
+    out = audio
+    for lo, hi in _union((first, stop) for (first, _, stop), _ in spans):
+        starts = np.arange(lo, hi, block)
+        mids = starts + (np.minimum(starts + block, hi) - starts) // 2
+        cutoff = np.full(mids.size, np.inf)
+        for (first, reach, stop), lane in spans:
+            inside = (mids >= first) & (mids < stop)
+            if inside.any():
+                where = np.clip((mids[inside] - first) / max(1, reach - first), 0.0, 1.0)
+                begin, finish = max(20.0, lane.begin), max(20.0, lane.finish)
+                hz = begin * (finish / begin) ** where  # as pipeline.score.Automation.value_at: even octaves
+                cutoff[inside] = np.minimum(cutoff[inside], hz)
+        closed = cutoff < OPEN_HZ * 0.999
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], closed.astype(np.int8), [0]])))
+        for a, b in zip(edges[::2], edges[1::2]):
+            if out is audio:
+                out = audio.copy()
+            start, stop = lo + a * block, min(hi, lo + b * block)
+            out[:, start:stop] = _ladder(audio, start, stop, cutoff[a:b], grid.sample_rate, block)
     return out
+
+
+def _ladder(audio: np.ndarray, start: int, stop: int, cutoffs: np.ndarray, sample_rate: int, block: int) -> np.ndarray:
+    """audio[:, start:stop] low-passed with one cutoff per block, faded in from and out to the dry signal."""
+    ladder = LadderFilter(mode=LadderFilter.Mode.LPF24, cutoff_hz=float(cutoffs[0]), resonance=0.25, drive=1.0)
+    prime = max(0, start - block)
+    if prime < start:  # the filter's state settles on what came before; that output is not used
+        ladder.process(audio[:, prime:start], sample_rate, reset=False)
+    wet = np.empty((audio.shape[0], stop - start), np.float32)
+    for i, hz in enumerate(cutoffs):  # one update per block: a few hundred calls per sweep
+        a, b = i * block, min(stop - start, (i + 1) * block)
+        ladder.cutoff_hz = float(hz)
+        wet[:, a:b] = ladder.process(audio[:, start + a : start + b], sample_rate, reset=False)
+    dry = audio[:, start:stop]
+    fade = np.linspace(0.0, 1.0, min(block, wet.shape[1] // 2), dtype=np.float32)
+    if fade.size:
+        wet[:, : fade.size] = dry[:, : fade.size] * (1 - fade) + wet[:, : fade.size] * fade
+        wet[:, -fade.size :] = wet[:, -fade.size :] * fade[::-1] + dry[:, -fade.size :] * (1 - fade[::-1])
+    return wet
+
+
+def gain_lanes(audio: np.ndarray, lanes: Sequence[Automation], grid: LaneGrid) -> np.ndarray:
+    """`audio` with each gain lane's level (dB, moving linearly in dB sample by sample) applied over its span.
+
+    Lanes multiply one after the other, so overlapping lanes add in dB; outside every span the audio
+    is untouched. A lane that begins (or, not held, ends) away from 0 dB reaches that level over
+    GAIN_EDGE_S inside its span rather than stepping to it in one sample.
+    """
+    out = audio
+    edge = max(1, int(GAIN_EDGE_S * grid.sample_rate))
+    for lane in lanes:
+        first, reach, stop = grid.span(lane)
+        if stop <= first or (lane.begin == 0.0 and lane.finish == 0.0):
+            continue
+        where = np.clip((np.arange(first, stop) - first) / max(1, reach - first), 0.0, 1.0)
+        db = lane.begin + (lane.finish - lane.begin) * where
+        if lane.begin != 0.0:
+            db[:edge] *= np.linspace(0.0, 1.0, min(edge, db.size))
+        if lane.finish != 0.0 and stop < grid.n_samples:
+            db[-edge:] *= np.linspace(1.0, 0.0, min(edge, db.size))
+        if out is audio:
+            out = audio.copy()
+        out[:, first:stop] *= (10.0 ** (db / 20.0)).astype(np.float32)
+    return out
+
+
+def _union(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Overlapping or touching (first, stop) spans merged, in order."""
+    merged: list[tuple[int, int]] = []
+    for first, stop in sorted(spans):
+        if merged and first <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], stop))
+        else:
+            merged.append((first, stop))
+    return merged

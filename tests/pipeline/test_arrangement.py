@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import statistics
 
+import numpy as np
 import pytest
 
 from pipeline.compose import compose
@@ -85,6 +86,12 @@ def test_transitions_are_written_into_the_score() -> None:
             assert {a.role for a in opens} >= {"harmony", "pad"}
             assert all(a.begin < 2000 and a.finish >= 18000 and a.value_at(end) >= 18000 for a in opens)
             assert any(m.kind == "filter_open" and m.beat == end for m in arr.markers)
+        if section_kind(section.name) == "breakdown":
+            # The mixer plays only the lanes: the filter must be held shut by one, not left open between moves.
+            for beat in np.arange(start + bar, end - 2 * bar, 0.5):
+                held = [a.value_at(beat) for a in arr.automation
+                        if a.role == "harmony" and a.target == "lowpass" and a.start <= beat <= a.end]
+                assert held and min(held) <= 3000.0, (section, beat)
         if section_kind(section.name) == "drop":
             at = {m.kind for m in arr.markers if m.beat == start}
             assert {"drop", "crash", "riser"} <= at, (section, at)

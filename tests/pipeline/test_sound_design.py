@@ -1,5 +1,5 @@
 """Genre sound design, measured on short synthetic stems: pumping, gated reverb, tape wobble, the
-cabinet's roll-off, section sweeps, vinyl, the trap 808, the tonal balance; stems still sum to the
+cabinet's roll-off, the score's automation lanes (filter and gain), vinyl, the trap 808, the tonal balance; stems still sum to the
 mix and the same seed makes the same audio."""
 
 from __future__ import annotations
@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from scipy.signal import butter, hilbert, sosfiltfilt
 
-from pipeline.fx.automation import OPEN_HZ, cutoff_per_block, section_sweeps
+from pipeline.fx.automation import LaneGrid, lowpass_lanes
 from pipeline.fx.cabinet import cabinet_ir
 from pipeline.fx.modulation import TAPE_FLUTTER, TAPE_WOW, modulated_delay, wobble_delay
 from pipeline.mixing import MixParams, mix_stems
-from pipeline.score import Arrangement, Note, Section, Track
+from pipeline.score import Arrangement, Automation, Note, Section, Track
 from pipeline.tonal_balance import CLUB, band_levels_db, deviation_db, fit_correction
 from tests.pipeline.audio_fixtures import SR, harmonic_tone, kick_pattern, make_spec, noise, sine, stereo
 
@@ -23,7 +23,12 @@ SNARE_BEATS = [1.0, 3.0, 5.0, 7.0, 9.0, 11.0, 13.0]
 
 
 def _arrangement(
-    genre: str, *, sections: list[Section] | None = None, seed: int = 5, guitar: bool = False
+    genre: str,
+    *,
+    sections: list[Section] | None = None,
+    seed: int = 5,
+    guitar: bool = False,
+    automation: tuple[Automation, ...] = (),
 ) -> Arrangement:
     beats = int(SECONDS / BEAT)
     drums = [Note(float(b), 0.25, 36, 110) for b in range(beats)]
@@ -31,7 +36,7 @@ def _arrangement(
     harmony = "electric-guitar" if guitar else "synth-pad"
     return Arrangement(
         tempo_bpm=BPM, beats_per_bar=4, beat_unit=4, key_tonic_pc=9, mode="minor", bars=beats // 4,
-        sections=sections or [], seed=seed, genre=genre,
+        sections=sections or [], seed=seed, genre=genre, automation=list(automation),
         tracks=[
             Track(role="drums", instrument="drums", program=0, is_drum=True, notes=drums),
             Track(role="bass", instrument="synth-bass", program=38, notes=[Note(0.0, 4.0, 33, 100)]),
@@ -92,7 +97,7 @@ def _band_db(audio: np.ndarray, low: float, high: float) -> float:
 @pytest.mark.parametrize("genre", ["lofi-hiphop", "synthwave", "house", "rock", "trap", "ambient"])
 def test_stems_sum_exactly_to_the_mix(stems, genre):
     sections = [Section("intro", 0, 2, 0.3), Section("drop", 2, 2, 1.0)] if genre == "house" else None
-    result = _mix(stems, genre, sections=sections, guitar=genre == "rock")
+    result = _mix(stems, genre, sections=sections, guitar=genre == "rock", automation=LANES if genre == "house" else ())
     total = np.zeros_like(result.mix)
     for role in ("drums", "bass", "harmony", "pad", "lead"):
         total += result.stems[role]
@@ -195,33 +200,94 @@ def test_trap_808_is_saturated_and_mono(stems):
     assert upper - upper_plain >= 10.0
 
 
-def test_sweeps_open_into_the_drop_and_close_into_the_breakdown():
-    sections = [Section("intro", 0, 4, 0.3), Section("drop", 4, 8, 1.0), Section("breakdown", 12, 4, 0.3),
-                Section("drop", 16, 8, 1.0)]
-    bar = 2.0
-    ramps = section_sweeps(sections, bar)
-    cutoffs = cutoff_per_block(ramps, int(48 * SR), SR)
-    block_s = 512 / SR
-
-    def at(seconds):
-        return cutoffs[int(seconds / block_s)]
-
-    assert at(0.5) == pytest.approx(OPEN_HZ)  # the first half of the intro is open
-    assert at(4.5) < 1000.0 and at(7.5) > 8000.0 and at(7.0) > at(5.0)  # opening over the intro's last bars
-    assert at(10.0) == pytest.approx(OPEN_HZ)  # the drop is open
-    assert at(24.5) < OPEN_HZ and at(28.0) < 1500.0  # closing into the breakdown and staying shut
-    assert at(31.9) > 10000.0  # reopening before the next drop
-    assert at(40.0) == pytest.approx(OPEN_HZ)
+# A build's filter on the harmony (beats 4..7, 700 Hz opening), a filter on the pad, and the whole
+# mix fading 6 dB from beat 8 to the last barline (beat 16): the lanes the composer writes.
+LANES = (
+    Automation("harmony", "lowpass", 4.0, 7.0, 700.0, 20000.0),
+    Automation("pad", "lowpass", 2.0, 5.0, 400.0, 400.0),
+    Automation("mix", "gain", 8.0, 16.0, 0.0, -6.0),
+)
 
 
-def test_house_harmony_is_filtered_before_the_drop(stems):
-    sections = [Section("intro", 0, 2, 0.3), Section("drop", 2, 2, 1.0)]
-    harmony = _mix(stems, "house", sections=sections).stems["harmony"]
-    # The white-noise harmony: its top octave early in the intro's last bar (filter nearly shut) vs the drop.
-    bar = 4 * BEAT
-    closed = harmony[:, int(1.05 * bar * SR) : int(1.35 * bar * SR)]
-    opened = harmony[:, int(2.3 * bar * SR) : int(2.9 * bar * SR)]
-    assert _band_db(opened, 5000, 10000) - _band_db(closed, 5000, 10000) >= 20.0
+def _plain_mix(stems, automation=()):
+    """A house mix without the tonal-balance pass (which would re-fit its EQ to the changed spectrum)."""
+    arrangement = _arrangement("house", automation=automation)
+    return mix_stems(stems, arrangement, _spec("house"), MixParams(workers=1, tonal_balance=False))
+
+
+@pytest.fixture(scope="module")
+def laned(stems):
+    return _plain_mix(stems), _plain_mix(stems, LANES)
+
+
+def test_a_lowpass_lane_darkens_its_stem_in_its_span_only(laned):
+    plain, moved = laned
+    a, b = plain.stems["harmony"], moved.stems["harmony"]
+    first, last = int(4 * BEAT * SR), int(7 * BEAT * SR)
+    # Outside the span the white-noise harmony is exactly what it was (before the outro's fade).
+    assert np.array_equal(a[:, :first], b[:, :first])
+    assert np.array_equal(a[:, last : int(8 * BEAT * SR)], b[:, last : int(8 * BEAT * SR)])
+    # Its first half beat (700 Hz opening to 1.2 kHz): the 5-10 kHz octave, 2+ octaves up, > 30 dB down.
+    early = slice(first + 1024, first + int(0.5 * BEAT * SR))
+    assert _band_db(a[:, early], 5000, 10000) - _band_db(b[:, early], 5000, 10000) >= 30.0
+    # and the low end, below the cutoff, within 3 dB: a low-pass, not a fade.
+    assert abs(_band_db(a[:, early], 100, 400) - _band_db(b[:, early], 100, 400)) <= 3.0
+    # Its last beat is nearly open again: the darkening has shrunk to a few dB.
+    late = slice(first + int(2.4 * BEAT * SR), last - 2048)
+    assert _band_db(a[:, late], 5000, 10000) - _band_db(b[:, late], 5000, 10000) <= 6.0
+    # Roles with no lane of their own are untouched before the mix lane starts.
+    for role in ("drums", "bass", "lead"):
+        assert np.array_equal(plain.stems[role][:, :last], moved.stems[role][:, :last]), role
+
+
+def test_a_held_lowpass_lane_does_not_click_at_its_edges(laned):
+    plain, moved = laned
+    a, b = plain.stems["pad"], moved.stems["pad"]
+    first, last = int(2 * BEAT * SR), int(5 * BEAT * SR)
+    assert np.array_equal(a[:, :first], b[:, :first]) and np.array_equal(a[:, last : int(8 * BEAT * SR)],
+                                                                          b[:, last : int(8 * BEAT * SR)])
+    # The pad's partials above 400 Hz (its 4th to 6th, 880-1320 Hz) are cut in the span...
+    inside = slice(first + 2048, last - 2048)
+    assert _band_db(a[:, inside], 800, 1400) - _band_db(b[:, inside], 800, 1400) >= 15.0
+    # ...and where the filter comes in and goes out the waveform moves no faster than it does anywhere
+    # unfiltered (a click is a jump in the sample-to-sample step).
+    steady = np.max(np.abs(np.diff(a[:, :first], axis=1)))
+    for edge in (first, last):
+        around = b[:, edge - 1024 : edge + 1024]
+        assert np.max(np.abs(np.diff(around, axis=1))) <= 1.05 * steady
+
+
+def test_a_mix_gain_lane_fades_the_outro_by_the_asked_db_and_stems_still_sum(laned):
+    plain, moved = laned
+    start = int(8 * BEAT * SR)
+    assert np.array_equal(plain.mix[:, :start][:, -1000:], moved.mix[:, :start][:, -1000:])
+
+    def drop_db(beat: float) -> float:
+        window = slice(int((beat - 0.1) * BEAT * SR), int((beat + 0.1) * BEAT * SR))
+        return _rms_db(moved.mix[:, window], 0, 1) - _rms_db(plain.mix[:, window], 0, 1)
+
+    assert drop_db(12.0) == pytest.approx(-3.0, abs=0.1)  # halfway: half the dB
+    assert drop_db(15.8) == pytest.approx(-6.0 * 7.8 / 8, abs=0.1)
+    # The lane reaches the last barline: it holds -6 dB through the release tail, no jump back up.
+    tail = slice(int(16 * BEAT * SR), moved.mix.shape[-1] - int(0.06 * SR))
+    if tail.stop - tail.start > 1000:
+        ratio = _rms_db(moved.mix[:, tail], 0, 1) - _rms_db(plain.mix[:, tail], 0, 1)
+        assert ratio == pytest.approx(-6.0, abs=0.1)
+    total = np.zeros_like(moved.mix)
+    for role in ("drums", "bass", "harmony", "pad", "lead"):
+        total += moved.stems[role]
+    assert np.array_equal(total, moved.mix)
+
+
+def test_lowpass_lanes_bypass_open_stretches_and_take_the_most_closed_of_overlaps():
+    audio = noise(2.0, 0.2, seed=3, pink=False)
+    grid = LaneGrid(beat_s=0.5, end_beat=4.0, n_samples=audio.shape[-1], sample_rate=SR)
+    open_lane = Automation("pad", "lowpass", 0.0, 2.0, 20000.0, 20000.0)
+    assert lowpass_lanes(audio, [open_lane], grid) is audio  # fully open: not processed at all
+    closed = Automation("pad", "lowpass", 1.0, 3.0, 600.0, 600.0)
+    wider = Automation("mix", "lowpass", 1.0, 3.0, 4000.0, 4000.0)
+    one, both = lowpass_lanes(audio, [closed], grid), lowpass_lanes(audio, [wider, closed], grid)
+    assert np.array_equal(one, both)
 
 
 def test_tonal_balance_fit_cuts_an_excess_and_ignores_empty_bands():
@@ -275,3 +341,35 @@ def test_reese_is_wide_above_160_hz_and_mono_below(stems):
 
     assert level(side, low) - level(mid, low) <= -25.0  # the sub stays mono
     assert level(side, high) - level(mid, high) >= -12.0  # the growl spreads across the stereo field
+
+
+def test_the_lanes_in_song_mid_and_in_the_audio_coincide(laned, tmp_path):
+    import mido
+
+    from pipeline.midi import TICKS_PER_BEAT, write_midi
+
+    write_midi(_arrangement("house", automation=LANES), tmp_path / "song.mid")
+    midi = mido.MidiFile(str(tmp_path / "song.mid"))
+    harmony = next(t for t in midi.tracks if t.name.startswith("harmony:"))
+    ticks, now = [], 0
+    for message in harmony:
+        now += message.time
+        if message.type == "control_change" and message.control == 74:
+            ticks.append((now, message.value))
+    midi_start = ticks[0][0] / TICKS_PER_BEAT * BEAT
+    midi_open = next(tick for tick, value in ticks if value == 127) / TICKS_PER_BEAT * BEAT
+    # Where the audio's harmony (white noise) first loses its top, and where it last differs, in 5 ms frames.
+    plain, moved = laned
+    frame = int(0.005 * SR)
+    n = (int(7.5 * BEAT * SR) // frame) * frame
+
+    def top_db(stem):
+        frames = np.asarray(stem[0, :n], np.float64).reshape(-1, frame)
+        return 10 * np.log10((np.diff(frames, axis=1) ** 2).mean(axis=1) + 1e-30)  # a differentiator weighs the top
+
+    darker = top_db(plain.stems["harmony"]) - top_db(moved.stems["harmony"])
+    audio_start = np.flatnonzero(darker > 6.0)[0] * frame / SR
+    differs = np.flatnonzero(np.any(plain.stems["harmony"][:, :n] != moved.stems["harmony"][:, :n], axis=0))
+    assert abs(audio_start - midi_start) <= 0.012, (audio_start, midi_start)
+    assert abs(differs[0] / SR - midi_start) <= 0.001
+    assert midi_open - 0.1 <= differs[-1] / SR <= midi_open + 0.001, (differs[-1] / SR, midi_open)
