@@ -107,7 +107,8 @@ def _add(profile: GenreProfile) -> GenreProfile:
 LOFI = _add(
     GenreProfile(
         "lofi-hiphop",
-        drum_voice="kit_red_zeppelin",
+        # A beatmaker's sampled kit (analog drum-machine and break hits), crunched by the lo-fi sampler chain.
+        drum_voice="kit_rumpf",
         progressions=("i9 ii9 v9 V7", "i9 iv9 v9 V7", "i9 VI7 iv9 V7", "i9 iv9 VII7 V7"),
         chord_size=4,
         drum_style="backbeat",
@@ -145,7 +146,8 @@ _add(
         comp="block",
         lead_density=0.45,
         humanise_ms=8,
-        programs={"piano": 0, "strings": 49, "saxophone": 66},
+        drum_voice="kit_rumpf",
+        programs={"piano": 0, "strings": 49, "saxophone": 66, "choir": 53},
     )
 )
 
@@ -531,7 +533,9 @@ FUNK = _add(
         lead_center=68,
         lead_legato=0.6,
         sections=SONG,
-        programs={"electric-guitar": 28, "bass": 33, "brass": 61},
+        # Clean guitar stabs (the muted preset's short blips read as a synth pluck), a clavinet on the keys
+        # and a slap bass: the 70s funk rhythm section.
+        programs={"electric-guitar": 27, "bass": 36, "brass": 61, "electric-piano": 7},
     )
 )
 
