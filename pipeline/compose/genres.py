@@ -533,9 +533,7 @@ FUNK = _add(
         lead_center=68,
         lead_legato=0.6,
         sections=SONG,
-        # Clean guitar stabs (the muted preset's short blips read as a synth pluck), a clavinet on the keys
-        # and a slap bass: the 70s funk rhythm section.
-        programs={"electric-guitar": 27, "bass": 36, "brass": 61, "electric-piano": 7},
+        programs={"electric-guitar": 28, "bass": 33, "brass": 61},
     )
 )
 
