@@ -93,7 +93,7 @@ def test_velocity_picks_the_layer_and_hits_land_on_their_beats(tiny_kit: Path, s
     notes = [Note(0, 0.1, 38, 30), Note(2, 0.1, 38, 120), Note(4, 0.1, 36, 100)]
     stem = render_stems(arrangement("kit_tiny", notes), soundfont=soundfont)["drums"]
     soft, hard = hit(stem, 0), hit(stem, 2)
-    spectrum = lambda x: np.abs(np.fft.rfft(x))  # noqa: E731
+    spectrum = lambda x: np.abs(np.fft.rfft(x))
     freqs = np.fft.rfftfreq(soft.size, 1 / SR)
     assert freqs[spectrum(soft).argmax()] == pytest.approx(200, abs=20), "the soft layer is the 200 Hz tone"
     assert (spectrum(hard) * freqs).sum() / spectrum(hard).sum() > 3000, "the hard layer is the noise burst"
