@@ -12,7 +12,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 # AVL acoustic drum kits), ffmpeg for audio decoding, libsndfile for soundfile.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends fluid-soundfont-gm ffmpeg libsndfile1 \
-       libfluidsynth3 musescore-general-soundfont-lossless avldrums.lv2-soundfont \
+       libfluidsynth3 musescore-general-soundfont-lossless avldrums.lv2-soundfont hydrogen-drumkits \
     && rm -rf /var/lib/apt/lists/*
 
 # CPU-only torch first, from the PyTorch index, so the project install does not pull the CUDA build.

@@ -56,8 +56,9 @@ ROLE_LEVEL_DB: dict[str, float] = {
     "fx": -30.0,
 }
 GENRE_LEVEL_TWEAK_DB: dict[str, dict[str, float]] = {
-    "lofi-hiphop": {"drums": 1.0, "lead": -2.0, "pad": 1.0},
-    "hip-hop": {"drums": 1.0, "bass": 1.0},
+    # Hip-hop is mixed around the beat: kick and snare up front, the sample (keys, pad, lead) under them.
+    "lofi-hiphop": {"drums": 2.5, "lead": -2.0, "pad": 1.0},
+    "hip-hop": {"drums": 3.5, "bass": 1.0, "lead": -2.0, "pad": -1.0},
     "trap": {"drums": 1.0, "bass": 2.0},
     "techno": {"drums": 2.0, "lead": -2.0},
     "house": {"drums": 1.0},

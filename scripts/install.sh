@@ -11,6 +11,8 @@ DEBIAN_PACKAGES=(fluid-soundfont-gm ffmpeg docker-compose)
 DEBIAN_PACKAGES+=(chromium chromium-driver)
 # FluidSynth (the SoundFont engine), MuseScore General Full (the main font), the AVL acoustic drum kits.
 DEBIAN_PACKAGES+=(libfluidsynth3 musescore-general-soundfont-lossless avldrums.lv2-soundfont)
+# Hydrogen's drum kits (WAV/FLAC velocity layers): the sampled boom-bap kit of hip-hop and lo-fi.
+DEBIAN_PACKAGES+=(hydrogen-drumkits)
 
 missing=()
 [ -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ] || missing+=(fluid-soundfont-gm)
@@ -20,6 +22,7 @@ command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
 compgen -G "/usr/lib/*/libfluidsynth.so.3" >/dev/null || missing+=(libfluidsynth3)
 [ -f /usr/share/sounds/sf2/MuseScore_General_Full.sf2 ] || missing+=(musescore-general-soundfont-lossless)
 [ -f /usr/share/sounds/sf2/Black_Pearl_4_LV2.sf2 ] || missing+=(avldrums.lv2-soundfont)
+[ -f /usr/share/hydrogen/data/drumkits/rumpf_kit_z01_h2/drumkit.xml ] || missing+=(hydrogen-drumkits)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
   if command -v apt-get >/dev/null 2>&1; then

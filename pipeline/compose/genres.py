@@ -107,7 +107,8 @@ def _add(profile: GenreProfile) -> GenreProfile:
 LOFI = _add(
     GenreProfile(
         "lofi-hiphop",
-        drum_voice="kit_red_zeppelin",
+        # A beatmaker's sampled kit (analog drum-machine and break hits), crunched by the lo-fi sampler chain.
+        drum_voice="kit_rumpf",
         progressions=("i9 ii9 v9 V7", "i9 iv9 v9 V7", "i9 VI7 iv9 V7", "i9 iv9 VII7 V7"),
         chord_size=4,
         drum_style="backbeat",
@@ -145,7 +146,8 @@ _add(
         comp="block",
         lead_density=0.45,
         humanise_ms=8,
-        programs={"piano": 0, "strings": 49, "saxophone": 66},
+        drum_voice="kit_rumpf",
+        programs={"piano": 0, "strings": 49, "saxophone": 66, "choir": 53},
     )
 )
 

@@ -4,7 +4,8 @@ The main font is MuseScore General Full (Debian `musescore-general-soundfont-los
 piano samples, 414 string samples, rich pads. FluidR3_GM (`fluid-soundfont-gm`) is the fallback when
 it is missing. The acoustic kits are the AVL Drumkits (Debian `avldrums.lv2-soundfont`, CC-BY-SA 3.0):
 multi-velocity, GM-mapped SF2s with one kit at bank 0 program 0; when they are missing, drums play
-from the main font's GM kit. What fell back is said in the job's report (`fallback_notes`).
+from the main font's GM kit. The Hydrogen kits (Debian `hydrogen-drumkits`, WAV/FLAC layers, read by
+pipeline.render.hydrogen) fall back the same way. What fell back is said in the job's report (`fallback_notes`).
 """
 
 from __future__ import annotations
@@ -112,5 +113,16 @@ def fallback_notes(soundfont: Path, voices: set[str]) -> list[str]:
             f"({', '.join(k.removeprefix('kit_').replace('_', ' ') for k in missing_kits)}) "
             f"{'are' if len(missing_kits) > 1 else 'is'} not installed, so the drums played from "
             f"{soundfont.name}'s General MIDI kit (`apt-get install {KIT_PACKAGE}` adds them)."
+        )
+    from pipeline.render.hydrogen import HYDROGEN_KITS, HYDROGEN_PACKAGE, find_hydrogen_kit
+
+    missing_h2 = sorted(v for v in voices if v in HYDROGEN_KITS and find_hydrogen_kit(v) is None)
+    if missing_h2:
+        names = ", ".join(HYDROGEN_KITS[v].title for v in missing_h2)
+        notes.append(
+            f"The sampled drum kit{'s' if len(missing_h2) > 1 else ''} ({names}) "
+            f"{'are' if len(missing_h2) > 1 else 'is'} not installed, so the drums played from "
+            f"{soundfont.name}'s General MIDI kit (`apt-get install {HYDROGEN_PACKAGE}` adds "
+            f"{'them' if len(missing_h2) > 1 else 'it'})."
         )
     return notes

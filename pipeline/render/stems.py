@@ -25,6 +25,7 @@ from pipeline.render import dsp
 from pipeline.render.drums import DRUM_VOICES
 from pipeline.render.fluid import DRUM_BANK, FluidVoice, Preset, font_presets, release_synths
 from pipeline.render.fonts import KIT_FILES, KIT_KEYS, find_kit
+from pipeline.render.hydrogen import HYDROGEN_KITS, HydrogenKitVoice, find_hydrogen_kit
 from pipeline.render.schedule import ScheduledNote, Timeline, cut_samples, schedule_track
 from pipeline.render.synths import SYNTH_VOICES
 from pipeline.render.voice import NoteRequest, Voice
@@ -52,6 +53,9 @@ def uses_main_font(track: Track) -> bool:
     kit plays the keys it lacks from it)."""
     if track.voice in KIT_FILES:
         return find_kit(track.voice) is None or any(note.pitch not in KIT_KEYS for note in track.notes)
+    if track.voice in HYDROGEN_KITS:
+        keys = HYDROGEN_KITS[track.voice].keys
+        return find_hydrogen_kit(track.voice) is None or any(note.pitch not in keys for note in track.notes)
     return _built_in(track) is None
 
 
@@ -65,6 +69,11 @@ def voice_for(track: Track, soundfont: Path | None, *, quiet: bool = False, keep
         if kit is not None:
             others = _gm_preset(track, soundfont, quiet=quiet) if soundfont is not None else None
             return FluidVoice(Preset(kit, 0, 0, True), keys=KIT_KEYS, others=others, keep=keep)
+    elif track.voice in HYDROGEN_KITS:
+        xml = find_hydrogen_kit(track.voice)
+        if xml is not None:
+            others = FluidVoice(_gm_preset(track, soundfont, quiet=quiet), keep=keep) if soundfont is not None else None
+            return HydrogenKitVoice(track.voice, xml, others)
     elif track.voice != "sf2" and not quiet:
         log.warning("unknown voice %r on track %r: playing it from the SoundFont instead", track.voice, track.role)
     assert soundfont is not None  # render_stems checked: a track needs the SoundFont

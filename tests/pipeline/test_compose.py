@@ -20,6 +20,7 @@ from pipeline.compose.theory import MODE_SCALES, Scale, parse_chord
 from pipeline.defaults import resolve
 from pipeline.render.drums import DRUM_VOICES as RENDER_DRUM_VOICES
 from pipeline.render.fonts import KIT_FILES
+from pipeline.render.hydrogen import HYDROGEN_KITS
 from pipeline.render.stems import VOICES as RENDER_VOICES
 from pipeline.errors import BadInput
 from pipeline.score import Arrangement
@@ -27,9 +28,9 @@ from pipeline.spec import Spec
 from pipeline.styles import ROLES, STYLES
 from pipeline.vocabulary import GENRES, INSTRUMENTS
 
-# Every voice the renderer plays: its built-in voices, the SoundFont and the acoustic kits.
-VOICES = {"sf2", *RENDER_VOICES, *KIT_FILES}
-DRUM_VOICES = {"sf2", *KIT_FILES, *(cls.name for cls in RENDER_DRUM_VOICES)}
+# Every voice the renderer plays: its built-in voices, the SoundFont and the sampled kits (SF2, Hydrogen).
+VOICES = {"sf2", *RENDER_VOICES, *KIT_FILES, *HYDROGEN_KITS}
+DRUM_VOICES = {"sf2", *KIT_FILES, *HYDROGEN_KITS, *(cls.name for cls in RENDER_DRUM_VOICES)}
 CORE = (
     "lofi-hiphop",
     "synthwave",
