@@ -34,13 +34,17 @@ def fingerprint(normaliser: Any) -> str:
     return hashlib.sha256(json.dumps(normaliser.table, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def build(encoder: Any, normaliser: Any) -> list[str]:
-    """Every whole alphabetic word of the tokenizer's vocabulary that maps to no vocabulary phrase."""
+def vocabulary_words() -> list[str]:
+    """Every whole alphabetic word of the tokenizer's vocabulary, sorted."""
     from pipeline.understanding.encoder import base_model_path
 
     vocab = json.loads((base_model_path() / "tokenizer.json").read_text(encoding="utf-8"))["model"]["vocab"]
-    words = sorted(w for w in vocab if w.isascii() and w.isalpha() and w.islower())
-    return plain_among(words, encoder, normaliser)
+    return sorted(w for w in vocab if w.isascii() and w.isalpha() and w.islower())
+
+
+def build(encoder: Any, normaliser: Any) -> list[str]:
+    """Every whole alphabetic word of the tokenizer's vocabulary that maps to no vocabulary phrase."""
+    return plain_among(vocabulary_words(), encoder, normaliser)
 
 
 def plain_among(words: list[str], encoder: Any, normaliser: Any) -> list[str]:
@@ -74,11 +78,17 @@ def needs_tagger(sentence: str, known: list[tuple[int, int]], offset: int, plain
                  ignored: frozenset[str] = frozenset()) -> bool:
     """True when a sentence has a word that is neither plain, nor one the parser ignores in a tagged span
     (`ignored`: field names like "song", "tempo"), nor already read by the lexicon."""
-    if not plain:
-        return True
+    return not plain or bool(needy_words(sentence, known, offset, plain, ignored))
+
+
+def needy_words(sentence: str, known: list[tuple[int, int]], offset: int, plain: frozenset[str],
+                ignored: frozenset[str] = frozenset()) -> list[tuple[int, int]]:
+    """(start, end) in the whole prompt (the sentence starts at `offset`) of each word that is neither plain,
+    nor ignored, nor already read by the lexicon: the words the tagger has to read."""
+    found = []
     for m in _WORD.finditer(sentence.lower()):
         start, end = offset + m.start(), offset + m.end()
         if m.group(0) in plain or m.group(0) in ignored or any(s <= start and end <= e for s, e in known):
             continue
-        return True
-    return False
+        found.append((start, end))
+    return found
