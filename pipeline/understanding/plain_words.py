@@ -78,17 +78,11 @@ def needs_tagger(sentence: str, known: list[tuple[int, int]], offset: int, plain
                  ignored: frozenset[str] = frozenset()) -> bool:
     """True when a sentence has a word that is neither plain, nor one the parser ignores in a tagged span
     (`ignored`: field names like "song", "tempo"), nor already read by the lexicon."""
-    return not plain or bool(needy_words(sentence, known, offset, plain, ignored))
-
-
-def needy_words(sentence: str, known: list[tuple[int, int]], offset: int, plain: frozenset[str],
-                ignored: frozenset[str] = frozenset()) -> list[tuple[int, int]]:
-    """(start, end) in the whole prompt (the sentence starts at `offset`) of each word that is neither plain,
-    nor ignored, nor already read by the lexicon: the words the tagger has to read."""
-    found = []
+    if not plain:
+        return True
     for m in _WORD.finditer(sentence.lower()):
         start, end = offset + m.start(), offset + m.end()
         if m.group(0) in plain or m.group(0) in ignored or any(s <= start and end <= e for s, e in known):
             continue
-        found.append((start, end))
-    return found
+        return True
+    return False
