@@ -4,7 +4,9 @@ Each slug is described by phrases (its lexicon surface forms plus a plain descri
 mean-pooled all-MiniLM-L6-v2 embeddings are computed once and cached next to the tagger weights
 (keyed by a hash of the phrases, so an edited lexicon recomputes them). A span maps to the slug
 of its nearest phrase when the cosine similarity clears the field's threshold; otherwise it is
-unknown and the caller reports it instead of forcing it onto a near slug.
+unknown and the caller reports it instead of forcing it onto a near slug. A one-word span found in the
+word table (word_table.py, loaded by the loader) is answered from it without an encoder pass, and the
+spelling check runs difflib only on the forms that can pass its bounds (spelling.py): same answers.
 """
 
 from __future__ import annotations

@@ -42,3 +42,12 @@ def test_a_table_for_other_phrases_is_not_used(normaliser, tmp_path: Path) -> No
     (tmp_path / word_table.TABLE_FILE).write_text("{not json")
     assert word_table.load(tmp_path, normaliser) == {}
     assert word_table.load(tmp_path / "missing", normaliser) == {}
+
+
+def test_building_the_table_again_gives_the_stored_entries(normaliser) -> None:
+    words = sorted(normaliser.word_table)[:: 41]
+    rebuilt = word_table.build(words, normaliser.encoder.sentence_embeddings(words), normaliser)
+    for word in words:
+        for field, (index, cosine) in rebuilt[word].items():
+            stored_index, stored_cosine = normaliser.word_table[word][field]
+            assert index == stored_index and abs(cosine - stored_cosine) < 1e-5, (word, field)
