@@ -39,8 +39,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _refresh_plain_words(out: Path) -> int:
-    """Rebuild the tagger's plain-word list for the current lexicon (pipeline/understanding/plain_words.py)."""
-    from pipeline.understanding import plain_words
+    """Rebuild the tagger's plain-word list and the normaliser's word table for the current lexicon
+    (pipeline/understanding/plain_words.py, word_table.py)."""
+    from pipeline.understanding import plain_words, word_table
     from pipeline.understanding.encoder import Encoder
     from pipeline.understanding.normalise import Normaliser
 
@@ -48,4 +49,5 @@ def _refresh_plain_words(out: Path) -> int:
     normaliser = Normaliser.load(encoder, cache_dir=out)
     words = plain_words.build(encoder, normaliser)
     plain_words.save(words, out, normaliser)
+    word_table.save(word_table.build_for_vocabulary(encoder, normaliser, words), out, normaliser)
     return len(words)

@@ -65,9 +65,10 @@ def _load(model_dir: Path | None) -> LoadedParser:
         log.warning("prompt parser: tagger weights in %s unusable (%s); using the lexicon and embeddings only",
                     model_dir, exc)
         return LoadedParser(None, normaliser, time.perf_counter() - started, "lexicon+embeddings")
-    from pipeline.understanding import plain_words
+    from pipeline.understanding import plain_words, word_table
 
     plain = plain_words.load(model_dir, normaliser)
+    normaliser.word_table = word_table.load(model_dir, normaliser)
     if not plain:
         log.info("prompt parser: no current %s in %s; the tagger reads every sentence", plain_words.PLAIN_FILE,
                  model_dir)

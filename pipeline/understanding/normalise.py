@@ -4,7 +4,9 @@ Each slug is described by phrases (its lexicon surface forms plus a plain descri
 mean-pooled all-MiniLM-L6-v2 embeddings are computed once and cached next to the tagger weights
 (keyed by a hash of the phrases, so an edited lexicon recomputes them). A span maps to the slug
 of its nearest phrase when the cosine similarity clears the field's threshold; otherwise it is
-unknown and the caller reports it instead of forcing it onto a near slug.
+unknown and the caller reports it instead of forcing it onto a near slug. A one-word span found in the
+word table (word_table.py, loaded by the loader) is answered from it without an encoder pass, and the
+spelling check runs difflib only on the forms that can pass its bounds (spelling.py): same answers.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.understanding import lexicon as lx
+from pipeline.understanding.spelling import CloseMatcher
 from pipeline.vocabulary import GENRES, INSTRUMENTS, MOODS
 
 log = logging.getLogger(__name__)
@@ -75,8 +78,10 @@ class Normaliser:
     def __init__(self, encoder: Any, table: dict[str, list[tuple[str, str]]], matrices: dict[str, np.ndarray]) -> None:
         self.encoder, self.table, self.matrices = encoder, table, matrices
         self._forms: dict[str, dict[str, str]] = {}
+        self._matchers: dict[str, CloseMatcher] = {}
         self._spelled: dict[tuple[str, str, float], tuple[str, float] | None] = {}
         self._embedded: dict[str, np.ndarray] = {}  # span text -> its sentence embedding (spans recur)
+        self.word_table: dict[str, dict[str, tuple[int, float]]] = {}  # word_table.py: one-word spans, no encoder
 
     @classmethod
     def load(cls, encoder: Any, cache_dir: Path | None = None) -> Normaliser:
@@ -95,26 +100,39 @@ class Normaliser:
         return found
 
     def nearest_many(self, texts: list[str], field: str) -> list[tuple[str, float] | None]:
-        """Misspellings of a known form first ("agressive", "tecno"), then embedding similarity."""
+        """Misspellings of a known form first ("agressive", "tecno"), then embedding similarity: a one-word
+        text the word table holds is answered from it (the encoder's own figures, computed ahead), the rest
+        from one encoder call."""
         if not texts:
             return []
         out: list[tuple[str, float] | None] = [self.spelled_like(t, field) for t in texts]
         todo = [i for i, found in enumerate(out) if found is None]
         if not todo:
             return out
-        self.embed([texts[i] for i in todo])
-        vectors = np.stack([self._embedded[texts[i].strip().lower()] for i in todo])
-        sims = vectors @ self.matrices[field].T
-        best, index = sims.max(axis=-1), sims.argmax(axis=-1)  # argmax: the first of equal phrases, as torch
-        for i, score, j in zip(todo, best.tolist(), index.tolist()):
+        nearest: dict[int, tuple[int, float]] = {}  # text index -> (phrase index, cosine)
+        for i in todo:
+            entry = self.word_table.get(texts[i].strip().lower())
+            if entry is not None and field in entry:
+                nearest[i] = entry[field]
+        embedded = [i for i in todo if i not in nearest]
+        if embedded:
+            self.embed([texts[i] for i in embedded])
+            vectors = np.stack([self._embedded[texts[i].strip().lower()] for i in embedded])
+            sims = vectors @ self.matrices[field].T
+            best, index = sims.max(axis=-1), sims.argmax(axis=-1)  # argmax: the first of equal phrases, as torch
+            nearest.update((i, (j, score)) for i, score, j in zip(embedded, best.tolist(), index.tolist()))
+        for i in todo:
+            j, score = nearest[i]
             slug = self.table[field][j][0]
             out[i] = (slug, round(score, 3)) if score >= THRESHOLDS[field] else None
         return out
 
     def embed(self, texts: list[str]) -> None:
-        """Embed (in one encoder call) the texts not embedded yet. One call costs about the same for one
-        span or ten (reading the weights dominates), so the parser asks for all its spans at once."""
-        wanted = list(dict.fromkeys(t.strip().lower() for t in texts if t.strip().lower() not in self._embedded))
+        """Embed (in one encoder call) the texts not embedded yet and not in the word table. One call costs
+        about the same for one span or ten (reading the weights dominates), so the parser asks for all its
+        spans at once."""
+        wanted = list(dict.fromkeys(t.strip().lower() for t in texts
+                                    if t.strip().lower() not in self._embedded and t.strip().lower() not in self.word_table))
         if wanted:
             if len(self._embedded) > 20_000:  # bounded, as the spelling cache
                 self._embedded.clear()
@@ -136,10 +154,11 @@ class Normaliser:
         forms = self._forms.get(field)
         if forms is None:
             forms = self._forms[field] = {lx.fold(p): slug for slug, p in self.table[field] if len(p) >= 4}
-        close = difflib.get_close_matches(words, list(forms), n=1, cutoff=max(cutoff, FUZZY_CUTOFF))
-        if not close:
+            self._matchers[field] = CloseMatcher(list(forms))
+        close = self._matchers[field].best(words, max(cutoff, FUZZY_CUTOFF))  # difflib's own answer (spelling.py)
+        if close is None:
             return None
-        return forms[close[0]], round(difflib.SequenceMatcher(None, words, close[0]).ratio(), 3)
+        return forms[close], round(difflib.SequenceMatcher(None, words, close).ratio(), 3)
 
 
 def _read_cache(cache_dir: Path, fingerprint: str) -> dict[str, np.ndarray] | None:

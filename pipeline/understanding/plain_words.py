@@ -34,13 +34,17 @@ def fingerprint(normaliser: Any) -> str:
     return hashlib.sha256(json.dumps(normaliser.table, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def build(encoder: Any, normaliser: Any) -> list[str]:
-    """Every whole alphabetic word of the tokenizer's vocabulary that maps to no vocabulary phrase."""
+def vocabulary_words() -> list[str]:
+    """Every whole alphabetic word of the tokenizer's vocabulary, sorted."""
     from pipeline.understanding.encoder import base_model_path
 
     vocab = json.loads((base_model_path() / "tokenizer.json").read_text(encoding="utf-8"))["model"]["vocab"]
-    words = sorted(w for w in vocab if w.isascii() and w.isalpha() and w.islower())
-    return plain_among(words, encoder, normaliser)
+    return sorted(w for w in vocab if w.isascii() and w.isalpha() and w.islower())
+
+
+def build(encoder: Any, normaliser: Any) -> list[str]:
+    """Every whole alphabetic word of the tokenizer's vocabulary that maps to no vocabulary phrase."""
+    return plain_among(vocabulary_words(), encoder, normaliser)
 
 
 def plain_among(words: list[str], encoder: Any, normaliser: Any) -> list[str]:
